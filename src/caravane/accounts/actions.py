@@ -1,0 +1,64 @@
+"""Account state changes: login outcomes, lockout, API tokens."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from caravane.accounts.models import ApiToken, User, hash_token
+from caravane.audit.actions import do_record_audit
+from caravane.audit.models import AuditEvent
+
+
+def do_record_login_failure(*, username: str) -> User | None:
+    """Count a failed login; lock the account once the configured limit is reached."""
+    config = settings.CARAVANE
+    with transaction.atomic(durable=True):
+        user = User.objects.select_for_update().filter(username=username).first()
+        detail = {"username": username[:150]}
+        if user is not None:
+            User.objects.filter(pk=user.pk).update(failed_login_count=F("failed_login_count") + 1)
+            user.refresh_from_db(fields=["failed_login_count", "locked_until"])
+            if user.failed_login_count >= config.login_failure_limit and not user.is_locked():
+                user.locked_until = timezone.now() + datetime.timedelta(seconds=config.login_lockout_seconds)
+                user.save(update_fields=["locked_until"])
+                detail["locked_until"] = user.locked_until.isoformat()
+        do_record_audit(actor=None, action="login", target=("accounts.user", user.pk if user else ""),
+                        outcome=AuditEvent.Outcome.FAILED, detail=detail)
+    return user
+
+
+def do_record_login_success(*, user: User) -> None:
+    """Reset the failure counter and audit the login."""
+    with transaction.atomic(durable=True):
+        User.objects.filter(pk=user.pk).update(failed_login_count=0, locked_until=None)
+        do_record_audit(actor=user, action="login", target=user)
+
+
+def do_record_logout(*, user: User) -> None:
+    """Audit a logout."""
+    with transaction.atomic(durable=True):
+        do_record_audit(actor=user, action="logout", target=user)
+
+
+def do_create_api_token(*, user: User, name: str, expires_at: datetime.datetime | None = None) -> tuple[ApiToken, str]:
+    """Create a token for a machine client; returns the token and its raw value (shown once)."""
+    raw = ApiToken.generate()
+    with transaction.atomic(durable=True):
+        token = ApiToken.objects.create(user=user, name=name, prefix=raw[4:12], digest=hash_token(raw),
+                                        expires_at=expires_at)
+        do_record_audit(actor=user, action="create", target=token, detail={"name": name})
+    return token, raw
+
+
+def do_revoke_api_token(*, actor: User, token: ApiToken) -> ApiToken:
+    """Revoke a token; it stops authenticating at once."""
+    with transaction.atomic(durable=True):
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        do_record_audit(actor=actor, action="revoke", target=token)
+    return token

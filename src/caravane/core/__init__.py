@@ -1,0 +1,1 @@
+"""Shared kernel: identifiers, scoped querysets, actions and events used by every app."""

@@ -1,0 +1,51 @@
+"""Base models: UUIDv7 keys and querysets restricted to a user's scope."""
+
+from __future__ import annotations
+
+import uuid6
+from django.db import models
+
+
+def new_uuid7():
+    """A time-ordered UUID (v7), so keys minted at field sites sort and sync well."""
+    return uuid6.uuid7()
+
+
+class RestrictedQuerySet(models.QuerySet):
+    """A queryset that knows how to narrow itself to what a user may do.
+
+    Each model's queryset subclass implements ``scope_filter(scope, action)`` and
+    returns a ``Q`` (or None for "everything"). ``restrict`` is the one entry point
+    that views, API handlers and selectors use; nothing filters by scope ad hoc.
+    """
+
+    def restrict(self, user, action: str = "view"):
+        """Rows of this queryset that ``user`` may ``action`` (view, change, delete...)."""
+        from caravane.accounts.scope import scope_for
+
+        scope = scope_for(user)
+        if not scope.authenticated:
+            return self.none()
+        if scope.national:
+            return self
+        condition = self.scope_filter(scope, action)
+        if condition is None:
+            return self
+        return self.filter(condition).distinct() if self._scope_needs_distinct else self.filter(condition)
+
+    _scope_needs_distinct = False
+
+    def scope_filter(self, scope, action: str):
+        """The condition that limits rows to ``scope``; subclasses override it."""
+        raise NotImplementedError(f"{self.model.__name__} defines no scope filter")
+
+
+class UUIDModel(models.Model):
+    """Base for everything a field site creates: a UUIDv7 primary key and timestamps."""
+
+    id = models.UUIDField(primary_key=True, default=new_uuid7, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True

@@ -1,0 +1,3 @@
+"""WebSocket routes, one line per app that pushes live events."""
+
+websocket_urlpatterns: list = []

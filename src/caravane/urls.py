@@ -1,0 +1,18 @@
+"""Top-level URL routes: each app brings its own."""
+
+from django.conf.urls.i18n import i18n_patterns
+from django.contrib import admin
+from django.urls import include, path
+
+from caravane.api import api
+from caravane.core import views as core_views
+
+urlpatterns = [
+    path("healthz", core_views.healthz, name="healthz"),
+    path("readyz", core_views.readyz, name="readyz"),
+    path("api/", api.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("caravane.accounts.urls")),
+    path("", include("caravane.network.urls")),
+]
