@@ -1,5 +1,6 @@
 """Django settings, derived from the one Config object read at start-up."""
 
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -87,7 +88,8 @@ else:
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
             },
-            "TEST": {"NAME": CONFIG.data_dir / "test-caravane.sqlite3"},
+            # One test database per process, so that concurrent test runs on one machine never share a file.
+            "TEST": {"NAME": CONFIG.data_dir / f"test-caravane-{os.getpid()}.sqlite3"},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
