@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+import xstatic.pkg.leaflet as leaflet_package
 from django.utils.translation import gettext_lazy as _
 
 from caravane.config import Config
@@ -146,7 +147,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = CONFIG.data_dir / "static"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_DIRS = [BASE_DIR / "static", ("vendor/leaflet", leaflet_package.BASE_DIR)]  # offline maps: no CDN
 WHITENOISE_USE_FINDERS = True  # serve straight from the package when collectstatic has not run
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": CONFIG.data_dir / "media"}},
