@@ -1,0 +1,83 @@
+"""Data for the offline sites map: province outlines as the base layer, sites and referral links.
+
+Field sites have no internet access, so the base layer is drawn from our own geography
+instead of map tiles. Outlines are dissolved from commune polygons, simplified and rounded
+so the whole country stays a few hundred kilobytes, and cached until the geography changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+
+from django.core.cache import cache
+from django.db.models import Count, Max
+from shapely.geometry import mapping, shape
+from shapely.ops import unary_union
+
+# About 1 km at Morocco's latitudes: enough for a country-wide view on a tablet.
+SIMPLIFY_TOLERANCE = 0.01
+COORDINATE_DIGITS = 3
+SITE_DIGITS = 4
+
+
+def _round(coordinates, digits):
+    """Round nested GeoJSON coordinates, dropping points that collapse onto their predecessor."""
+    if coordinates and isinstance(coordinates[0], (int, float)):
+        return [round(coordinates[0], digits), round(coordinates[1], digits)]
+    rounded = [_round(part, digits) for part in coordinates]
+    if rounded and isinstance(rounded[0][0], (int, float)):
+        deduped = [point for i, point in enumerate(rounded) if i == 0 or point != rounded[i - 1]]
+        return deduped if len(deduped) >= 4 else rounded
+    return rounded
+
+
+def _geography_version() -> str:
+    from caravane.geo.models import Commune
+
+    stats = Commune.objects.aggregate(n=Count("code"), last=Max("code"))
+    return hashlib.sha1(f"{stats['n']}:{stats['last']}".encode()).hexdigest()[:12]
+
+
+def province_outlines() -> dict:
+    """A GeoJSON FeatureCollection of province outlines (code, region, names), cached."""
+    key = f"caravane:map:provinces:{_geography_version()}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    from caravane.geo.models import Commune, Province
+
+    shapes = defaultdict(list)
+    for code, geometry in Commune.objects.values_list("province_id", "geometry").iterator(chunk_size=200):
+        try:
+            shapes[code].append(shape(geometry).buffer(0))
+        except (ValueError, TypeError, AttributeError, KeyError):
+            continue  # a malformed polygon must not take the whole map down
+    features = []
+    for province in Province.objects.filter(code__in=shapes.keys()).order_by("code"):
+        outline = unary_union(shapes[province.code]).simplify(SIMPLIFY_TOLERANCE, preserve_topology=True)
+        if outline.is_empty:
+            continue
+        geometry = mapping(outline)
+        features.append({
+            "type": "Feature",
+            "properties": {"code": province.code, "region": province.region_id,
+                           "name_fr": province.name_fr, "name_ar": province.name_ar},
+            "geometry": {"type": geometry["type"], "coordinates": _round(geometry["coordinates"], COORDINATE_DIGITS)},
+        })
+    collection = {"type": "FeatureCollection", "features": features}
+    cache.set(key, collection, timeout=None)
+    return collection
+
+
+def site_points(sites, understaffed_ids, name_of) -> dict:
+    """Sites as compact points plus referral links (child to parent) for the map."""
+    sites = list(sites)
+    positions = {site.pk: (round(site.latitude, SITE_DIGITS), round(site.longitude, SITE_DIGITS)) for site in sites}
+    points = [
+        {"id": str(site.pk), "name": name_of(site), "kind": site.kind, "lat": positions[site.pk][0],
+         "lon": positions[site.pk][1], "understaffed": site.pk in understaffed_ids}
+        for site in sites
+    ]
+    links = [[positions[site.pk], positions[site.parent_id]] for site in sites if site.parent_id in positions]
+    return {"sites": points, "links": links}
