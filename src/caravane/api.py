@@ -1,8 +1,16 @@
-"""The JSON API: one NinjaAPI, with a router per app; OpenAPI at /api/openapi.json."""
+"""The JSON API: one NinjaAPI, with a router per app; OpenAPI at /api/openapi.json, docs at /api/docs.
+
+Callers authenticate with the browser session (unsafe methods need CSRF) or a bearer token;
+everything they read is narrowed to their scope, and every failure is a JSON ``Error``.
+"""
 
 from ninja import NinjaAPI
 
+from caravane.accounts.api import router as tokens_router
 from caravane.accounts.api_auth import API_AUTH
+from caravane.core.api import install_error_handlers
+from caravane.geo.api import router as geo_router
+from caravane.network.api import router as network_router
 
 api = NinjaAPI(
     title="Caravane API",
@@ -10,5 +18,11 @@ api = NinjaAPI(
     description="Rural telemedicine network: geography, sites, staff and clinical records, scoped to the caller.",
     auth=API_AUTH,
     urls_namespace="api",
+    # Swagger UI is served from django-ninja's own static files ("ninja" is an installed app): no CDN.
     docs_url="/docs",
 )
+install_error_handlers(api)
+
+api.add_router("/geo", geo_router)
+api.add_router("/tokens", tokens_router)
+api.add_router("", network_router)

@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "channels",
+    "ninja",  # serves the API docs' Swagger UI from the package, not a CDN
     "caravane.core",
     "caravane.geo",
     "caravane.accounts",

@@ -1,37 +1,59 @@
-"""API authentication: the browser's session (with CSRF) or a bearer token for machine clients."""
+"""API authentication: a bearer token for machine clients, or the browser's session (with CSRF)."""
 
+import datetime
+
+from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja.errors import HttpError
 from ninja.security import APIKeyCookie, HttpBearer
+from ninja.utils import check_csrf
 
 from caravane.accounts.models import ApiToken, hash_token
 
-
-class SessionAuth(APIKeyCookie):
-    """The logged-in browser session; unsafe methods need the CSRF token."""
-
-    param_name = "sessionid"
-
-    def authenticate(self, request, key):
-        user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
-            return user
-        return None
+TOKEN_PREFIX = "crv_"
+# last_used_at is kept to the minute: a write per request would contend with clinical writes on SQLite.
+LAST_USED_RESOLUTION = datetime.timedelta(minutes=1)
 
 
 class TokenAuth(HttpBearer):
-    """`Authorization: Bearer crv_...`; the request then acts as the token's user."""
+    """`Authorization: Bearer crv_...`: the request then acts as the token's user, within their scope."""
 
     def authenticate(self, request, token):
-        try:
-            api_token = ApiToken.objects.select_related("user", "user__staff").get(digest=hash_token(token))
-        except ApiToken.DoesNotExist:
+        if not token or not token.startswith(TOKEN_PREFIX):
             return None
+        api_token = ApiToken.objects.select_related("user").filter(digest=hash_token(token)).first()
         now = timezone.now()
-        if not api_token.is_usable(now) or not api_token.user.is_active:
+        if api_token is None or not api_token.is_usable(now) or not api_token.user.is_active:
             return None
-        ApiToken.objects.filter(pk=api_token.pk).update(last_used_at=now)
+        ApiToken.objects.filter(pk=api_token.pk).filter(
+            Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION)
+        ).update(last_used_at=now)
         request.user = api_token.user
+        request.api_token = api_token
         return api_token.user
 
 
-API_AUTH = [SessionAuth(), TokenAuth()]
+class SessionAuth(APIKeyCookie):
+    """The logged-in browser session; unsafe methods must carry the CSRF token."""
+
+    param_name = settings.SESSION_COOKIE_NAME
+
+    def _get_key(self, request):
+        # CSRF only matters once a session has authenticated someone; checking it earlier would
+        # refuse anonymous callers with 403 where they deserve 401.
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return None
+        if not getattr(request, "_ninja_csrf_exempt", False) and check_csrf(request):
+            raise HttpError(403, _("CSRF check failed: send the X-CSRFToken header with the csrftoken cookie's value."))
+        return request.COOKIES.get(self.param_name)
+
+    def authenticate(self, request, key):
+        return request.user if key else None
+
+
+SESSION_AUTH = SessionAuth()
+# The token is tried first, so that a machine client is never subject to the session's CSRF rule.
+API_AUTH = [TokenAuth(), SESSION_AUTH]
