@@ -120,8 +120,8 @@ def test_mobile_units_page_flags_understaffed_unit(nurse_client, network, staff_
     url = reverse("mobile_units")
     html = _names(nurse_client.get(url))
     assert "UMM Midelt 1" in html and "Imilchil" in html and 'class="understaffed"' in html
-    staff_factory(role="gp", site=network["unit"])
-    staff_factory(role="nurse", site=network["unit"])
+    for role in ("gp", "nurse", "nurse", "assistant"):
+        staff_factory(role=role, site=network["unit"])
     html = _names(nurse_client.get(url))
     assert 'class="understaffed"' not in html and 'class="badge ok"' in html
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch
+from django.db.models import Count
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import get_language
@@ -14,8 +14,9 @@ from caravane.audit.access import fetch_protected
 from caravane.audit.actions import do_record_audit
 from caravane.network import mapdata
 from caravane.network.filters import SiteFilterSet
-from caravane.network.models import Deployment, Site, active_on
-from caravane.network.staffing import site_staff, unit_staffing
+from caravane.network.models import Site
+from caravane.network.selectors import (annotate_staffing, current_deployments, referral_chain, site_staff,
+                                        staffing_by_site, understaffed_units)
 from caravane.network.templatetags.network_tags import localized_name
 
 SITES_PER_PAGE = 25
@@ -29,11 +30,6 @@ def _sites(user):
     return Site.objects.restrict(user, "view").select_related("commune__province", "commune__region", "parent")
 
 
-def _current_deployments():
-    return Prefetch("deployments", queryset=Deployment.objects.filter(active_on()).select_related(
-        "province", "base_commune"), to_attr="current_deployments")
-
-
 def _may_view_staff(user, site) -> bool:
     return user.has_perm(STAFF_PERMISSION) and Site.objects.restrict(user, VIEW_STAFF).filter(pk=site.pk).exists()
 
@@ -42,16 +38,12 @@ def _may_view_staff(user, site) -> bool:
 def home(request):
     """The dashboard: sites by kind, understaffed mobile units, shortcuts."""
     sites = Site.objects.restrict(request.user, "view").filter(active=True)
-    counts = dict(sites.values_list("kind").annotate(n=Count("pk")).values_list("kind", "n"))
-    units = sites.filter(kind=Site.Kind.MOBILE_UNIT).select_related("commune")
-    staffing = unit_staffing(units)
-    understaffed = [status for status in staffing.values() if status.understaffed]
-    understaffed.sort(key=lambda status: status.unit.name)
+    counts = dict(sites.order_by().values_list("kind").annotate(n=Count("pk")).values_list("kind", "n"))
     return render(request, "network/home.html", {
         "kind_counts": [(value, label, counts.get(value, 0)) for value, label in Site.Kind.choices],
         "total_sites": sum(counts.values()),
-        "unit_count": len(staffing),
-        "understaffed": understaffed,
+        "unit_count": counts.get(Site.Kind.MOBILE_UNIT, 0),
+        "understaffed": understaffed_units(sites).order_by("name"),
     })
 
 
@@ -59,15 +51,13 @@ def home(request):
 def site_list(request):
     """The sites directory, filtered by kind, territory, specialty or free text, one page at a time."""
     filterset = SiteFilterSet(request.GET)
-    sites = filterset.filter(_sites(request.user)).distinct().order_by("name", "pk")
+    sites = annotate_staffing(filterset.filter(_sites(request.user)).distinct().order_by("name", "pk"))
     page = Paginator(sites, SITES_PER_PAGE).get_page(request.GET.get("page"))
-    staffing = unit_staffing([site for site in page if site.kind == Site.Kind.MOBILE_UNIT])
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "network/site_list.html", {
         "filterset": filterset,
         "page": page,
-        "rows": [(site, staffing.get(site.pk)) for site in page],
         "query": query.urlencode(),
     }, status=200 if filterset.is_valid else 400)
 
@@ -75,21 +65,21 @@ def site_list(request):
 @require_GET
 def site_detail(request, pk):
     """One site: place, referral chain, specialties, equipment, children and (in scope) its staff."""
-    site = get_object_or_404(
-        _sites(request.user).prefetch_related("specialties", "equipment", _current_deployments()), pk=pk)
+    site = get_object_or_404(annotate_staffing(_sites(request.user).prefetch_related("specialties", "equipment")),
+                             pk=pk)
     children = _sites(request.user).filter(parent=site).order_by("kind", "name")
     staff = None
     if _may_view_staff(request.user, site):
         staff = site_staff(site)
         do_record_audit(actor=request.user, action=VIEW_STAFF, target=site, site=site)
-    staffing = unit_staffing([site]).get(site.pk) if site.kind == Site.Kind.MOBILE_UNIT else None
+    is_unit = site.kind == Site.Kind.MOBILE_UNIT
     return render(request, "network/site_detail.html", {
         "site": site,
-        "chain": site.referral_chain(),
+        "chain": referral_chain(site),
         "children": children,
         "staff": staff,
-        "staffing": staffing,
-        "deployment": site.current_deployments[0] if site.current_deployments else None,
+        "staffing": staffing_by_site([site.pk])[site.pk] if is_unit else None,
+        "deployment": current_deployments([site.pk]).get(site.pk) if is_unit else None,
     })
 
 
@@ -104,14 +94,13 @@ def site_staff_page(request, pk):
 @require_GET
 def mobile_units(request):
     """Every mobile unit with its current deployment and staffing status."""
-    units = (_sites(request.user).filter(kind=Site.Kind.MOBILE_UNIT)
-             .prefetch_related(_current_deployments()).order_by("name", "pk"))
+    units = _sites(request.user).filter(kind=Site.Kind.MOBILE_UNIT).order_by("name", "pk")
     page = Paginator(units, UNITS_PER_PAGE).get_page(request.GET.get("page"))
-    staffing = unit_staffing(list(page))
-    rows = [(unit, unit.current_deployments[0] if unit.current_deployments else None, staffing[unit.pk])
-            for unit in page]
+    ids = [unit.pk for unit in page]
+    staffing, deployments = staffing_by_site(ids), current_deployments(ids)
+    rows = [(unit, deployments.get(unit.pk), staffing[unit.pk]) for unit in page]
     return render(request, "network/mobile_units.html", {
-        "page": page, "rows": rows, "understaffed_count": sum(1 for row in rows if row[2].understaffed)})
+        "page": page, "rows": rows, "understaffed_count": understaffed_units(units).count()})
 
 
 @require_GET
@@ -126,8 +115,7 @@ def site_map_data(request):
     """Sites as points with their referral links, in the user's language."""
     sites = Site.objects.restrict(request.user, "view").filter(active=True).only(
         "pk", "name", "name_ar", "kind", "latitude", "longitude", "parent_id")
-    units = [site for site in sites if site.kind == Site.Kind.MOBILE_UNIT]
-    understaffed = {pk for pk, status in unit_staffing(units).items() if status.understaffed}
+    understaffed = set(understaffed_units(sites).values_list("pk", flat=True))
     data = mapdata.site_points(sites, understaffed, localized_name)
     data["kinds"] = {value: str(label) for value, label in Site.Kind.choices}
     data["language"] = get_language()

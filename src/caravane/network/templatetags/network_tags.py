@@ -17,3 +17,21 @@ def localized_name(obj) -> str:
         if value:
             return value
     return str(obj)
+
+
+@register.filter
+def staffing_summary(status) -> str:
+    """"Role on duty/required" for each role a mobile unit needs, e.g. "Nurse 1/2"."""
+    from caravane.network.models import Role
+    from caravane.network.selectors import UNIT_STAFFING_REQUIREMENT
+
+    return " · ".join(f"{Role(role).label} {status.counts.get(role, 0)}/{need}"
+                      for role, need in UNIT_STAFFING_REQUIREMENT.items())
+
+
+@register.filter
+def missing_roles(missing) -> str:
+    """The roles a unit lacks, with how many people, e.g. "Nurse ×1"."""
+    from caravane.network.models import Role
+
+    return ", ".join(f"{Role(role).label} ×{count}" for role, count in (missing or {}).items())
