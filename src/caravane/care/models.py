@@ -1,0 +1,223 @@
+"""Visits and what happens in them, with FHIR names: Encounter, Observation, Condition, MedicationRequest.
+
+A visit's note is signed when the visit closes; from then on the encounter and everything recorded in
+it are frozen, and corrections are appended as amendments (each with its reason).
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from caravane.core.models import RestrictedQuerySet, UUIDModel
+
+
+class SignedRecordError(RuntimeError):
+    """Raised on any attempt to change a signed note or an append-only record."""
+
+
+class EncounterQuerySet(RestrictedQuerySet):
+    def scope_filter(self, scope, action):
+        return scope.site_q("site")
+
+
+class ClinicalQuerySet(RestrictedQuerySet):
+    """Records that belong to an encounter are in scope with their encounter's site."""
+
+    def scope_filter(self, scope, action):
+        return scope.site_q("encounter__site")
+
+
+class Encounter(UUIDModel):
+    """One visit of a patient to a site (or a mobile unit's stop) on a day (FHIR Encounter)."""
+
+    class Status(models.TextChoices):
+        CHECKED_IN = "checked_in", _("Waiting")
+        WITH_NURSE = "with_nurse", _("With the nurse")
+        WITH_GP = "with_gp", _("With the GP")
+        DONE = "done", _("Done")
+
+    class Priority(models.TextChoices):
+        EMERGENCY = "emergency", _("Emergency")
+        URGENT = "urgent", _("Urgent")
+        STANDARD = "standard", _("Standard")
+
+    PRIORITY_ORDER = {Priority.EMERGENCY: 0, Priority.URGENT: 1, Priority.STANDARD: 2}
+
+    class Coverage(models.TextChoices):
+        ACTIVE = "active", _("Covered")
+        LAPSED = "lapsed", _("Coverage lapsed")
+        NONE = "none", _("No coverage")
+        UNKNOWN = "unknown", _("Coverage unknown")
+
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="encounters")
+    site = models.ForeignKey("network.Site", on_delete=models.PROTECT, related_name="encounters")
+    stop_commune = models.ForeignKey(
+        "geo.Commune", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        help_text=_("Mobile units: the commune of the day's stop"))
+    service_date = models.DateField(db_index=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.CHECKED_IN, db_index=True)
+    priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.STANDARD)
+    coverage_status = models.CharField(max_length=10, choices=Coverage.choices, default=Coverage.UNKNOWN)
+    checked_in_at = models.DateTimeField()
+    nurse_started_at = models.DateTimeField(null=True, blank=True)
+    gp_started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    checked_in_by = models.ForeignKey("network.StaffMember", on_delete=models.PROTECT, related_name="+")
+    nurse = models.ForeignKey("network.StaffMember", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    practitioner = models.ForeignKey("network.StaffMember", on_delete=models.PROTECT, null=True, blank=True,
+                                     related_name="+")
+    # The GP's note (SOAP), signed on closing.
+    reason = models.TextField(_("reason for visit"), blank=True)
+    history = models.TextField(_("history"), blank=True)
+    examination = models.TextField(_("examination"), blank=True)
+    assessment = models.TextField(_("assessment"), blank=True)
+    plan = models.TextField(_("plan"), blank=True)
+    referral_to = models.ForeignKey("network.Site", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    referral_letter = models.TextField(_("referral letter"), blank=True)
+    signed_at = models.DateTimeField(null=True, blank=True)
+    signed_by = models.ForeignKey("network.StaffMember", on_delete=models.PROTECT, null=True, blank=True,
+                                  related_name="+")
+
+    objects = EncounterQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["service_date", "checked_in_at"]
+        indexes = [models.Index(fields=["site", "service_date", "status"])]
+        constraints = [
+            models.CheckConstraint(name="encounter_signed_when_done",
+                                   condition=Q(status="done", signed_at__isnull=False) | ~Q(status="done")),
+        ]
+
+    def __str__(self):
+        return f"{self.patient} @ {self.site} {self.service_date}"
+
+    @property
+    def is_signed(self) -> bool:
+        return self.signed_at is not None
+
+    def save(self, *args, **kwargs):
+        # The note is frozen once signed: checked against the stored row, not the (possibly stale) instance.
+        if not self._state.adding and Encounter.objects.filter(pk=self.pk, signed_at__isnull=False).exists():
+            raise SignedRecordError("This visit's note is signed; record an amendment instead.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise SignedRecordError("Visits are never deleted.")
+
+
+class EncounterRecord(UUIDModel):
+    """Base of what is recorded during a visit: frozen once the visit is signed, never deleted."""
+
+    encounter = models.ForeignKey(Encounter, on_delete=models.PROTECT)
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT)
+    recorder = models.ForeignKey("network.StaffMember", on_delete=models.PROTECT, related_name="+")
+
+    objects = ClinicalQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+        ordering = ["created_at"]
+
+    def save(self, *args, **kwargs):
+        if Encounter.objects.filter(pk=self.encounter_id, signed_at__isnull=False).exists():
+            raise SignedRecordError("This visit is signed; record an amendment instead.")
+        if not self._state.adding:
+            raise SignedRecordError("Clinical records are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise SignedRecordError("Clinical records are never deleted.")
+
+
+class Observation(EncounterRecord):
+    """One measured or computed vital sign (FHIR Observation, category vital-signs)."""
+
+    code = models.CharField(max_length=32, help_text=_("LOINC code (or a local code for computed scores)"))
+    system = models.CharField(max_length=60, default="http://loinc.org")
+    display = models.CharField(max_length=120)
+    value = models.DecimalField(max_digits=8, decimal_places=2)
+    unit = models.CharField(max_length=16, help_text=_("UCUM unit"))
+    interpretation = models.CharField(max_length=2, blank=True, help_text=_("FHIR ObservationInterpretation code"))
+    panel = models.CharField(max_length=16, blank=True, help_text=_("LOINC panel the value belongs to"))
+    effective_at = models.DateTimeField()
+
+    class Meta(EncounterRecord.Meta):
+        default_related_name = "observations"
+        ordering = ["effective_at", "code"]
+        indexes = [models.Index(fields=["patient", "code", "effective_at"])]
+
+    def __str__(self):
+        return f"{self.display} {self.value} {self.unit}"
+
+
+class Condition(EncounterRecord):
+    """A diagnosis made during a visit: an ICD-10 code and/or free text (FHIR Condition)."""
+
+    icd10_code = models.CharField(max_length=8, blank=True, db_index=True)
+    icd10_label = models.CharField(max_length=255, blank=True)
+    text = models.CharField(max_length=255, blank=True)
+
+    class Meta(EncounterRecord.Meta):
+        default_related_name = "conditions"
+        constraints = [models.CheckConstraint(name="condition_is_coded_or_described",
+                                              condition=~Q(icd10_code="", text=""))]
+
+    def __str__(self):
+        return " ".join(filter(None, [self.icd10_code, self.icd10_label or self.text]))
+
+
+class MedicationRequest(EncounterRecord):
+    """A prescription line (FHIR MedicationRequest)."""
+
+    class Route(models.TextChoices):
+        ORAL = "oral", _("Oral")
+        SUBLINGUAL = "sublingual", _("Sublingual")
+        INTRAVENOUS = "intravenous", _("Intravenous")
+        INTRAMUSCULAR = "intramuscular", _("Intramuscular")
+        SUBCUTANEOUS = "subcutaneous", _("Subcutaneous")
+        TOPICAL = "topical", _("Topical")
+        INHALED = "inhaled", _("Inhaled")
+        RECTAL = "rectal", _("Rectal")
+        OPHTHALMIC = "ophthalmic", _("Eye drops")
+
+    medication = models.CharField(max_length=160)
+    dose = models.CharField(max_length=60)
+    route = models.CharField(max_length=16, choices=Route.choices, default=Route.ORAL)
+    frequency = models.CharField(max_length=60)
+    duration_days = models.PositiveSmallIntegerField()
+    instructions = models.CharField(max_length=255, blank=True)
+
+    class Meta(EncounterRecord.Meta):
+        default_related_name = "medication_requests"
+        constraints = [models.CheckConstraint(name="prescription_duration_positive",
+                                              condition=Q(duration_days__gte=1, duration_days__lte=365))]
+
+    def __str__(self):
+        return f"{self.medication} {self.dose} {self.frequency} × {self.duration_days} d"
+
+
+class Amendment(UUIDModel):
+    """A correction to a signed visit note, with its reason; appended, never changed."""
+
+    encounter = models.ForeignKey(Encounter, on_delete=models.PROTECT, related_name="amendments")
+    author = models.ForeignKey("network.StaffMember", on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(max_length=255)
+    text = models.TextField()
+
+    objects = ClinicalQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self):
+        return f"Amendment of {self.encounter_id}: {self.reason}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise SignedRecordError("Amendments are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise SignedRecordError("Amendments are never deleted.")

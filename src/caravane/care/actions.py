@@ -1,0 +1,278 @@
+"""State changes of visits: check-in, vital signs, consultation, diagnoses, prescriptions, closing, amendments.
+
+Each action checks permission and scope, changes the database in one durable transaction with exactly one
+audit row, and tells the site's queue board after the commit.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from caravane.audit.access import record_denied
+from caravane.audit.actions import do_record_audit
+from caravane.care import growth, icd10, vitals
+from caravane.care.models import Amendment, Condition, Encounter, MedicationRequest, Observation
+from caravane.care.selectors import coverage_of, queue_group, queue_payload
+from caravane.core.events import publish_on_commit
+from caravane.network.models import Site
+
+Status = Encounter.Status
+
+# The visit's state machine: which status may follow which, and the permission each step needs.
+TRANSITIONS: dict[tuple[str, str], str] = {
+    (Status.CHECKED_IN, Status.WITH_NURSE): "care.record_vitals",
+    (Status.WITH_NURSE, Status.WITH_GP): "care.record_vitals",
+    (Status.WITH_GP, Status.DONE): "care.consult",
+}
+TIMESTAMP_OF = {Status.WITH_NURSE: "nurse_started_at", Status.WITH_GP: "gp_started_at", Status.DONE: "finished_at"}
+STAFF_OF = {Status.WITH_NURSE: "nurse", Status.WITH_GP: "practitioner"}
+
+
+class TransitionError(ValidationError):
+    """A status change the visit's state machine does not allow."""
+
+
+def _staff(actor):
+    staff = getattr(actor, "staff", None)
+    if staff is None:
+        raise PermissionDenied(_("Only staff members can act on visits."))
+    return staff
+
+
+def _require(actor, permission: str, *, action: str, target, in_scope: bool) -> None:
+    """Refuse (403 with a denied audit row) unless the role grants ``permission`` and the target is in scope."""
+    if actor.has_perm(permission) and in_scope:
+        return
+    record_denied(actor, action=action, target=target,
+                  reason="out of scope" if actor.has_perm(permission) else f"missing {permission}")
+    raise PermissionDenied(_("You may not do this for this site."))
+
+
+def _authorize(actor, encounter: Encounter, permission: str, action: str) -> None:
+    """Check access before the transaction, so that a denial's audit row is committed."""
+    in_scope = Encounter.objects.restrict(actor, "change").filter(pk=encounter.pk).exists()
+    _require(actor, permission, action=action, target=encounter, in_scope=in_scope)
+
+
+def _locked(encounter: Encounter) -> Encounter:
+    """The encounter re-read under a row lock inside the current transaction."""
+    return Encounter.objects.select_for_update().select_related("patient", "site").get(pk=encounter.pk)
+
+
+def _refuse_if_signed(encounter: Encounter) -> None:
+    if encounter.is_signed:
+        raise ValidationError(_("This visit is closed and its note signed; add an amendment instead."))
+
+
+def _publish(encounter: Encounter, event: str) -> None:
+    publish_on_commit(queue_group(encounter.site_id, encounter.service_date), event, queue_payload(encounter))
+
+
+def _finish(actor, encounter: Encounter, action: str, detail: dict | None = None, event: str = "visit.updated"):
+    do_record_audit(actor=actor, action=action, target=encounter, site=encounter.site, detail=detail)
+    _publish(encounter, event)
+
+
+def do_check_in(*, actor, patient, site: Site, priority: str = Encounter.Priority.STANDARD,
+                stop_commune=None, day: datetime.date | None = None) -> Encounter:
+    """Put a patient in the day's queue of a site (or of a mobile unit's stop)."""
+    in_scope = Site.objects.restrict(actor, "care").filter(pk=site.pk).exists()
+    _require(actor, "care.check_in", action="care.check_in", target=site, in_scope=in_scope)
+    staff = _staff(actor)
+    if priority not in Encounter.Priority.values:
+        raise ValidationError({"priority": _("Priority: choose emergency, urgent or standard.")})
+    if stop_commune is not None and site.kind != Site.Kind.MOBILE_UNIT:
+        raise ValidationError({"stop_commune": _("Stop: only mobile units have stops.")})
+    if patient.merged_into_id:
+        raise ValidationError({"patient": _("Patient: this record was merged; check in the surviving record.")})
+    now = timezone.now()
+    day = day or timezone.localdate(now)
+    with transaction.atomic(durable=True):
+        already = Encounter.objects.select_for_update().filter(
+            patient=patient, site=site, service_date=day).exclude(status=Status.DONE)
+        if already.exists():
+            raise ValidationError({"patient": _("Patient: already in today's queue of this site.")})
+        encounter = Encounter.objects.create(
+            patient=patient, site=site, stop_commune=stop_commune, service_date=day, priority=priority,
+            coverage_status=coverage_of(patient, day), checked_in_at=now, checked_in_by=staff)
+        _finish(actor, encounter, "care.check_in", {"priority": priority}, event="visit.checked_in")
+    return encounter
+
+
+def do_advance(*, actor, encounter: Encounter, to: str) -> Encounter:
+    """Move a visit to its next status; any other change is refused."""
+    permission = TRANSITIONS.get((encounter.status, to), "care.view_queue")
+    _authorize(actor, encounter, permission, "care.advance")
+    with transaction.atomic(durable=True):
+        encounter = _locked(encounter)
+        if (encounter.status, to) not in TRANSITIONS:
+            raise TransitionError(_("A visit that is “%(current)s” cannot move to “%(next)s”.") % {
+                "current": encounter.get_status_display(), "next": Status(to).label if to in Status.values else to})
+        if to == Status.DONE:
+            raise TransitionError(_("Close the visit to sign its note."))
+        previous = encounter.status
+        encounter.status = to
+        setattr(encounter, TIMESTAMP_OF[to], timezone.now())
+        setattr(encounter, STAFF_OF[to], _staff(actor))
+        encounter.save()
+        _finish(actor, encounter, "care.advance", {"from": previous, "to": to})
+    return encounter
+
+
+def do_record_vitals(*, actor, encounter: Encounter, values: dict) -> list[Observation]:
+    """Record vital signs (raw form values); impossible values refuse the whole set, abnormal ones are flagged."""
+    parsed = vitals.parse_vitals(values)
+    _authorize(actor, encounter, "care.record_vitals", "care.record_vitals")
+    with transaction.atomic(durable=True):
+        encounter = _locked(encounter)
+        _refuse_if_signed(encounter)
+        if encounter.status not in (Status.WITH_NURSE, Status.WITH_GP):
+            raise TransitionError(_("Vital signs are recorded once the patient is with the nurse or the GP."))
+        patient, now = encounter.patient, timezone.now()
+        age = growth.age_in_years(patient.birth_date, encounter.service_date)
+        if "weight" in parsed and "height" in parsed:
+            parsed["bmi"] = vitals.body_mass_index(parsed["weight"], parsed["height"])
+        if "weight" in parsed:
+            z = growth.weight_for_age_z(sex=patient.gender, birth_date=patient.birth_date,
+                                        measured_on=encounter.service_date, weight_kg=parsed["weight"])
+            if z is not None:
+                parsed["weight_for_age_z"] = z
+        recorder = _staff(actor)
+        observations = [
+            Observation.objects.create(
+                encounter=encounter, patient=patient, recorder=recorder, code=sign.code, system=sign.system,
+                display=sign.display, value=value, unit=sign.unit, panel=sign.panel,
+                interpretation=sign.interpret(value, age), effective_at=now)
+            for sign, value in ((vitals.BY_KEY[key], value) for key, value in parsed.items())
+        ]
+        flagged = {o.code: o.interpretation for o in observations if o.interpretation not in ("", vitals.NORMAL)}
+        _finish(actor, encounter, "care.record_vitals", {"codes": [o.code for o in observations], "flagged": flagged})
+    return observations
+
+
+NOTE_FIELDS = ("reason", "history", "examination", "assessment", "plan")
+
+
+def do_save_note(*, actor, encounter: Encounter, referral_to: Site | None = None, **note) -> Encounter:
+    """Save the GP's (unsigned) consultation note and referral letter."""
+    unknown = set(note) - set(NOTE_FIELDS) - {"referral_letter"}
+    if unknown:
+        raise TypeError(f"unknown note fields: {sorted(unknown)}")
+    _authorize(actor, encounter, "care.consult", "care.save_note")
+    with transaction.atomic(durable=True):
+        encounter = _locked(encounter)
+        _refuse_if_signed(encounter)
+        if encounter.status != Status.WITH_GP:
+            raise TransitionError(_("The consultation note is written while the patient is with the GP."))
+        if note.get("referral_letter") and referral_to is None:
+            raise ValidationError({"referral_to": _("Referral: choose the site the patient is referred to.")})
+        for field, value in note.items():
+            setattr(encounter, field, (value or "").strip())
+        encounter.referral_to = referral_to
+        encounter.practitioner = encounter.practitioner or _staff(actor)
+        encounter.save()
+        _finish(actor, encounter, "care.save_note", {"fields": sorted(note)})
+    return encounter
+
+
+def do_add_diagnosis(*, actor, encounter: Encounter, icd10_code: str = "", text: str = "") -> Condition:
+    """Record a diagnosis as an ICD-10 code (checked against the WHO 2019 edition) and/or free text."""
+    icd10_code, text = (icd10_code or "").strip(), (text or "").strip()
+    entry = None
+    if icd10_code:
+        entry = icd10.lookup(icd10_code)
+        if entry is None:
+            raise ValidationError({"icd10_code": _("ICD-10 code: “%(code)s” is not in %(edition)s.") % {
+                "code": icd10_code, "edition": icd10.EDITION}})
+    elif not text:
+        raise ValidationError({"icd10_code": _("Diagnosis: give an ICD-10 code or a description.")})
+    _authorize(actor, encounter, "care.consult", "care.add_diagnosis")
+    with transaction.atomic(durable=True):
+        encounter = _locked(encounter)
+        _refuse_if_signed(encounter)
+        if encounter.status != Status.WITH_GP:
+            raise TransitionError(_("Diagnoses are recorded while the patient is with the GP."))
+        condition = Condition.objects.create(
+            encounter=encounter, patient=encounter.patient, recorder=_staff(actor),
+            icd10_code=entry.code if entry else "", icd10_label=entry.label if entry else "", text=text[:255])
+        _finish(actor, encounter, "care.add_diagnosis", {"icd10": condition.icd10_code})
+    return condition
+
+
+def do_prescribe(*, actor, encounter: Encounter, medication: str, dose: str, route: str, frequency: str,
+                 duration_days, instructions: str = "") -> MedicationRequest:
+    """Add a prescription line to the visit."""
+    errors = {}
+    fields = {"medication": (medication, _("Medicine")), "dose": (dose, _("Dose")),
+              "frequency": (frequency, _("Frequency"))}
+    for name, (value, label) in fields.items():
+        if not (value or "").strip():
+            errors[name] = _("%(field)s: required.") % {"field": label}
+    if route not in MedicationRequest.Route.values:
+        errors["route"] = _("Route: choose one from the list.")
+    try:
+        duration = int(duration_days)
+        if not 1 <= duration <= 365:
+            raise ValueError
+    except (TypeError, ValueError):
+        errors["duration_days"] = _("Duration: a number of days between 1 and 365.")
+    if errors:
+        raise ValidationError(errors)
+    _authorize(actor, encounter, "care.prescribe", "care.prescribe")
+    with transaction.atomic(durable=True):
+        encounter = _locked(encounter)
+        _refuse_if_signed(encounter)
+        if encounter.status != Status.WITH_GP:
+            raise TransitionError(_("Prescriptions are written while the patient is with the GP."))
+        request = MedicationRequest.objects.create(
+            encounter=encounter, patient=encounter.patient, recorder=_staff(actor), medication=medication.strip(),
+            dose=dose.strip(), route=route, frequency=frequency.strip(), duration_days=duration,
+            instructions=(instructions or "").strip())
+        _finish(actor, encounter, "care.prescribe", {"medication": request.medication})
+    return request
+
+
+def do_close_visit(*, actor, encounter: Encounter) -> Encounter:
+    """Close the visit and sign its note; from now on it only takes amendments."""
+    _authorize(actor, encounter, "care.consult", "care.close_visit")
+    with transaction.atomic(durable=True):
+        encounter = _locked(encounter)
+        _refuse_if_signed(encounter)
+        if encounter.status != Status.WITH_GP:
+            raise TransitionError(_("A visit that is “%(current)s” cannot be closed.") % {
+                "current": encounter.get_status_display()})
+        if not encounter.reason.strip():
+            raise ValidationError({"reason": _("Reason for visit: required before the note is signed.")})
+        now, staff = timezone.now(), _staff(actor)
+        encounter.status, encounter.finished_at = Status.DONE, now
+        encounter.signed_at, encounter.signed_by = now, staff
+        encounter.practitioner = encounter.practitioner or staff
+        encounter.save()
+        _finish(actor, encounter, "care.close_visit", event="visit.closed")
+    return encounter
+
+
+def do_amend(*, actor, encounter: Encounter, reason: str, text: str) -> Amendment:
+    """Append a correction, with its reason, to a signed visit note."""
+    errors = {}
+    if not (reason or "").strip():
+        errors["reason"] = _("Reason for the amendment: required.")
+    if not (text or "").strip():
+        errors["text"] = _("Amendment: write the correction.")
+    if errors:
+        raise ValidationError(errors)
+    _authorize(actor, encounter, "care.consult", "care.amend")
+    with transaction.atomic(durable=True):
+        encounter = _locked(encounter)
+        if not encounter.is_signed:
+            raise ValidationError(_("The note is not signed yet: edit it directly."))
+        amendment = Amendment.objects.create(encounter=encounter, author=_staff(actor), reason=reason.strip()[:255],
+                                             text=text.strip())
+        do_record_audit(actor=actor, action="care.amend", target=encounter, site=encounter.site,
+                        detail={"amendment": str(amendment.pk)})
+    return amendment

@@ -1,0 +1,268 @@
+"""Care API: visits (Encounter), vital signs (Observation), diagnoses (Condition), prescriptions (MedicationRequest).
+
+Reads and writes go through the same scope, permission checks, actions and audit as the pages.
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from typing import Literal, Optional
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from ninja import Field, Query, Router, Schema
+from ninja.pagination import paginate
+
+from caravane.audit.access import fetch_protected
+from caravane.audit.actions import do_record_audit
+from caravane.care import actions, icd10, vitals
+from caravane.care.models import Encounter, MedicationRequest
+from caravane.core.api import ERRORS, INPUT_ERRORS, BadInput, PageNumber, get_or_404, require_permission
+from caravane.network.models import Site
+from caravane.patients.models import Patient
+
+router = Router(tags=["care"])
+
+
+class EncounterIn(Schema):
+    patient: uuid.UUID
+    site: uuid.UUID
+    priority: Literal["emergency", "urgent", "standard"] = "standard"
+    stop_commune: Optional[str] = Field(None, description="Mobile units: commune code of the day's stop.")
+
+
+class EncounterOut(Schema):
+    id: uuid.UUID
+    patient: uuid.UUID = Field(alias="patient_id")
+    site: uuid.UUID = Field(alias="site_id")
+    stop_commune: Optional[str] = Field(alias="stop_commune_id")
+    service_date: datetime.date
+    status: str = Field(description="checked_in, with_nurse, with_gp, done")
+    priority: str
+    coverage_status: str
+    checked_in_at: datetime.datetime
+    nurse_started_at: Optional[datetime.datetime]
+    gp_started_at: Optional[datetime.datetime]
+    finished_at: Optional[datetime.datetime]
+    reason: str
+    history: str
+    examination: str
+    assessment: str
+    plan: str
+    referral_to: Optional[uuid.UUID] = Field(alias="referral_to_id")
+    referral_letter: str
+    signed_at: Optional[datetime.datetime]
+
+
+class StatusIn(Schema):
+    to: Literal["with_nurse", "with_gp"]
+
+
+class NoteIn(Schema):
+    reason: str = ""
+    history: str = ""
+    examination: str = ""
+    assessment: str = ""
+    plan: str = ""
+    referral_to: Optional[uuid.UUID] = None
+    referral_letter: str = ""
+
+
+class VitalsIn(Schema):
+    """Entered vital signs; BMI and (under five) the WHO weight-for-age z-score are computed."""
+
+    systolic: Optional[str] = Field(None, description="8480-6, mm[Hg]")
+    diastolic: Optional[str] = Field(None, description="8462-4, mm[Hg]")
+    heart_rate: Optional[str] = Field(None, description="8867-4, /min")
+    temperature: Optional[str] = Field(None, description="8310-5, Cel")
+    spo2: Optional[str] = Field(None, description="59408-5, %")
+    respiratory_rate: Optional[str] = Field(None, description="9279-1, /min")
+    weight: Optional[str] = Field(None, description="29463-7, kg")
+    height: Optional[str] = Field(None, description="8302-2, cm")
+    glucose: Optional[str] = Field(None, description="2339-0, mg/dL")
+    muac: Optional[str] = Field(None, description="56072-2, cm")
+
+
+class ObservationOut(Schema):
+    id: uuid.UUID
+    encounter: uuid.UUID = Field(alias="encounter_id")
+    patient: uuid.UUID = Field(alias="patient_id")
+    status: str = "final"
+    category: str = "vital-signs"
+    system: str
+    code: str
+    display: str
+    value: float
+    unit: str
+    interpretation: str = Field(description="FHIR ObservationInterpretation: N, H, L, HH, LL")
+    panel: str
+    effective_at: datetime.datetime
+
+
+class ConditionIn(Schema):
+    icd10_code: str = ""
+    text: str = ""
+
+
+class ConditionOut(Schema):
+    id: uuid.UUID
+    encounter: uuid.UUID = Field(alias="encounter_id")
+    patient: uuid.UUID = Field(alias="patient_id")
+    icd10_code: str
+    icd10_label: str
+    text: str
+    created_at: datetime.datetime
+
+
+class MedicationRequestIn(Schema):
+    medication: str
+    dose: str
+    route: Literal[tuple(MedicationRequest.Route.values)]  # type: ignore[valid-type]
+    frequency: str
+    duration_days: int = Field(ge=1, le=365)
+    instructions: str = ""
+
+
+class MedicationRequestOut(Schema):
+    id: uuid.UUID
+    encounter: uuid.UUID = Field(alias="encounter_id")
+    patient: uuid.UUID = Field(alias="patient_id")
+    medication: str
+    dose: str
+    route: str
+    frequency: str
+    duration_days: int
+    instructions: str
+    created_at: datetime.datetime
+
+
+class Icd10Out(Schema):
+    code: str
+    label: str
+
+
+class EncounterFilters(Schema):
+    site: Optional[uuid.UUID] = None
+    day: Optional[datetime.date] = None
+    patient: Optional[uuid.UUID] = None
+    status: Optional[Literal["checked_in", "with_nurse", "with_gp", "done"]] = None
+
+
+def _run(action, **kwargs):
+    """Run an action, turning its refusal into a 400 that names the fields."""
+    try:
+        return action(**kwargs)
+    except vitals.VitalsError as error:
+        raise BadInput(error.errors)
+    except DjangoValidationError as error:
+        raise BadInput(_flatten(error.message_dict) if hasattr(error, "error_dict")
+                       else {"__all__": " ".join(error.messages)})
+
+
+def _flatten(errors: dict) -> dict[str, str]:
+    return {field: " ".join(m) if isinstance(m, list) else m for field, m in errors.items()}
+
+
+def _encounter(request, pk, permission="care.view_chart") -> Encounter:
+    return fetch_protected(request.user, Encounter.objects.select_related("site"), pk=pk, permission=permission,
+                           audit_action="care.view_visit", site_of=lambda e: e.site)
+
+
+@router.get("/encounters", response={200: list[EncounterOut], **ERRORS}, url_name="care_encounters")
+@paginate(PageNumber)
+def list_encounters(request, filters: Query[EncounterFilters]):
+    """Visits in the caller's scope, filtered by site, day, patient or status."""
+    require_permission(request, "care.view_chart", target=("care.encounter", ""))
+    queryset = Encounter.objects.restrict(request.user, "view").order_by("-service_date", "-checked_in_at")
+    for name, value in filters.dict(exclude_none=True).items():
+        queryset = queryset.filter(**{"service_date" if name == "day" else name: value})
+    do_record_audit(actor=request.user, action="care.list_visits", target=("care.encounter", ""),
+                    detail={k: str(v) for k, v in filters.dict(exclude_none=True).items()})
+    return queryset
+
+
+@router.post("/encounters", response={201: EncounterOut, **ERRORS, **INPUT_ERRORS})
+def create_encounter(request, data: EncounterIn):
+    """Check a patient in to the day's queue of a site."""
+    patient = fetch_protected(request.user, Patient.objects.all(), pk=data.patient,
+                              permission="patients.view_patient", audit_action="care.check_in_lookup")
+    site = get_or_404(Site.objects.all(), pk=data.site)
+    stop = None
+    if data.stop_commune:
+        from caravane.geo.models import Commune
+
+        stop = get_or_404(Commune.objects.all(), pk=data.stop_commune)
+    return 201, _run(actions.do_check_in, actor=request.user, patient=patient, site=site, priority=data.priority,
+                     stop_commune=stop)
+
+
+@router.get("/encounters/{pk}", response={200: EncounterOut, **ERRORS})
+def get_encounter(request, pk: uuid.UUID):
+    """One visit with its (signed or draft) note."""
+    return _encounter(request, pk)
+
+
+@router.post("/encounters/{pk}/status", response={200: EncounterOut, **ERRORS, **INPUT_ERRORS})
+def advance_encounter(request, pk: uuid.UUID, data: StatusIn):
+    """Move the visit to the nurse, then to the GP; closing is /close."""
+    return _run(actions.do_advance, actor=request.user, encounter=_encounter(request, pk, "care.view_queue"),
+                to=data.to)
+
+
+@router.put("/encounters/{pk}/note", response={200: EncounterOut, **ERRORS, **INPUT_ERRORS})
+def save_note(request, pk: uuid.UUID, data: NoteIn):
+    """Write the GP's consultation note (until the visit is closed)."""
+    note = data.dict()
+    referral = note.pop("referral_to")
+    return _run(actions.do_save_note, actor=request.user, encounter=_encounter(request, pk),
+                referral_to=get_or_404(Site.objects.all(), pk=referral) if referral else None, **note)
+
+
+@router.post("/encounters/{pk}/close", response={200: EncounterOut, **ERRORS, **INPUT_ERRORS})
+def close_encounter(request, pk: uuid.UUID):
+    """Close the visit and sign its note."""
+    return _run(actions.do_close_visit, actor=request.user, encounter=_encounter(request, pk))
+
+
+@router.get("/encounters/{pk}/observations", response={200: list[ObservationOut], **ERRORS})
+def list_observations(request, pk: uuid.UUID):
+    """The visit's vital signs."""
+    return _encounter(request, pk).observations.order_by("effective_at", "code")
+
+
+@router.post("/encounters/{pk}/observations", response={201: list[ObservationOut], **ERRORS, **INPUT_ERRORS})
+def create_observations(request, pk: uuid.UUID, data: VitalsIn):
+    """Record vital signs: impossible values are refused (400, naming the field), abnormal ones flagged."""
+    return 201, _run(actions.do_record_vitals, actor=request.user, encounter=_encounter(request, pk),
+                     values=data.dict(exclude_none=True))
+
+
+@router.get("/encounters/{pk}/conditions", response={200: list[ConditionOut], **ERRORS})
+def list_conditions(request, pk: uuid.UUID):
+    """The visit's diagnoses."""
+    return _encounter(request, pk).conditions.all()
+
+
+@router.post("/encounters/{pk}/conditions", response={201: ConditionOut, **ERRORS, **INPUT_ERRORS})
+def create_condition(request, pk: uuid.UUID, data: ConditionIn):
+    """Record a diagnosis: an ICD-10 code (WHO 2019) and/or free text."""
+    return 201, _run(actions.do_add_diagnosis, actor=request.user, encounter=_encounter(request, pk),
+                     icd10_code=data.icd10_code, text=data.text)
+
+
+@router.get("/encounters/{pk}/medication-requests", response={200: list[MedicationRequestOut], **ERRORS})
+def list_medication_requests(request, pk: uuid.UUID):
+    """The visit's prescriptions."""
+    return _encounter(request, pk).medication_requests.all()
+
+
+@router.post("/encounters/{pk}/medication-requests", response={201: MedicationRequestOut, **ERRORS, **INPUT_ERRORS})
+def create_medication_request(request, pk: uuid.UUID, data: MedicationRequestIn):
+    """Add a prescription line."""
+    return 201, _run(actions.do_prescribe, actor=request.user, encounter=_encounter(request, pk), **data.dict())
+
+
+@router.get("/icd10", response={200: list[Icd10Out], **ERRORS}, url_name="care_icd10_search")
+def search_icd10(request, q: str = Query(..., min_length=1, max_length=80)):
+    """ICD-10 (WHO 2019) codes and labels matching a code prefix or words of the label."""
+    return [{"code": entry.code, "label": entry.label} for entry in icd10.search(q)]

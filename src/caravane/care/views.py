@@ -1,0 +1,227 @@
+"""Care pages: the queue board, check-in, the visit workspace, the patient chart and the printable summary."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from caravane.audit.access import fetch_protected
+from caravane.care import actions, charts, vitals
+from caravane.care.models import Encounter, MedicationRequest
+from caravane.care.selectors import consents_of, encounters_of, queue_for, vital_series
+from caravane.geo.models import Commune
+from caravane.network.models import Deployment, Site, active_on
+from caravane.patients.models import Patient
+
+PRINT_LANGUAGES = ("fr", "ar")
+
+
+def _day(request) -> datetime.date:
+    raw = request.GET.get("day") or request.POST.get("day")
+    try:
+        return datetime.date.fromisoformat(raw) if raw else timezone.localdate()
+    except ValueError:
+        raise Http404(_("Day: use the YYYY-MM-DD format."))
+
+
+def _working_sites(user):
+    return Site.objects.restrict(user, "care").filter(kind__in=Site.SPOKE_KINDS, active=True)
+
+
+def _board_site(request):
+    """The site whose board is asked for, or the user's first working site."""
+    sites = _working_sites(request.user)
+    wanted = request.GET.get("site") or request.POST.get("site")
+    site = sites.filter(pk=wanted).first() if wanted else sites.first()
+    if wanted and site is None:
+        raise PermissionDenied(_("This site's queue is not in your scope."))
+    return site, sites
+
+
+def _stop_communes(site):
+    """Communes where a mobile unit may stop: those of its current deployment's province."""
+    if site is None or site.kind != Site.Kind.MOBILE_UNIT:
+        return Commune.objects.none()
+    deployment = Deployment.objects.filter(active_on(), unit=site).first()
+    if deployment is None:
+        return Commune.objects.none()
+    return Commune.objects.filter(province=deployment.province).order_by("name_fr")
+
+
+def queue_board(request):
+    """The day's queue of a site: waiting, with the nurse, with the GP, done; updated live."""
+    if not request.user.has_perm("care.view_queue"):
+        raise PermissionDenied
+    site, sites = _board_site(request)
+    day = _day(request)
+    columns = queue_for(request.user, site, day) if site else []
+    return render(request, "care/queue.html", {
+        "site": site, "sites": sites, "day": day, "columns": columns, "priorities": Encounter.Priority.choices,
+        "stops": _stop_communes(site), "is_today": day == timezone.localdate(),
+    })
+
+
+def queue_columns(request):
+    """The board's columns alone, re-read by the live module when a visit changes."""
+    if not request.user.has_perm("care.view_queue"):
+        raise PermissionDenied
+    site, _sites = _board_site(request)
+    if site is None:
+        raise Http404
+    return render(request, "care/_queue_columns.html", {"columns": queue_for(request.user, site, _day(request))})
+
+
+@require_POST
+def check_in(request):
+    """Check a patient in, found by record number (board form) or by id (from the patient's page)."""
+    site, _sites = _board_site(request)
+    if site is None:
+        raise PermissionDenied
+    patient_id, number = request.POST.get("patient"), (request.POST.get("record_number") or "").strip()
+    back = redirect(f"{reverse('care:queue')}?site={site.pk}")
+    if patient_id:
+        patient = fetch_protected(request.user, Patient.objects.all(), pk=patient_id,
+                                  permission="patients.view_patient", audit_action="care.check_in_lookup")
+    else:
+        patient = Patient.objects.restrict(request.user, "view").filter(record_number__iexact=number).first()
+        if patient is None:
+            messages.error(request, _("Record number: no patient “%(number)s” in your scope.") % {"number": number})
+            return back
+    stop = _stop_communes(site).filter(pk=request.POST.get("stop_commune")).first() \
+        if request.POST.get("stop_commune") else None
+    try:
+        actions.do_check_in(actor=request.user, patient=patient, site=site,
+                            priority=request.POST.get("priority") or Encounter.Priority.STANDARD, stop_commune=stop)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+        return back
+    messages.success(request, _("%(patient)s is in the queue.") % {"patient": patient})
+    return back
+
+
+def _visit(request, pk, permission="care.view_chart"):
+    return fetch_protected(request.user, Encounter.objects.select_related("patient", "site"), pk=pk,
+                           permission=permission, audit_action="care.view_visit", site_of=lambda e: e.site)
+
+
+def _render_visit(request, encounter, *, errors=None, data=None, status=200):
+    encounter = Encounter.objects.select_related("patient", "site", "referral_to").get(pk=encounter.pk)
+    return render(request, "care/visit.html", {
+        "encounter": encounter, "patient": encounter.patient,
+        "observations": encounter.observations.order_by("effective_at", "code"),
+        "conditions": encounter.conditions.all(), "prescriptions": encounter.medication_requests.all(),
+        "amendments": encounter.amendments.select_related("author"),
+        "vital_fields": [(sign, (data or {}).get(sign.key, "")) for sign in vitals.ENTERED], "routes": MedicationRequest.Route.choices,
+        "referral_sites": Site.objects.exclude(kind__in=Site.SPOKE_KINDS).filter(active=True),
+        "errors": errors or {}, "Status": Encounter.Status,
+        "print_languages": PRINT_LANGUAGES,
+    }, status=status)
+
+
+def visit(request, pk):
+    """The visit workspace: what each role does at the visit's current step."""
+    return _render_visit(request, _visit(request, pk))
+
+
+def _act(request, pk, run, success: str):
+    """Run a visit action from a form; errors re-render the page with field-named messages and nothing saved."""
+    encounter = _visit(request, pk)
+    try:
+        run(encounter)
+    except ValidationError as error:
+        errors = error.message_dict if hasattr(error, "error_dict") else {"__all__": error.messages}
+        return _render_visit(request, encounter, errors=errors, data=request.POST, status=400)
+    except vitals.VitalsError as error:
+        errors = {field: [message] for field, message in error.errors.items()}
+        return _render_visit(request, encounter, errors=errors, data=request.POST, status=400)
+    messages.success(request, success)
+    return redirect("care:visit", pk=encounter.pk)
+
+
+@require_POST
+def advance(request, pk):
+    to = request.POST.get("to", "")
+    return _act(request, pk, lambda e: actions.do_advance(actor=request.user, encounter=e, to=to),
+                _("Visit moved on."))
+
+
+@require_POST
+def record_vitals(request, pk):
+    return _act(request, pk, lambda e: actions.do_record_vitals(actor=request.user, encounter=e, values=request.POST),
+                _("Vital signs recorded."))
+
+
+@require_POST
+def save_note(request, pk):
+    def run(encounter):
+        referral = request.POST.get("referral_to")
+        actions.do_save_note(
+            actor=request.user, encounter=encounter,
+            referral_to=Site.objects.filter(pk=referral).first() if referral else None,
+            **{name: request.POST.get(name, "") for name in (*actions.NOTE_FIELDS, "referral_letter")})
+    return _act(request, pk, run, _("Consultation note saved."))
+
+
+@require_POST
+def add_diagnosis(request, pk):
+    # The search field may carry "J06.9 — label" as picked from the suggestions: the code is its first word.
+    code = (request.POST.get("icd10_code") or "").split(" ", 1)[0]
+    return _act(request, pk, lambda e: actions.do_add_diagnosis(actor=request.user, encounter=e, icd10_code=code,
+                                                                text=request.POST.get("text", "")),
+                _("Diagnosis recorded."))
+
+
+@require_POST
+def prescribe(request, pk):
+    fields = ("medication", "dose", "route", "frequency", "duration_days", "instructions")
+    return _act(request, pk, lambda e: actions.do_prescribe(actor=request.user, encounter=e,
+                                                            **{f: request.POST.get(f, "") for f in fields}),
+                _("Prescription added."))
+
+
+@require_POST
+def close_visit(request, pk):
+    return _act(request, pk, lambda e: actions.do_close_visit(actor=request.user, encounter=e),
+                _("Visit closed and note signed."))
+
+
+@require_POST
+def amend(request, pk):
+    return _act(request, pk, lambda e: actions.do_amend(actor=request.user, encounter=e, reason=request.POST.get(
+        "amendment_reason", ""), text=request.POST.get("amendment_text", "")), _("Amendment recorded."))
+
+
+def chart(request, pk):
+    """The patient chart: one timeline of visits, vital-sign trends, diagnoses, prescriptions and consents."""
+    patient = fetch_protected(request.user, Patient.objects.all(), pk=pk, permission="care.view_chart",
+                              audit_action="care.view_chart", site_of=lambda p: p.registration_site)
+    encounters = list(encounters_of(patient))
+    series = vital_series(encounters)
+    return render(request, "care/chart.html", {
+        "patient": patient, "encounters": encounters, "consents": consents_of(patient),
+        "trends": [(s, charts.trend_svg(s, str(s.sign.label))) for s in series],
+    })
+
+
+def summary(request, pk, lang):
+    """The visit summary handed to the patient, in French or Arabic, laid out for printing."""
+    if lang not in PRINT_LANGUAGES:
+        raise Http404
+    encounter = _visit(request, pk)
+    with translation.override(lang):
+        response = render(request, "care/summary.html", {
+            "encounter": encounter, "patient": encounter.patient,
+            "observations": encounter.observations.order_by("code"), "conditions": encounter.conditions.all(),
+            "prescriptions": encounter.medication_requests.all(), "amendments": encounter.amendments.all(),
+            "lang": lang, "rtl": lang == "ar",
+        })
+    return response
