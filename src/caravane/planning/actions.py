@@ -1,0 +1,133 @@
+"""Planning state changes: importing facility lists, creating, finishing and applying scenarios."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from caravane.audit.actions import do_record_audit
+from caravane.audit.models import AuditEvent
+from caravane.core.events import publish_on_commit
+from caravane.planning.facilities import morocco_test, parse_facilities
+from caravane.planning.models import Facility, FacilityImport, PlannedStop, Scenario
+from caravane.planning.pipeline import Parameters
+
+GROUP = "planning"
+
+
+class ApplyRefused(ValueError):
+    """The scenario cannot be applied as it stands; the message says why."""
+
+
+def _require(actor, permission: str, action: str, target=None) -> None:
+    if actor is not None and not actor.has_perm(permission):
+        do_record_audit(actor=actor, action=action, target=target, outcome=AuditEvent.Outcome.DENIED)
+        raise PermissionDenied(permission)
+
+
+def do_import_facilities(*, actor, source: str, content: str | bytes, filename: str = "") -> FacilityImport:
+    """Import a facility list (CSV or GeoJSON), replacing the previous list of the same source."""
+    from caravane.geo.models import Commune
+
+    _require(actor, "planning.run_plan", "planning.import_facilities")
+    source = (source or "").strip()
+    if not source:
+        raise ValueError("source: " + _("name the facility list."))
+    parsed = parse_facilities(content, filename=filename, inside=morocco_test(Commune.objects.only("geometry")))
+    with transaction.atomic(durable=True):
+        FacilityImport.objects.filter(source=source).delete()
+        batch = FacilityImport.objects.create(
+            source=source[:80], filename=filename[:200], file_format=parsed.file_format,
+            imported_by=actor if getattr(actor, "is_authenticated", False) else None,
+            accepted=len(parsed.rows), rejected=parsed.rejected)
+        Facility.objects.bulk_create([
+            Facility(source_import=batch, name=r["name"], kind=r["kind"], latitude=r["lat"], longitude=r["lon"],
+                     external_id=r["external_id"]) for r in parsed.rows], batch_size=1000)
+        do_record_audit(actor=actor, action="planning.import_facilities", target=batch,
+                        detail={"source": source, "accepted": batch.accepted, "rejected": len(parsed.rejected)})
+    return batch
+
+
+def do_create_scenario(*, actor, name: str, parameters: dict) -> Scenario:
+    """Save a new scenario (queued) with validated parameters; running it is the runner's job."""
+    _require(actor, "planning.run_plan", "planning.create_scenario")
+    params = Parameters.from_dict(parameters)
+    with transaction.atomic(durable=True):
+        scenario = Scenario.objects.create(
+            name=(name or "").strip()[:120] or _("Scenario of %(day)s") % {"day": timezone.localdate().isoformat()},
+            created_by=actor if getattr(actor, "is_authenticated", False) else None,
+            parameters=params.to_dict())
+        do_record_audit(actor=actor, action="planning.create_scenario", target=scenario,
+                        detail={"n_units": params.n_units, "solver": params.solver})
+    return scenario
+
+
+def do_finish_scenario(*, scenario: Scenario, outcome: dict | None = None, error: str = "") -> Scenario:
+    """Store a run's results (or its error) and mark the scenario done (or failed)."""
+    with transaction.atomic(durable=True):
+        scenario = Scenario.objects.select_for_update().get(pk=scenario.pk)
+        if outcome is not None:
+            scenario.inputs, scenario.results, scenario.timings = (outcome["inputs"], outcome["results"],
+                                                                   outcome["timings"])
+            scenario.status, scenario.progress, scenario.progress_text = Scenario.Status.DONE, 1.0, ""
+        else:
+            scenario.status, scenario.error = Scenario.Status.FAILED, error[:4000]
+        scenario.save()
+        do_record_audit(actor=scenario.created_by, action="planning.finish_scenario", target=scenario,
+                        outcome=AuditEvent.Outcome.ALLOWED if outcome is not None else AuditEvent.Outcome.FAILED,
+                        detail={"status": scenario.status, "timings": scenario.timings})
+        publish_on_commit(GROUP, "scenario.finished", {"id": str(scenario.pk), "status": scenario.status})
+    return scenario
+
+
+def do_apply_scenario(*, actor, scenario: Scenario, effective_date: datetime.date | None = None) -> list:
+    """Move each unit to its planned base (closing its current deployment) and create its planned stops."""
+    from caravane.network.models import Deployment, Site, active_on
+    from caravane.geo.models import Commune
+
+    _require(actor, "planning.apply_plan", "planning.apply_scenario", scenario)
+    if scenario.status != Scenario.Status.DONE:
+        raise ApplyRefused(_("Only a finished scenario that has not been applied can be applied."))
+    planned = scenario.results.get("units", [])
+    dates = [datetime.date.fromisoformat(d) for d in scenario.results.get("dates", [])]
+    effective = effective_date or (dates[0] if dates else timezone.localdate())
+    units = list(Site.objects.filter(kind=Site.Kind.MOBILE_UNIT, active=True).order_by("code"))
+    if len(units) < len(planned):
+        raise ApplyRefused(_("The scenario places %(n)d units but the network has %(m)d active mobile units.") % {
+            "n": len(planned), "m": len(units)})
+    units = units[:len(planned)]
+    allowed = set(Site.objects.restrict(actor, "change").filter(pk__in=[u.pk for u in units])
+                  .values_list("pk", flat=True))
+    if len(allowed) < len(units):
+        do_record_audit(actor=actor, action="planning.apply_scenario", target=scenario,
+                        outcome=AuditEvent.Outcome.DENIED, detail={"reason": "units outside scope"})
+        raise PermissionDenied("planning.apply_plan")
+    communes = Commune.objects.in_bulk([u["base"] for u in planned]
+                                       + [code for u in planned for day in u.get("tour", {}).get("days", [])
+                                          for code in day])
+    deployments, stops = [], []
+    with transaction.atomic(durable=True):
+        for unit, plan in zip(units, planned):
+            base = communes[plan["base"]]
+            Deployment.objects.filter(active_on(effective), unit=unit).update(
+                end_date=effective - datetime.timedelta(days=1))
+            Deployment.objects.filter(unit=unit, start_date__gte=effective).update(end_date=effective)
+            deployments.append(Deployment.objects.create(
+                unit=unit, province_id=base.province_id, base_commune=base, start_date=effective,
+                note=(_("Scenario %(name)s") % {"name": scenario.name})[:240]))
+            PlannedStop.objects.filter(unit=unit, date__gte=effective, status=PlannedStop.Status.PLANNED).update(
+                status=PlannedStop.Status.CANCELLED)
+            for day, codes in zip(dates, plan.get("tour", {}).get("days", [])):
+                stops += [PlannedStop(scenario=scenario, unit=unit, commune=communes[code], date=day, order=k)
+                          for k, code in enumerate(codes, start=1) if day >= effective]
+        PlannedStop.objects.bulk_create(stops, batch_size=1000)
+        scenario.status, scenario.applied_at, scenario.applied_by = Scenario.Status.APPLIED, timezone.now(), actor
+        scenario.save(update_fields=["status", "applied_at", "applied_by", "updated_at"])
+        do_record_audit(actor=actor, action="planning.apply_scenario", target=scenario,
+                        detail={"units": len(deployments), "stops": len(stops), "effective": effective.isoformat()})
+        publish_on_commit(GROUP, "scenario.applied", {"id": str(scenario.pk), "units": len(deployments)})
+    return deployments

@@ -1,0 +1,319 @@
+"""One planning run, from parameters to results: analysis, unit bases (MCLP), then tours.
+
+The web page, the API and ``caravane plan`` all call :func:`run_plan`; it reads the
+database but changes nothing (saving a scenario is :mod:`caravane.planning.actions`).
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import time
+from dataclasses import asdict, dataclass, field, fields
+
+import numpy as np
+from django.utils.translation import gettext as _
+
+from caravane.planning.analysis import Analysis, CommuneTable, FacilityTable, analyse, to_csv
+from caravane.planning.geodesy import DETOUR_FACTOR, RoadDistance
+from caravane.planning.models import FacilityKind
+from caravane.planning.solvers import SolverError, run_in_subprocess
+from caravane.planning.solvers import mclp
+
+DEFAULT_CARE_KINDS = ["hospital", "clinic", "health_centre", "doctors", "network_site"]
+# Beyond this many exact variables the MIP is left to the heuristic unless asked for.
+EXACT_PAIR_LIMIT = 400_000
+
+
+class ParameterError(ValueError):
+    """A parameter is invalid; the message names it."""
+
+
+def _next_monday() -> datetime.date:
+    today = datetime.date.today()
+    return today + datetime.timedelta(days=7 - today.weekday())
+
+
+@dataclass
+class Parameters:
+    """Everything a run depends on besides the data; saved with each scenario."""
+
+    care_kinds: list[str] = field(default_factory=lambda: list(DEFAULT_CARE_KINDS))
+    thresholds_km: list[float] = field(default_factory=lambda: [5.0, 10.0, 20.0])
+    underserved_km: float = 10.0
+    reach_km: float = 30.0
+    n_units: int = 50
+    capacity: float | None = 60000.0
+    max_per_province: int | None = 2
+    rural_bases_only: bool = True
+    horizon_weeks: int = 4
+    working_days: int = 5
+    daily_km: float = 150.0
+    speed_kmh: float = 50.0
+    service_minutes: int = 240
+    day_minutes: int = 600
+    return_to_base: bool = True
+    max_visits: int = 4
+    detour_factor: float = DETOUR_FACTOR
+    solver: str = "heuristic"
+    time_limit: float = 30.0
+    tours: bool = True
+    tours_time_limit: float = 1.0
+    start_date: str = field(default_factory=lambda: _next_monday().isoformat())
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Parameters":
+        """Build and validate parameters from a dict (unknown keys are refused)."""
+        names = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - names)
+        if unknown:
+            raise ParameterError(_("Unknown parameter(s): %(names)s.") % {"names": ", ".join(unknown)})
+        params = cls(**{k: v for k, v in data.items() if v is not None or k in ("capacity", "max_per_province")})
+        params.validate()
+        return params
+
+    def validate(self) -> None:
+        """Refuse impossible values, naming the parameter."""
+        def need(ok, name, text):
+            if not ok:
+                raise ParameterError(f"{name}: {text}")
+
+        bad_kinds = sorted(set(self.care_kinds) - set(FacilityKind.values))
+        need(self.care_kinds and not bad_kinds, "care_kinds",
+             _("choose care kinds among %(kinds)s") % {"kinds": ", ".join(FacilityKind.values)})
+        need(all(t > 0 for t in self.thresholds_km) and self.thresholds_km, "thresholds_km", _("must be positive"))
+        for name in ("underserved_km", "reach_km", "daily_km", "speed_kmh", "detour_factor", "time_limit"):
+            need(getattr(self, name) > 0, name, _("must be positive"))
+        need(self.detour_factor >= 1, "detour_factor", _("must be at least 1"))
+        need(int(self.n_units) >= 1, "n_units", _("must be at least 1"))
+        need(self.capacity is None or self.capacity > 0, "capacity", _("must be positive"))
+        need(self.max_per_province is None or self.max_per_province >= 1, "max_per_province", _("must be at least 1"))
+        need(1 <= self.horizon_weeks <= 26, "horizon_weeks", _("between 1 and 26"))
+        need(1 <= self.working_days <= 7, "working_days", _("between 1 and 7 days a week"))
+        need(1 <= self.max_visits <= 31, "max_visits", _("between 1 and 31"))
+        need(self.solver in ("heuristic", "exact"), "solver", _("heuristic or exact"))
+        try:
+            datetime.date.fromisoformat(self.start_date)
+        except (TypeError, ValueError):
+            raise ParameterError("start_date: " + _("a date as YYYY-MM-DD")) from None
+
+    def dates(self) -> list[datetime.date]:
+        """The working days of the horizon (the first ``working_days`` of each week, Monday first)."""
+        start = datetime.date.fromisoformat(self.start_date)
+        days = [start + datetime.timedelta(days=d) for d in range(7 * self.horizon_weeks)]
+        return [d for d in days if d.weekday() < self.working_days]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def load_facilities(params: Parameters) -> tuple[FacilityTable, dict]:
+    """The facility points (imported lists and the network's fixed sites) and a summary of them."""
+    from caravane.network.models import Site
+    from caravane.planning.models import Facility
+
+    rows = [(str(f[0]), f[1], f[2], f[3], f[4]) for f in
+            Facility.objects.values_list("id", "name", "kind", "latitude", "longitude")]
+    sites = Site.objects.filter(active=True).exclude(kind=Site.Kind.MOBILE_UNIT)
+    rows += [(f"site:{s[0]}", s[1], FacilityKind.NETWORK_SITE.value, s[2], s[3])
+             for s in sites.values_list("code", "name", "latitude", "longitude")]
+    kinds, counts = np.unique(np.array([r[2] for r in rows], dtype=object), return_counts=True) if rows else ([], [])
+    return FacilityTable.from_rows(rows), {"facilities": dict(zip(map(str, kinds), map(int, counts)))}
+
+
+def build_instance(params: Parameters, analysis: Analysis, distance: RoadDistance):
+    """The covering instance: demand = underserved communes, candidates = (rural) communes."""
+    communes = analysis.communes
+    weights = analysis.underserved
+    demand = np.flatnonzero(weights > 0)
+    candidates = np.flatnonzero(communes.rural) if params.rural_bases_only else np.arange(len(communes))
+    if params.n_units > len(candidates):
+        raise ParameterError("n_units: " + _("%(n)d units but only %(m)d candidate base communes.") % {
+            "n": params.n_units, "m": len(candidates)})
+    reach = []
+    for start in range(0, len(candidates), 256):
+        block = distance.matrix(communes.places.take(candidates[start:start + 256]), communes.places.take(demand))
+        reach += [np.flatnonzero(row <= params.reach_km) for row in block]
+    provinces, groups = np.unique(communes.province[candidates], return_inverse=True)
+    inst = mclp.MclpInstance(weights=weights[demand], reach=reach, n_units=int(params.n_units),
+                             capacity=params.capacity, groups=groups if params.max_per_province else None,
+                             max_per_group=params.max_per_province)
+    return inst, demand, candidates
+
+
+def visit_frequency(population: np.ndarray, index: np.ndarray, max_visits: int) -> np.ndarray:
+    """Visits over the horizon: 1 to ``max_visits``, in proportion to population x index within a unit."""
+    need = population * np.maximum(index, 1.0)
+    top = need.max() if len(need) else 0.0
+    if top <= 0:
+        return np.ones(len(need), dtype=int)
+    return np.clip(1 + np.rint((max_visits - 1) * need / top), 1, max_visits).astype(int)
+
+
+def run_plan(params: Parameters, *, progress=None, communes=None) -> dict:
+    """Analyse access, place the units and plan their tours; return the results and timings."""
+    from caravane.geo.models import Commune
+
+    report = progress or (lambda fraction, text: None)
+    timings, t0 = {}, time.perf_counter()
+    report(0.02, _("Reading communes and facilities"))
+    table = CommuneTable.from_queryset(communes if communes is not None else Commune.objects.all())
+    if not len(table):
+        raise ParameterError(_("No communes: load the geography first (caravane load_geography)."))
+    facilities, inputs = load_facilities(params)
+    inputs.update(communes=len(table), population=int(table.population.sum()))
+    distance = RoadDistance(params.detour_factor)
+    analysis = analyse(table, facilities, care_kinds=params.care_kinds, thresholds_km=params.thresholds_km,
+                       underserved_km=params.underserved_km, distance=distance)
+    timings["analysis"] = time.perf_counter() - t0
+
+    t1 = time.perf_counter()
+    report(0.15, _("Building the covering problem"))
+    inst, demand, candidates = build_instance(params, analysis, distance)
+    try:
+        inst.validate()
+    except mclp.InvalidInstance as exc:
+        raise ParameterError(str(exc)) from exc
+    pairs = sum(len(r) for r in inst.reach)
+    use_exact = params.solver == "exact"
+    if use_exact and pairs > EXACT_PAIR_LIMIT:
+        raise ParameterError("solver: " + _("the instance is too large to solve exactly (%(n)d pairs); use the "
+                                            "heuristic.") % {"n": pairs})
+    report(0.2, _("Placing the units"))
+    if use_exact:
+        solution = mclp.solve_exact(inst, time_limit=params.time_limit)
+    else:
+        solution = mclp.solve(inst, time_limit=params.time_limit,
+                              progress=lambda f, text: report(0.2 + 0.4 * f, _("Placing the units")))
+    timings["placement"] = time.perf_counter() - t1
+
+    units = _units(params, analysis, solution, demand, candidates)
+    t2 = time.perf_counter()
+    if params.tours and units:
+        report(0.6, _("Planning the tours"))
+        _plan_tours(params, analysis, units)
+    timings["tours"] = time.perf_counter() - t2
+    timings["total"] = time.perf_counter() - t0
+    report(1.0, _("Done"))
+    under_total = float(analysis.underserved.sum())
+    dates = [d.isoformat() for d in params.dates()]
+    return {
+        "inputs": inputs,
+        "timings": {k: round(v, 3) for k, v in timings.items()},
+        "results": {
+            "summary": {
+                "method": solution.method, "status": solution.status, "covered": round(solution.covered),
+                "upper_bound": round(solution.upper_bound), "gap": round(solution.gap, 5),
+                "underserved_population": round(under_total),
+                "covered_share_pct": round(100 * solution.covered / under_total, 2) if under_total else 0.0,
+                "demand_points": int(len(demand)), "candidates": int(len(candidates)), "reach_pairs": int(pairs),
+                "n_units": len(units), "tour_km": round(sum(u.get("tour", {}).get("total_km", 0) for u in units), 1),
+            },
+            "dates": dates,
+            "units": units,
+            "provinces": analysis.province_rows(),
+            "communes": analysis.commune_rows(),
+        },
+    }
+
+
+def _units(params, analysis, solution, demand, candidates) -> list[dict]:
+    communes = analysis.communes
+    served: dict[int, dict[int, float]] = {}
+    for i, j, share in solution.assignment:
+        served.setdefault(int(j), {})[int(demand[int(i)])] = share
+    units = []
+    for k, j in enumerate(solution.chosen):
+        base = int(candidates[j])
+        members = sorted(served.get(int(j), {}).items())
+        units.append({
+            "number": k + 1, "base": communes.codes[base], "base_name": communes.names[base],
+            "province": communes.province[base], "lat": float(communes.places.lat[base]),
+            "lon": float(communes.places.lon[base]),
+            "served_population": round(sum(analysis.underserved[c] * s for c, s in members)),
+            "communes": [{"code": communes.codes[c], "name": communes.names[c], "share": round(s, 4),
+                          "population": int(communes.population[c])} for c, s in members],
+        })
+    return units
+
+
+def _plan_tours(params: Parameters, analysis: Analysis, units: list[dict]) -> None:
+    communes = analysis.communes
+    position = {code: k for k, code in enumerate(communes.codes)}
+    payload_units = []
+    for unit in units:
+        idx = np.array([position[c["code"]] for c in unit["communes"]], dtype=int)
+        visits = visit_frequency(analysis.underserved[idx] * np.array([c["share"] for c in unit["communes"]]),
+                                 analysis.index[idx], params.max_visits) if len(idx) else []
+        for c, v in zip(unit["communes"], visits):
+            c["visits"] = int(v)
+        payload_units.append({"base": {"lat": unit["lat"], "lon": unit["lon"]},
+                              "stops": [{"id": communes.codes[i], "lat": float(communes.places.lat[i]),
+                                         "lon": float(communes.places.lon[i]), "visits": int(v)}
+                                        for i, v in zip(idx, visits)]})
+    options = {"days": len(params.dates()), "daily_km": params.daily_km, "speed_kmh": params.speed_kmh,
+               "service_minutes": params.service_minutes, "day_minutes": params.day_minutes,
+               "return_to_base": params.return_to_base, "detour_factor": params.detour_factor,
+               "time_limit": params.tours_time_limit}
+    try:
+        answer = run_in_subprocess("tours", {"units": payload_units, "options": options},
+                                   timeout=60 + 2 * params.tours_time_limit * len(units))
+    except SolverError as exc:
+        raise ParameterError(str(exc)) from exc
+    for unit, tour in zip(units, answer["units"]):
+        unit["tour"] = tour
+
+
+def calendar_rows(results: dict) -> list[dict]:
+    """The tours as a calendar: one row per unit, date and stop."""
+    names = {c["code"]: c["name"] for c in results.get("communes", [])}
+    rows = []
+    for unit in results.get("units", []):
+        for date, stops in zip(results["dates"], unit.get("tour", {}).get("days", [])):
+            for order, code in enumerate(stops, start=1):
+                rows.append({"unit": unit["number"], "base": unit["base"], "date": date, "order": order,
+                             "commune": code, "commune_name": names.get(code, "")})
+    return rows
+
+
+def geojson(results: dict) -> dict:
+    """Communes (points with their index), unit bases, catchment links and daily tour lines."""
+    where = {c["code"]: (c["lon"], c["lat"]) for c in results.get("communes", [])}
+
+    def feature(layer, geometry_type, coordinates, **props):
+        return {"type": "Feature", "properties": {"layer": layer, **props},
+                "geometry": {"type": geometry_type, "coordinates": coordinates}}
+
+    features = [feature("commune", "Point", [c["lon"], c["lat"]], **c) for c in results.get("communes", [])]
+    for unit in results.get("units", []):
+        base = [unit["lon"], unit["lat"]]
+        features.append(feature("base", "Point", base, unit=unit["number"], commune=unit["base"],
+                                name=unit["base_name"], served_population=unit["served_population"]))
+        for c in unit["communes"]:
+            features.append(feature("catchment", "LineString", [base, list(where[c["code"]])], unit=unit["number"],
+                                    commune=c["code"], share=c["share"]))
+        tour = unit.get("tour", {})
+        for date, stops, km in zip(results.get("dates", []), tour.get("days", []), tour.get("day_km", [])):
+            if stops:
+                line = [base] + [list(where[s]) for s in stops] + [base]
+                features.append(feature("tour", "LineString", line, unit=unit["number"], date=date, km=km,
+                                        stops=stops))
+    return {"type": "FeatureCollection", "features": features}
+
+
+def dumps(data) -> str:
+    """JSON text for exports (UTF-8 names kept readable)."""
+    return json.dumps(data, ensure_ascii=False)
+
+
+def export_files(results: dict) -> dict[str, str]:
+    """The files a run exports, by name: CSV tables and one GeoJSON."""
+    return {
+        "communes.csv": to_csv(results.get("communes", [])),
+        "provinces.csv": to_csv(results.get("provinces", [])),
+        "units.csv": to_csv([{k: v for k, v in u.items() if k not in ("communes", "tour")}
+                             | {"communes": len(u["communes"]), "tour_km": u.get("tour", {}).get("total_km")}
+                             for u in results.get("units", [])]),
+        "calendar.csv": to_csv(calendar_rows(results)),
+        "plan.geojson": dumps(geojson(results)),
+    }
