@@ -11,6 +11,7 @@ from caravane.accounts.api_auth import API_AUTH
 from caravane.core.api import install_error_handlers
 from caravane.geo.api import router as geo_router
 from caravane.network.api import router as network_router
+from caravane.patients.api import router as patients_router
 
 api = NinjaAPI(
     title="Caravane API",
@@ -25,4 +26,5 @@ install_error_handlers(api)
 
 api.add_router("/geo", geo_router)
 api.add_router("/tokens", tokens_router)
+api.add_router("/patients", patients_router)
 api.add_router("", network_router)

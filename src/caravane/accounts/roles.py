@@ -35,6 +35,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         "network.view_site", "network.view_staff", "network.change_staff", "network.change_site",
         "geo.view_geography", "telemed.view_act", "telemed.reassign_act", "telemed.view_indicators",
         "planning.view_plan", "planning.run_plan", "planning.apply_plan", "reporting.view_indicators",
+        "patients.view_patient", "patients.merge_patient",
     }),
     Role.ADMINISTRATOR: frozenset(),
 }

@@ -1,0 +1,291 @@
+"""Patients API: search, registration, reading a patient and their consents; scoped and audited like the pages."""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from typing import Literal, Optional
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from ninja import Field, Query, Router, Schema
+
+from caravane.audit.access import fetch_protected
+from caravane.audit.actions import do_record_audit
+from caravane.core.api import ERRORS, INPUT_ERRORS, BadInput, get_or_404, require_permission
+from caravane.patients import actions, selectors
+from caravane.patients.forms import RegistrationForm
+from caravane.patients.models import Consent, Patient
+from caravane.patients.search import find_duplicates, search_patients
+from caravane.patients.views import registration_sites
+
+router = Router(tags=["patients"])
+
+
+class HumanName(Schema):
+    use: str
+    language: str
+    family: str
+    given: list[str]
+
+
+class Identifier(Schema):
+    system: str
+    value: str
+
+
+class Coverage(Schema):
+    type: str
+    number: str
+    period_start: Optional[datetime.date]
+    period_end: Optional[datetime.date]
+    status: str = Field(description="none, valid, lapsed, not_yet_valid or undated, today")
+    message: str
+
+
+class Contact(Schema):
+    name: str
+    relationship: str
+    telecom: str
+
+
+class PatientOut(Schema):
+    resourceType: Literal["Patient"] = "Patient"
+    id: uuid.UUID
+    record_number: str
+    identifier: list[Identifier]
+    name: list[HumanName]
+    gender: str
+    birthDate: Optional[str] = Field(description="YYYY-MM-DD, or YYYY when estimated")
+    birthDateEstimated: bool
+    telecom: list[str]
+    commune: Optional[str] = Field(description="Commune code (HCP)")
+    address: str
+    contact: list[Contact]
+    coverage: Coverage
+    managingOrganization: uuid.UUID = Field(description="Registration site")
+    active: bool
+    link: Optional[uuid.UUID] = Field(None, description="The record this one was merged into (replaced-by)")
+
+
+class PatientMatch(Schema):
+    score: float
+    reasons: list[str]
+    patient: PatientOut
+
+
+class PatientIn(Schema):
+    given_name: str = ""
+    family_name: str = ""
+    given_name_ar: str = ""
+    family_name_ar: str = ""
+    gender: str
+    birth_date: Optional[datetime.date] = None
+    birth_year: Optional[int] = None
+    age_years: Optional[int] = None
+    national_id: str = ""
+    phone: str = ""
+    commune: Optional[str] = Field(None, description="Commune code")
+    address: str = ""
+    emergency_contact_name: str = ""
+    emergency_contact_relation: str = ""
+    emergency_contact_phone: str = ""
+    coverage_type: str = "none"
+    coverage_number: str = ""
+    coverage_valid_from: Optional[datetime.date] = None
+    coverage_valid_until: Optional[datetime.date] = None
+    registration_site: Optional[uuid.UUID] = Field(None, description="Defaults to the caller's only site")
+    confirm_new: bool = Field(False, description="Register even though look-alike patients exist")
+
+
+class DuplicatesOut(Schema):
+    detail: str
+    duplicates: list[PatientMatch]
+
+
+class ConsentOut(Schema):
+    resourceType: Literal["Consent"] = "Consent"
+    id: uuid.UUID
+    patient: uuid.UUID
+    status: str = Field(description="active, inactive (revoked or expired) or proposed (not yet valid), today")
+    acts: list[str]
+    method: str
+    witness_name: str
+    has_document: bool
+    performer: uuid.UUID = Field(description="Staff member who obtained the consent")
+    dateTime: datetime.datetime
+    period_start: datetime.date
+    period_end: Optional[datetime.date]
+    revoked_on: Optional[datetime.date]
+    note: str
+
+
+class ConsentIn(Schema):
+    acts: list[str]
+    method: str
+    witness_name: str = ""
+    period_start: Optional[datetime.date] = None
+    period_end: Optional[datetime.date] = None
+    note: str = ""
+
+
+class RevokeIn(Schema):
+    reason: str = ""
+
+
+class DuplicateQuery(Schema):
+    given_name: str = ""
+    family_name: str = ""
+    given_name_ar: str = ""
+    family_name_ar: str = ""
+    birth_date: Optional[datetime.date] = None
+    gender: str = ""
+    national_id: str = ""
+    phone: str = ""
+
+
+def patient_resource(patient: Patient) -> dict:
+    """A patient in the FHIR-like shape the API returns."""
+    coverage = selectors.coverage_status(patient)
+    names = []
+    if patient.given_name or patient.family_name:
+        names.append({"use": "official", "language": "fr", "family": patient.family_name,
+                      "given": [patient.given_name] if patient.given_name else []})
+    if patient.given_name_ar or patient.family_name_ar:
+        names.append({"use": "official", "language": "ar", "family": patient.family_name_ar,
+                      "given": [patient.given_name_ar] if patient.given_name_ar else []})
+    identifiers = [{"system": "urn:caravane:record-number", "value": patient.record_number}]
+    if patient.national_id:
+        identifiers.append({"system": "urn:ma:cin", "value": patient.national_id})
+    birth = patient.birth_date
+    contacts = []
+    if patient.emergency_contact_name:
+        contacts.append({"name": patient.emergency_contact_name, "relationship": patient.emergency_contact_relation,
+                         "telecom": patient.emergency_contact_phone})
+    return {
+        "id": patient.pk, "record_number": patient.record_number, "identifier": identifiers, "name": names,
+        "gender": patient.gender,
+        "birthDate": (str(birth.year) if patient.birth_date_is_estimated else birth.isoformat()) if birth else None,
+        "birthDateEstimated": patient.birth_date_is_estimated,
+        "telecom": [patient.phone] if patient.phone else [], "commune": patient.commune_id,
+        "address": patient.address, "contact": contacts,
+        "coverage": {"type": coverage.kind, "number": coverage.number, "period_start": coverage.valid_from,
+                     "period_end": coverage.valid_until, "status": coverage.state, "message": coverage.message},
+        "managingOrganization": patient.registration_site_id, "active": patient.merged_into_id is None,
+        "link": patient.merged_into_id,
+    }
+
+
+def consent_resource(consent: Consent) -> dict:
+    """A consent in the FHIR-like shape the API returns."""
+    revocation = getattr(consent, "revocation", None)
+    return {
+        "id": consent.pk, "patient": consent.patient_id, "status": consent.status_on(timezone.localdate()),
+        "acts": consent.acts, "method": consent.method, "witness_name": consent.witness_name,
+        "has_document": bool(consent.document), "performer": consent.obtained_by_id, "dateTime": consent.obtained_at,
+        "period_start": consent.period_start, "period_end": consent.period_end,
+        "revoked_on": revocation.revoked_on if revocation else None, "note": consent.note,
+    }
+
+
+def _matches(matches) -> list[dict]:
+    return [{"score": round(m.score, 1), "reasons": m.reasons, "patient": patient_resource(m.patient)} for m in matches]
+
+
+def _open(request, pk, *, permission="patients.view_patient", action="view", audit_action=None) -> Patient:
+    return fetch_protected(request.user, Patient.objects.select_related("registration_site"), pk=pk,
+                           permission=permission, action=action, audit_action=audit_action,
+                           site_of=lambda patient: patient.registration_site)
+
+
+def _form_errors(errors) -> dict[str, str]:
+    return {field: " ".join(str(m) for m in messages) for field, messages in errors.items()}
+
+
+@router.get("/", response={200: list[PatientMatch], **ERRORS}, summary="Search patients")
+def search(request, q: str = Query(..., min_length=1, description="Name (either script), CIN, phone or record number")):
+    """Patients in the caller's scope matching ``q``, best first."""
+    require_permission(request, "patients.view_patient", target=("patients.patient", ""))
+    matches = search_patients(Patient.objects.restrict(request.user), q)
+    do_record_audit(actor=request.user, action="search", target=("patients.patient", ""),
+                    detail={"query": q[:80], "results": len(matches), "api": True})
+    return _matches(matches)
+
+
+@router.get("/duplicates", response={200: list[PatientMatch], **ERRORS}, summary="Look-alikes of a new patient",
+            url_name="patients_duplicates")
+def duplicates(request, params: Query[DuplicateQuery]):
+    """Existing patients in scope who may be the person about to be registered."""
+    require_permission(request, "patients.register_patient", target=("patients.patient", ""))
+    matches = find_duplicates(Patient.objects.restrict(request.user), **params.dict())
+    if matches:
+        do_record_audit(actor=request.user, action="search", target=("patients.patient", ""),
+                        detail={"duplicates": len(matches), "api": True})
+    return _matches(matches)
+
+
+@router.post("/", response={201: PatientOut, 409: DuplicatesOut, **ERRORS, **INPUT_ERRORS}, summary="Register a patient")
+def create(request, payload: PatientIn):
+    """Register a patient; answers 409 with the look-alikes unless ``confirm_new`` is set."""
+    require_permission(request, "patients.register_patient", target=("patients.patient", ""))
+    sites = registration_sites(request.user)
+    data = payload.dict()
+    if data["registration_site"] is None and len(sites) == 1:
+        data["registration_site"] = sites[0].pk
+    form = RegistrationForm(data={k: ("" if v is None else v) for k, v in data.items()}, sites=sites)
+    if not form.is_valid():
+        raise BadInput(_form_errors(form.errors))
+    patient_data = form.patient_data()
+    if not payload.confirm_new:
+        matches = find_duplicates(Patient.objects.restrict(request.user), birth_date=patient_data["birth_date"], **{
+            key: patient_data[key] or "" for key in ("given_name", "family_name", "given_name_ar",
+                                                     "family_name_ar", "gender", "national_id", "phone")})
+        if matches:
+            return 409, {"detail": "Look-alike patients exist: check them, then send confirm_new=true.",
+                         "duplicates": _matches(matches)}
+    patient = actions.do_register_patient(actor=request.user, registration_site=form.cleaned_data["registration_site"],
+                                          data=patient_data)
+    return 201, patient_resource(patient)
+
+
+@router.get("/{uuid:pk}", response={200: PatientOut, **ERRORS}, summary="Read a patient")
+def read(request, pk: uuid.UUID):
+    """One patient (merged records say which record replaced them in ``link``)."""
+    return patient_resource(_open(request, pk))
+
+
+@router.get("/{uuid:pk}/consents", response={200: list[ConsentOut], **ERRORS}, summary="A patient's consents")
+def consents(request, pk: uuid.UUID):
+    """Every consent under this record and the records merged into it, newest first."""
+    patient = _open(request, pk, audit_action="view_consents")
+    return [consent_resource(c) for c in selectors.patient_consents(patient)]
+
+
+@router.post("/{uuid:pk}/consents", response={201: ConsentOut, **ERRORS, **INPUT_ERRORS}, summary="Record a consent")
+def record_consent(request, pk: uuid.UUID, payload: ConsentIn):
+    """Record a consent obtained now by the caller (a scanned document is uploaded through the patient page)."""
+    patient = _open(request, pk, permission="patients.record_consent", action="change", audit_action="open_consent")
+    try:
+        consent = actions.do_record_consent(actor=request.user, patient=patient, site=patient.registration_site,
+                                            acts=payload.acts, method=payload.method, witness_name=payload.witness_name,
+                                            period_start=payload.period_start or timezone.localdate(),
+                                            period_end=payload.period_end, note=payload.note)
+    except ValidationError as error:
+        raise BadInput({field: " ".join(messages) for field, messages in error.message_dict.items()}
+                       if hasattr(error, "error_dict") else {"__all__": " ".join(error.messages)})
+    return 201, consent_resource(consent)
+
+
+@router.post("/consents/{uuid:pk}/revoke", response={200: ConsentOut, **ERRORS, **INPUT_ERRORS},
+             summary="Revoke a consent")
+def revoke_consent(request, pk: uuid.UUID, payload: RevokeIn):
+    """Withdraw a consent from today; the consent stays on record with its revocation."""
+    consent = get_or_404(Consent.objects.all(), pk=pk)
+    _open(request, consent.patient_id, permission="patients.record_consent", action="change",
+          audit_action="open_revoke")
+    try:
+        actions.do_revoke_consent(actor=request.user, consent=consent, reason=payload.reason)
+    except ValidationError as error:
+        raise BadInput({"consent": " ".join(error.messages)})
+    consent = Consent.objects.select_related("revocation").get(pk=pk)
+    return consent_resource(consent)

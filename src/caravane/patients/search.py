@@ -1,0 +1,148 @@
+"""Finding patients: by identifier, or by name in either script, tolerant of spelling, ranked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db.models import Count
+from rapidfuzz import fuzz
+
+from caravane.patients.identifiers import clean_record_number, normalise_cin, normalise_phone
+from caravane.patients.models import Patient, PatientNameToken
+from caravane.patients.names import comparable, name_keys
+
+CANDIDATES = 200  # name-key hits ranked in Python; the index narrows national scale to this
+ALIAS_SEPARATOR = "|"
+DUPLICATE_THRESHOLD = 78
+
+
+@dataclass
+class Match:
+    """A patient found by a search, with its score (0-100) and why it matched."""
+
+    patient: Patient
+    score: float
+    reasons: list[str] = field(default_factory=list)
+
+
+def patient_names(patient: Patient) -> list[str]:
+    """The full names a record answers to: its Latin and Arabic names and those of records merged into it."""
+    records = [patient, *Patient.objects.filter(merged_into=patient)] if patient.pk else [patient]
+    names = []
+    for record in records:
+        for name in (f"{record.given_name} {record.family_name}", f"{record.given_name_ar} {record.family_name_ar}"):
+            if name.strip() and name.strip() not in names:
+                names.append(name.strip())
+    return names
+
+
+def index_patient_names(patient: Patient) -> None:
+    """Recompute a patient's search keys and ranking text (call after any change of name or merge)."""
+    names = patient_names(patient)
+    keys = {key for name in names for key in name_keys(name)}
+    PatientNameToken.objects.filter(patient=patient).delete()
+    PatientNameToken.objects.bulk_create([PatientNameToken(patient=patient, key=key) for key in sorted(keys)])
+    text = ALIAS_SEPARATOR.join(comparable(name) for name in names)[:400]
+    Patient.objects.filter(pk=patient.pk).update(search_text=text)
+    patient.search_text = text
+
+
+def _skeleton_text(text: str) -> str:
+    return " ".join(name_keys(text))
+
+
+def name_similarity(query: str, search_text: str) -> float:
+    """How close ``query`` is to the best of a patient's names (0-100), by spelling and by sound."""
+    query_plain, query_keys = comparable(query), _skeleton_text(query)
+    best = 0.0
+    for alias in filter(None, search_text.split(ALIAS_SEPARATOR)):
+        by_sound = fuzz.token_set_ratio(query_keys, _skeleton_text(alias))
+        by_spelling = fuzz.token_set_ratio(query_plain, alias)
+        best = max(best, 0.6 * by_sound + 0.4 * by_spelling)
+    return best
+
+
+def _name_candidates(queryset, text: str, limit: int) -> list[Patient]:
+    keys = name_keys(text)
+    if not keys:
+        return []
+    tokens = PatientNameToken.objects.filter(key__in=keys, patient__merged_into__isnull=True)
+    if queryset.query.where:
+        tokens = tokens.filter(patient__in=queryset.values("pk"))
+    ranked = (tokens.values("patient_id").annotate(hits=Count("id")).order_by("-hits", "patient_id")[:limit])
+    ids = [row["patient_id"] for row in ranked]
+    return list(Patient.objects.filter(pk__in=ids).select_related("commune"))
+
+
+def _identifier_lookup(query: str) -> tuple[str, object] | None:
+    """The identifier field and value that ``query`` is, if it is one."""
+    record_number = clean_record_number(query)
+    if record_number:
+        return "record_number", record_number
+    for field_name, normalise in (("national_id", normalise_cin), ("phone", normalise_phone)):
+        try:
+            value = normalise(query)
+        except ValidationError:
+            continue
+        if value:
+            return field_name, value
+    return None
+
+
+def search_patients(queryset, query: str, *, limit: int = 20) -> list[Match]:
+    """Patients of ``queryset`` matching ``query`` (name in either script, CIN, phone or record number), best first."""
+    query = (query or "").strip()
+    if not query:
+        return []
+    identifier = _identifier_lookup(query)
+    if identifier is not None:
+        field_name, value = identifier
+        found = queryset.filter(**{field_name: value}).select_related("commune", "merged_into")
+        # A merged record found by its old identifier leads to the record that replaced it.
+        return [Match(p.merged_into or p, 100.0, [field_name]) for p in found[:limit]]
+    matches = [Match(p, name_similarity(query, p.search_text), ["name"])
+               for p in _name_candidates(queryset, query, CANDIDATES)]
+    matches.sort(key=lambda m: (-m.score, m.patient.family_name, m.patient.given_name))
+    return matches[:limit]
+
+
+def find_duplicates(queryset, *, given_name="", family_name="", given_name_ar="", family_name_ar="",
+                    birth_date=None, gender="", national_id="", phone="", exclude=None, limit: int = 5) -> list[Match]:
+    """Existing patients who are probably the person about to be registered, best first."""
+    found: dict = {}
+
+    def add(patient, score, reason):
+        if exclude is not None and patient.pk == exclude:
+            return
+        match = found.setdefault(patient.pk, Match(patient, 0.0))
+        match.score = max(match.score, score)
+        if reason not in match.reasons:
+            match.reasons.append(reason)
+
+    active = queryset.filter(merged_into__isnull=True)
+    if national_id:
+        for patient in active.filter(national_id=national_id):
+            add(patient, 100.0, "national_id")
+    for name in (f"{given_name} {family_name}", f"{given_name_ar} {family_name_ar}"):
+        if not name.strip():
+            continue
+        for patient in _name_candidates(active, name, CANDIDATES):
+            score = name_similarity(name, patient.search_text)
+            if birth_date and patient.birth_date:
+                gap = abs(patient.birth_date.year - birth_date.year)
+                tolerance = 2 if patient.birth_date_is_estimated else 0
+                score += 10 if gap <= tolerance else -15
+            if gender and patient.gender not in (gender, Patient.Gender.UNKNOWN):
+                score -= 20
+            if phone and patient.phone == phone:
+                score += 15
+            if score >= DUPLICATE_THRESHOLD:
+                add(patient, min(score, 100.0), "name")
+    if phone:
+        for patient in active.filter(phone=phone)[:limit]:
+            if patient.pk in found:
+                continue
+            if name_similarity(f"{given_name} {family_name} {given_name_ar} {family_name_ar}", patient.search_text) >= 50:
+                add(patient, 80.0, "phone")
+    return sorted(found.values(), key=lambda m: -m.score)[:limit]
