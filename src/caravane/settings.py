@@ -20,7 +20,7 @@ CSRF_TRUSTED_ORIGINS = CONFIG.csrf_trusted_origins
 
 INSTALLED_APPS = [
     "daphne",
-    "django.contrib.admin",
+    "caravane.accounts.admin_apps.CaravaneAdminConfig",  # administrators-only admin site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -138,6 +138,8 @@ X_FRAME_OPTIONS = "DENY"
 if CONFIG.is_production:
     SECURE_HSTS_SECONDS = 31536000
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]  # orchestrator probes speak plain HTTP inside the cluster
 
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", _("French")), ("ar", _("Arabic")), ("en", _("English"))]

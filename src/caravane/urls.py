@@ -14,6 +14,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("accounts/", include("caravane.accounts.urls")),
+    path("audit/", include("caravane.audit.urls")),
     path("patients/", include("caravane.patients.urls")),
     path("", include("caravane.network.urls")),
 ]

@@ -6,7 +6,6 @@ import datetime
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from caravane.accounts.models import ApiToken, User, hash_token
@@ -15,20 +14,32 @@ from caravane.audit.models import AuditEvent
 
 
 def do_record_login_failure(*, username: str) -> User | None:
-    """Count a failed login; lock the account once the configured limit is reached."""
+    """Count a failed login; lock the account once the configured limit is reached.
+
+    An attempt on an account that is already locked is refused without counting, so the
+    lock keeps its original end; the first failure after a lock has expired starts a new count.
+    """
     config = settings.CARAVANE
+    now = timezone.now()
     with transaction.atomic(durable=True):
         user = User.objects.select_for_update().filter(username=username).first()
         detail = {"username": username[:150]}
-        if user is not None:
-            User.objects.filter(pk=user.pk).update(failed_login_count=F("failed_login_count") + 1)
-            user.refresh_from_db(fields=["failed_login_count", "locked_until"])
-            if user.failed_login_count >= config.login_failure_limit and not user.is_locked():
-                user.locked_until = timezone.now() + datetime.timedelta(seconds=config.login_lockout_seconds)
-                user.save(update_fields=["locked_until"])
+        action, outcome = "login", AuditEvent.Outcome.FAILED
+        if user is not None and user.is_locked(now):
+            outcome = AuditEvent.Outcome.DENIED
+            detail["reason"] = "locked"
+        elif user is not None:
+            count = 1 if user.locked_until is not None else user.failed_login_count + 1
+            user.failed_login_count = count
+            user.locked_until = None
+            if count >= config.login_failure_limit:
+                user.locked_until = now + datetime.timedelta(seconds=config.login_lockout_seconds)
+                action = "lockout"
                 detail["locked_until"] = user.locked_until.isoformat()
-        do_record_audit(actor=None, action="login", target=("accounts.user", user.pk if user else ""),
-                        outcome=AuditEvent.Outcome.FAILED, detail=detail)
+            user.save(update_fields=["failed_login_count", "locked_until"])
+            detail["failed_login_count"] = count
+        do_record_audit(actor=None, action=action, target=("accounts.user", user.pk if user else ""),
+                        outcome=outcome, detail=detail)
     return user
 
 
@@ -37,6 +48,15 @@ def do_record_login_success(*, user: User) -> None:
     with transaction.atomic(durable=True):
         User.objects.filter(pk=user.pk).update(failed_login_count=0, locked_until=None)
         do_record_audit(actor=user, action="login", target=user)
+
+
+def do_unlock_user(*, actor: User, user: User) -> User:
+    """Lift a lock and clear the failure count (an administrator's decision, audited)."""
+    with transaction.atomic(durable=True):
+        User.objects.filter(pk=user.pk).update(failed_login_count=0, locked_until=None)
+        user.refresh_from_db(fields=["failed_login_count", "locked_until"])
+        do_record_audit(actor=actor, action="unlock", target=user, detail={"username": user.get_username()})
+    return user
 
 
 def do_record_logout(*, user: User) -> None:

@@ -3,6 +3,8 @@
 from caravane.network.models import Role
 
 # Permission codes are "<app>.<verb>_<thing>". The administrator holds every permission.
+# Some codes belong to no other role, so only administrators hold them: "accounts.use_admin" (the Django
+# admin: reference data, accounts, unlocking), "audit.view_auditevent" (the audit trail and its export).
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.ADMINISTRATIVE_ASSISTANT: frozenset({
         "network.view_site", "network.view_staff", "geo.view_geography",

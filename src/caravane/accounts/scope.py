@@ -25,6 +25,9 @@ class Scope:
     site_ids: frozenset = field(default_factory=frozenset)
     province_codes: frozenset = field(default_factory=frozenset)
     region_codes: frozenset = field(default_factory=frozenset)
+    # The site the user works at now (latest-started current assignment): audit rows default to it.
+    primary_site_id: uuid.UUID | None = None
+    primary_site_name: str = ""
 
     def site_q(self, path: str) -> Q:
         """Condition on a site reached through ``path`` ("" for a Site queryset itself)."""
@@ -62,20 +65,26 @@ def compute_scope(user) -> Scope:
     if staff is None:
         return Scope(authenticated=True, national=user.is_superuser, user_id=user.pk,
                      role="administrator" if user.is_superuser else None)
-    if staff.role == Role.ADMINISTRATOR:
-        return Scope(authenticated=True, national=True, user_id=user.pk, role=staff.role)
-    if staff.role == Role.COORDINATOR and not staff.coverage_region_id and not staff.coverage_province_id:
-        return Scope(authenticated=True, national=True, user_id=user.pk, role=staff.role)
-    site_ids = frozenset(
-        Assignment.objects.filter(active_on(), staff=staff).values_list("site_id", flat=True)
+    assignments = list(
+        Assignment.objects.filter(active_on(), staff=staff)
+        .order_by("-start_date", "-created_at")
+        .values_list("site_id", "site__name")
     )
+    coordinator = staff.role == Role.COORDINATOR
+    national = staff.role == Role.ADMINISTRATOR or (
+        coordinator and not staff.coverage_region_id and not staff.coverage_province_id
+    )
+    # Territorial coverage is a coordinator's attribute; on any other role it grants nothing.
     return Scope(
         authenticated=True,
+        national=national,
         user_id=user.pk,
         role=staff.role,
-        site_ids=site_ids,
-        province_codes=frozenset(filter(None, [staff.coverage_province_id])),
-        region_codes=frozenset(filter(None, [staff.coverage_region_id])),
+        site_ids=frozenset(site_id for site_id, _ in assignments),
+        province_codes=frozenset(filter(None, [staff.coverage_province_id])) if coordinator else frozenset(),
+        region_codes=frozenset(filter(None, [staff.coverage_region_id])) if coordinator else frozenset(),
+        primary_site_id=assignments[0][0] if assignments else None,
+        primary_site_name=assignments[0][1] if assignments else "",
     )
 
 

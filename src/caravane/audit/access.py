@@ -40,3 +40,10 @@ def record_denied(user, *, action: str, target, reason: str = "") -> None:
     """Audit a refused attempt that did not go through ``fetch_protected``."""
     do_record_audit(actor=user, action=action, target=target, outcome=AuditEvent.Outcome.DENIED,
                     detail={"reason": reason} if reason else None)
+
+
+def require_permission(user, permission: str, *, action: str, target) -> None:
+    """Raise PermissionDenied (403), with a denied audit row, unless ``user``'s role grants ``permission``."""
+    if not user.has_perm(permission):
+        record_denied(user, action=action, target=target, reason=f"missing permission {permission}")
+        raise PermissionDenied("Your role does not allow this.")

@@ -28,21 +28,30 @@ def do_record_audit(
     site=None,
     detail: dict | None = None,
 ) -> AuditEvent:
-    """Append one audit row for ``actor`` doing ``action`` on ``target`` (a model, or a (type, id) pair)."""
+    """Append one audit row for ``actor`` doing ``action`` on ``target`` (a model, or a (type, id) pair).
+
+    Without an explicit ``site``, the row carries the actor's current primary site, if any.
+    """
     from caravane.accounts.scope import scope_for
 
     context = current_request_context()
     object_type, object_id = object_label(target)
     authenticated = actor is not None and getattr(actor, "is_authenticated", False)
-    role = scope_for(actor).role if authenticated else ""
+    scope = scope_for(actor) if authenticated else None
+    if site is not None:
+        site_id, site_name = site.pk, str(site)
+    elif scope is not None and scope.primary_site_id is not None:
+        site_id, site_name = scope.primary_site_id, scope.primary_site_name
+    else:
+        site_id, site_name = None, ""
     return AuditEvent.objects.create(
         actor=actor if authenticated else None,
         actor_username=(actor.get_username() if authenticated else (detail or {}).get("username", ""))[:150],
-        role=role or "",
-        site_id=getattr(site, "pk", None),
-        site_name=str(site)[:160] if site is not None else "",
-        object_type=object_type,
-        object_id=object_id,
+        role=(scope.role if scope is not None else "") or "",
+        site_id=site_id,
+        site_name=site_name[:160],
+        object_type=object_type[:60],
+        object_id=object_id[:64],
         action=action,
         outcome=outcome,
         client_address=context.client_address,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextvars
+import ipaddress
 from dataclasses import dataclass
 
 
@@ -19,12 +20,25 @@ def current_request_context() -> RequestContext:
     return _current.get()
 
 
+def _ip(value: str) -> str | None:
+    try:
+        return str(ipaddress.ip_address(value.strip()))
+    except ValueError:
+        return None
+
+
 def client_address(request) -> str | None:
-    """The client's address; behind a proxy, the first hop it reports."""
+    """The client's address as recorded in audit rows.
+
+    ``X-Forwarded-For`` is believed only when the direct peer is a local reverse proxy
+    (loopback), and then only its last hop, the one that proxy appended: anything
+    before it is written by the client and could be forged.
+    """
+    peer = _ip(request.META.get("REMOTE_ADDR") or "")
     forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    if forwarded:
-        return forwarded.split(",")[0].strip() or None
-    return request.META.get("REMOTE_ADDR") or None
+    if forwarded and peer is not None and ipaddress.ip_address(peer).is_loopback:
+        return _ip(forwarded.split(",")[-1]) or peer
+    return peer
 
 
 class AuditContextMiddleware:

@@ -53,6 +53,13 @@ class AuditEvent(models.Model):
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_username or '-'} {self.action} {self.object_type} {self.outcome}"
 
+    @property
+    def role_label(self) -> str:
+        """The actor's role as a person reads it."""
+        from caravane.network.models import Role
+
+        return str(Role(self.role).label) if self.role in Role.values else self.role
+
     def save(self, *args, **kwargs):
         if not self._state.adding:
             raise AppendOnlyError("The audit trail is append-only: rows cannot be updated.")
