@@ -163,7 +163,7 @@ class _Geography:
         self.regions = {region.code: region for region in Region.objects.all()}
         self.provinces = {p.code: p for p in Province.objects.all()}
         self.communes = list(Commune.objects.only(*_COMMUNE_FIELDS).order_by("-population_2024", "code"))
-        if len(self.regions) != 12 or not self.communes:
+        if any(code not in self.regions for code in REGION_CAPITALS) or not self.communes:
             raise DemoError("The geography of Morocco is not loaded: run `caravane load_geography` first.")
 
     def province(self, names: list[str]):
@@ -272,9 +272,9 @@ def _plan_people(site_codes: list[str], regions: dict) -> list[_Person]:
               ("rhc-imilchil", Role.ADMINISTRATIVE_ASSISTANT): "assistant.imilchil",
               ("rhc-talsint", Role.NURSE): "nurse.talsint", ("unit-01", Role.GP): "gp.unit01"}
     for code in site_codes:
-        team = UNIT_TEAM if code.startswith("unit-") else SITE_TEAM
         if not code.startswith(("unit-", "rhc-", "regional-centre-")):
             continue
+        team = UNIT_TEAM if code.startswith("unit-") else SITE_TEAM
         for role, count in team:
             for n in range(1, count + 1):
                 people.append(_Person(key=f"{code}:{role}:{n}", role=role, site_code=code,
