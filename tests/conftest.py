@@ -14,6 +14,35 @@ import pytest
 _counter = itertools.count(1)
 
 
+@pytest.fixture(scope="session")
+def _morocco_session(django_db_setup, django_db_blocker):
+    """Load the real geography once per session into the test database, outside any test transaction."""
+    import io
+
+    from django.core.management import call_command
+
+    with django_db_blocker.unblock():
+        call_command("load_geography", stdout=io.StringIO())
+
+
+@pytest.fixture
+def morocco(_morocco_session, db):
+    """The real geography of Morocco (12 regions, 83 provinces, 1,503 communes) in the test database.
+
+    Loaded once per session and kept across ordinary (``db``) tests, whose transactions roll back.
+    A transactional test (``transactional_db``, ``live_server``) flushes every table when it ends,
+    so the next test asking for ``morocco`` finds it gone and loads it again (a few seconds).
+    """
+    import io
+
+    from django.core.management import call_command
+
+    from caravane.geo.models import Commune
+
+    if not Commune.objects.filter(geometry_source="arrondissements").exists():
+        call_command("load_geography", stdout=io.StringIO())
+
+
 @pytest.fixture
 def commune_factory(db):
     """Make a commune (with its province and region) in a small synthetic geography."""

@@ -21,14 +21,19 @@ class Region(models.Model):
 
 
 class Province(models.Model):
-    """A province or prefecture; the key is the dotted HCP code ("01.511")."""
+    """A province or prefecture; the key is the dotted HCP code ("01.511").
+
+    Casablanca's eight prefectures of arrondissements carry a longer code ("06.141.01.00"):
+    they subdivide the Casablanca commune, hold no commune of their own, and their population
+    is already counted in the Casablanca prefecture (06.141).
+    """
 
     class Kind(models.TextChoices):
         PROVINCE = "province", _("Province")
         PREFECTURE = "prefecture", _("Prefecture")
         PREFECTURE_ARRONDISSEMENTS = "prefecture_arrondissements", _("Prefecture of arrondissements")
 
-    code = models.CharField(max_length=6, primary_key=True)
+    code = models.CharField(max_length=12, primary_key=True)
     name_fr = models.CharField(max_length=120)
     name_ar = models.CharField(max_length=120)
     kind = models.CharField(max_length=32, choices=Kind.choices)

@@ -1,0 +1,151 @@
+"""Loading the reference geography of Morocco into the database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db import models, transaction
+
+from caravane.audit.actions import do_record_audit
+from caravane.geo import geometry, sources
+from caravane.geo.models import Commune, Province, Region
+
+PROVINCE_KINDS = {
+    "province": Province.Kind.PROVINCE,
+    "prefecture": Province.Kind.PREFECTURE,
+    "prefecture_of_arrondissements": Province.Kind.PREFECTURE_ARRONDISSEMENTS,
+}
+
+
+class GeometrySource:
+    """How a 2024 commune got its 2014 polygon (Commune.geometry_source)."""
+
+    CODE = "code"
+    CROSSWALK = "crosswalk"
+    ARRONDISSEMENTS = "arrondissements"
+
+
+@dataclass
+class TableCounts:
+    """What an upsert did to one table."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.created + self.updated + self.unchanged
+
+
+@dataclass
+class LoadReport:
+    """The outcome of a geography load: per-table counts and how communes got their polygon."""
+
+    regions: TableCounts = field(default_factory=TableCounts)
+    provinces: TableCounts = field(default_factory=TableCounts)
+    communes: TableCounts = field(default_factory=TableCounts)
+    geometry_sources: dict[str, int] = field(default_factory=dict)
+    with_indicators: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return any(counts.created or counts.updated for counts in (self.regions, self.provinces, self.communes))
+
+    def as_dict(self) -> dict:
+        """A JSON-ready summary, as written to the audit row."""
+        tables = {name: vars(getattr(self, name)) for name in ("regions", "provinces", "communes")}
+        return {**tables, "geometry_sources": self.geometry_sources, "with_indicators": self.with_indicators}
+
+
+def _rings_for(commune: dict, units: sources.Units, rings_2014: dict) -> tuple[list, str]:
+    """The 2014 rings of a 2024 commune and how they were joined to it."""
+    code = commune["code"]
+    if code in units.arrondissements:
+        keys, how = [sources.key_2014(part) for part in units.arrondissements[code]], GeometrySource.ARRONDISSEMENTS
+    elif code in units.crosswalk:
+        keys, how = [sources.key_2014(units.crosswalk[code])], GeometrySource.CROSSWALK
+    else:
+        keys, how = [sources.key_2014(code)], GeometrySource.CODE
+    missing = [key for key in keys if key not in rings_2014]
+    if missing:
+        raise LookupError(f"no 2014 polygon for commune {code} ({commune['name_fr']}): {missing}")
+    return [ring for key in keys for ring in rings_2014[key]], how
+
+
+def _region_rows(units: sources.Units) -> list[dict]:
+    return [{"code": row["code"], "name_fr": row["name_fr"], "name_ar": row["name_ar"],
+             "population_2024": row["population_2024"], "households_2024": row["households_2024"]}
+            for row in units.regions]
+
+
+def _province_rows(units: sources.Units) -> list[dict]:
+    return [{"code": row["code"], "name_fr": row["name_fr"], "name_ar": row["name_ar"],
+             "kind": PROVINCE_KINDS[row["type"]], "region_id": row["region_code"],
+             "population_2024": row["population_2024"], "households_2024": row["households_2024"]}
+            for row in units.provinces]
+
+
+def _commune_rows(units: sources.Units) -> list[dict]:
+    rings_2014 = sources.read_rings_2014()
+    indicators = sources.read_indicators_2014()
+    rows = []
+    for row in units.communes:
+        rings, how = _rings_for(row, units, rings_2014)
+        boundary = geometry.to_geojson(geometry.boundary(rings))
+        lat, lon = geometry.inner_point(boundary)
+        rows.append({
+            "code": row["code"], "code_digits": row["code_digits"], "name_fr": row["name_fr"],
+            "name_ar": row["name_ar"], "kind": Commune.Kind(row["type"]), "province_id": row["province_code"],
+            "region_id": row["region_code"], "cercle_code": row["cercle_code"] or "",
+            "population_2024": row["population_2024"], "households_2024": row["households_2024"],
+            "population_2014": row["population_2014"], "centroid_lat": lat, "centroid_lon": lon,
+            "geometry": boundary, "geometry_source": how, "indicators_2014": indicators.get(row["code"], {}),
+        })
+    return rows
+
+
+def _upsert(model: type[models.Model], rows: list[dict]) -> TableCounts:
+    """Insert new rows and rewrite changed ones; rows already equal are left untouched."""
+    names = list(rows[0])
+    existing = {item["pk"]: item for item in model.objects.values("pk", *names)}
+    counts = TableCounts()
+    to_write = []
+    for row in rows:
+        current = existing.get(row["code"])
+        if current is None:
+            counts.created += 1
+        elif any(current[name] != value for name, value in row.items()):
+            counts.updated += 1
+        else:
+            counts.unchanged += 1
+            continue
+        to_write.append(model(**row))
+    if to_write:
+        model.objects.bulk_create(
+            to_write, batch_size=200, update_conflicts=True, unique_fields=["code"],
+            update_fields=[name.removesuffix("_id") for name in names if name != "code"],
+        )
+    return counts
+
+
+def do_load_geography(*, actor=None) -> LoadReport:
+    """Load or refresh the 12 regions, 83 provinces and 1,503 communes from the installed packages.
+
+    Idempotent: rows already up to date are not written, and the audit row is recorded only when
+    something changed.
+    """
+    units = sources.read_units()
+    region_rows, province_rows, commune_rows = _region_rows(units), _province_rows(units), _commune_rows(units)
+    report = LoadReport()
+    with transaction.atomic(durable=True):
+        report.regions = _upsert(Region, region_rows)
+        report.provinces = _upsert(Province, province_rows)
+        report.communes = _upsert(Commune, commune_rows)
+        for row in commune_rows:
+            report.geometry_sources[row["geometry_source"]] = report.geometry_sources.get(row["geometry_source"], 0) + 1
+        report.with_indicators = sum(1 for row in commune_rows if row["indicators_2014"])
+        if report.changed:
+            do_record_audit(actor=actor, action="geo.load_geography", target=("geo.commune", ""),
+                            detail={**report.as_dict(), "sources": sources.package_versions()})
+    return report
