@@ -28,7 +28,7 @@ function popup(site, kinds) {
 
 async function draw() {
   const map = L.map(container, { preferCanvas: false, zoomSnap: 0.25, attributionControl: false });
-  map.fitBounds(MOROCCO);
+  map.fitBounds(MOROCCO, { animate: false });
   const [outlines, data] = await Promise.all([
     fetchJson(container.dataset.outlinesUrl), fetchJson(container.dataset.sitesUrl)]);
   const language = data.language || "fr";
@@ -42,12 +42,14 @@ async function draw() {
   }).addTo(map);
   L.layerGroup(data.links.map((link) => L.polyline(link, { className: "referral-link", interactive: false })))
     .addTo(map);
-  const markers = data.sites.map((site) => L.circleMarker([site.lat, site.lon], {
-    radius: site.kind === "rural_health_centre" ? 4 : 7,
+  // Health centres first, so the fewer hubs and units are drawn on top of them.
+  const ordered = [...data.sites].sort((a, b) => (b.kind === "rural_health_centre") - (a.kind === "rural_health_centre"));
+  const markers = ordered.map((site) => L.circleMarker([site.lat, site.lon], {
+    radius: site.kind === "rural_health_centre" ? 5 : 8,
     className: `site-marker kind-${site.kind}${site.understaffed ? " understaffed" : ""}`,
   }).bindPopup(() => popup(site, data.kinds)));
   const group = L.featureGroup(markers).addTo(map);
-  if (markers.length) map.fitBounds(group.getBounds().pad(0.1), { maxZoom: 9 });
+  if (markers.length) map.fitBounds(group.getBounds().pad(0.1), { maxZoom: 9, animate: false });
   container.dataset.markers = String(markers.length);
   status.textContent = status.dataset.done || "";
   status.hidden = true;

@@ -1,0 +1,206 @@
+"""Reusable fixtures for browser tests: a live ASGI server, Debian's Chromium and a login helper.
+
+Typical use (see tests/browser/test_foundation.py)::
+
+    pytestmark = pytest.mark.browser
+
+    def test_something(live_asgi, browser, login, staff_factory):
+        staff_factory(role="nurse", site=site, username="nurse1")   # committed: the server sees it
+        page = browser.new_page(viewport={"width": 1024, "height": 768})
+        login(page, "nurse1")
+        page.goto(live_asgi.url("/sites/"))
+
+Several people at once (e.g. a nurse, a GP and a specialist): open one context per person with
+``new_context()`` (separate cookies), log each one in, and drive their pages side by side.
+WebSockets work because the server is the real ASGI application (HTTP + Channels).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+PASSWORD = "caravane-test-pass"  # the password tests/conftest.py's staff_factory gives everyone
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+SERVER_START_SECONDS = 30
+
+
+def pytest_collection_modifyitems(config, items):
+    """Skip browser tests cleanly where Chromium or Playwright is missing (never download a browser)."""
+    reason = None
+    if not CHROMIUM.exists():
+        reason = f"{CHROMIUM} is not installed"
+    else:
+        try:
+            import playwright.sync_api  # noqa: F401
+        except ImportError:
+            reason = "playwright is not installed"
+    if reason:
+        for item in items:
+            if "browser" in item.keywords:
+                item.add_marker(pytest.mark.skip(reason=reason))
+
+
+def _database_url(settings_dict) -> str:
+    """A DATABASE_URL naming the test database the test process is using right now."""
+    engine = settings_dict["ENGINE"]
+    if engine.endswith("sqlite3"):
+        name = str(settings_dict["NAME"])
+        if name == ":memory:" or "mode=memory" in name:
+            raise RuntimeError("a server in another process cannot see an in-memory SQLite test database")
+        return f"sqlite:///{Path(name).resolve()}"
+    user = quote(settings_dict.get("USER") or "", safe="")
+    password = quote(settings_dict.get("PASSWORD") or "", safe="")
+    credentials = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+    port = f":{settings_dict['PORT']}" if settings_dict.get("PORT") else ""
+    return f"postgres://{credentials}{settings_dict.get('HOST') or 'localhost'}{port}/{settings_dict['NAME']}"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    """A running server: ``url(path)`` gives an absolute address on it; ``ws_url(path)`` the WebSocket one."""
+
+    base_url: str
+    log_path: Path
+
+    def url(self, path: str = "/") -> str:
+        return self.base_url + path
+
+    def ws_url(self, path: str) -> str:
+        return self.base_url.replace("http://", "ws://", 1) + path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+@pytest.fixture(scope="session")
+def asgi_server(django_db_setup, tmp_path_factory):
+    """Start uvicorn in a subprocess, against this session's test database, on a free port.
+
+    The subprocess has its own connections, so it sees only committed data: use it through
+    ``live_asgi`` (which brings ``transactional_db``), not with plain ``db`` tests. Its channel
+    layer is in memory unless REDIS_URL is set: events published by the server reach the
+    browsers it serves; events published by the test process itself need REDIS_URL.
+    """
+    from django.conf import settings
+    from django.db import connection
+
+    port = _free_port()
+    log_path = tmp_path_factory.mktemp("asgi") / "server.log"
+    env = {name: value for name, value in os.environ.items() if name != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env.update(DATABASE_URL=_database_url(connection.settings_dict),
+               CARAVANE_DATA_DIR=str(settings.CARAVANE.data_dir), DJANGO_SETTINGS_MODULE="caravane.settings",
+               PYTHONUNBUFFERED="1")
+    command = [sys.executable, "-m", "uvicorn", "caravane.asgi:application", "--host", "127.0.0.1",
+               "--port", str(port), "--lifespan", "off", "--log-level", "warning", "--no-access-log"]
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    server = LiveServer(base_url=f"http://127.0.0.1:{port}", log_path=log_path)
+    try:
+        deadline = time.monotonic() + SERVER_START_SECONDS
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"the ASGI server exited with {process.returncode}:\n{server.log()}")
+            try:
+                with urllib.request.urlopen(server.url("/healthz"), timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the ASGI server did not answer within {SERVER_START_SECONDS}s:\n{server.log()}")
+            time.sleep(0.2)
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture
+def live_asgi(asgi_server, transactional_db):
+    """The live ASGI server, with data that tests create committed so the server can read it."""
+    return asgi_server
+
+
+@pytest.fixture
+def playwright_instance(monkeypatch):
+    """Playwright's sync API, for one test.
+
+    It runs an event loop in this thread, which trips Django's guard against database calls from
+    async code although the test's own calls are plain synchronous ones: lift the guard for this
+    test only (the server subprocess keeps it).
+    """
+    from playwright.sync_api import sync_playwright
+
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        yield playwright
+
+
+@pytest.fixture
+def browser(playwright_instance):
+    """Debian's Chromium, headless, for one test."""
+    chromium = playwright_instance.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+    yield chromium
+    chromium.close()
+
+
+@pytest.fixture
+def tablet(browser):
+    """A fresh 1024x768 browser context (a tablet), closed after the test; open pages with ``new_page()``."""
+    context = browser.new_context(viewport={"width": 1024, "height": 768}, locale="fr-FR")
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def login(live_asgi):
+    """``login(page, username, password=PASSWORD)``: sign in through the login form and land on the home page."""
+
+    def sign_in(page, username, password=PASSWORD):
+        page.goto(live_asgi.url("/accounts/login/"))
+        page.fill("#id_username", username)
+        page.fill("#id_password", password)
+        with page.expect_navigation():
+            page.click("button[type=submit].primary")
+        if "/accounts/login/" in page.url:
+            raise AssertionError(f"login failed for {username}: {page.url}")
+        return page
+
+    return sign_in
+
+
+@pytest.fixture
+def screenshot():
+    """``screenshot(page, name)``: save a PNG of the viewport under var/screenshots/ and return its path."""
+
+    def take(page, name):
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        path = SCREENSHOTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=False)
+        return path
+
+    return take
