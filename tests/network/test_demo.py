@@ -109,3 +109,14 @@ def test_demo_command_reports_logins():
     assert "nothing (already complete)" in text
     assert DEMO_PASSWORD in text and "coordinator.draa-tafilalet" in text
     assert Site.objects.filter(kind=Site.Kind.MOBILE_UNIT).count() == 50
+
+
+def test_demo_refuses_to_run_in_production(settings):
+    import dataclasses
+
+    from django.core.management.base import CommandError
+
+    settings.CARAVANE = dataclasses.replace(settings.CARAVANE, environment="production")
+    with pytest.raises(CommandError):
+        call_command("demo", stdout=io.StringIO())
+    assert not Site.objects.exists()

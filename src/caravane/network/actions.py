@@ -133,6 +133,13 @@ def check_staff_fields(*, role: str, registration_number: str, specialty, covera
         raise ValidationError(errors)
 
 
+def _audit_value(value):
+    """A changed field's new value as the audit trail keeps it (a related row by its key)."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return str(getattr(value, "pk", value))
+
+
 def _event_payload(**values) -> dict:
     return {key: str(value) if value is not None else None for key, value in values.items()}
 
@@ -202,7 +209,7 @@ def do_update_site(*, actor, site: Site, name=_UNSET, name_ar=_UNSET, parent=_UN
         for field, value in changed.items():
             setattr(site, field, value)
         site.save()
-        detail = {field: str(getattr(value, "pk", value)) for field, value in changed.items()}
+        detail = {field: _audit_value(value) for field, value in changed.items()}
         if specialties is not _UNSET:
             site.specialties.set(specialties)
             detail["specialties"] = sorted(s.pk for s in site.specialties.all())

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import time
 
+from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 
 class Command(BaseCommand):
@@ -21,6 +22,8 @@ class Command(BaseCommand):
         from caravane.geo.models import Commune
         from caravane.network.demo import build_demo_network
 
+        if settings.CARAVANE.is_production:
+            raise CommandError("The demo creates accounts with a published password: it does not run in production.")
         started = time.perf_counter()
         call_command("migrate", interactive=False, verbosity=0)
         migrated = time.perf_counter()
