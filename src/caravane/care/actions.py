@@ -24,12 +24,12 @@ from caravane.network.models import Site
 Status = Encounter.Status
 
 # The visit's state machine: which status may follow which, and the permission each step needs.
+# The last step, with the GP -> done, is do_close_visit: it signs the note.
 TRANSITIONS: dict[tuple[str, str], str] = {
     (Status.CHECKED_IN, Status.WITH_NURSE): "care.record_vitals",
     (Status.WITH_NURSE, Status.WITH_GP): "care.record_vitals",
-    (Status.WITH_GP, Status.DONE): "care.consult",
 }
-TIMESTAMP_OF = {Status.WITH_NURSE: "nurse_started_at", Status.WITH_GP: "gp_started_at", Status.DONE: "finished_at"}
+TIMESTAMP_OF = {Status.WITH_NURSE: "nurse_started_at", Status.WITH_GP: "gp_started_at"}
 STAFF_OF = {Status.WITH_NURSE: "nurse", Status.WITH_GP: "practitioner"}
 
 
@@ -113,8 +113,6 @@ def do_advance(*, actor, encounter: Encounter, to: str) -> Encounter:
         if (encounter.status, to) not in TRANSITIONS:
             raise TransitionError(_("A visit that is “%(current)s” cannot move to “%(next)s”.") % {
                 "current": encounter.get_status_display(), "next": Status(to).label if to in Status.values else to})
-        if to == Status.DONE:
-            raise TransitionError(_("Close the visit to sign its note."))
         previous = encounter.status
         encounter.status = to
         setattr(encounter, TIMESTAMP_OF[to], timezone.now())

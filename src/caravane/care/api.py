@@ -3,8 +3,6 @@
 Reads and writes go through the same scope, permission checks, actions and audit as the pages.
 """
 
-from __future__ import annotations
-
 import datetime
 import uuid
 from typing import Literal, Optional
