@@ -122,9 +122,9 @@ class Analysis:
             row.update({f"beyond_{_km(t)}km": int(self.beyond(t)[k]) for t in self.thresholds_km})
             row.update({f"{name}_component": _round(v[k], 3) for name, v in self.components.items()})
             row.update({
-                "paved_road_km": c.indicators[k].get("paved_road_distance_km"),
-                "poverty_pct": _first(c.indicators[k], COMPONENTS[2][2]),
-                "vulnerability_pct": c.indicators[k].get("vulnerability_rate_pct"),
+                "paved_road_km": _round(_first(c.indicators[k], COMPONENTS[1][2])),
+                "poverty_pct": _round(_first(c.indicators[k], COMPONENTS[2][2])),
+                "vulnerability_pct": _round(_first(c.indicators[k], COMPONENTS[3][2])),
                 "underserved_population": int(self.underserved[k]), "index": _round(self.index[k], 1),
             })
             rows.append(row)

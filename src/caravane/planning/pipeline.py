@@ -58,7 +58,7 @@ class Parameters:
     solver: str = "heuristic"
     time_limit: float = 30.0
     tours: bool = True
-    tours_time_limit: float = 1.0
+    tours_time_limit: float = 0.5
     start_date: str = field(default_factory=lambda: _next_monday().isoformat())
 
     @classmethod

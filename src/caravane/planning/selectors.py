@@ -1,0 +1,62 @@
+"""Planning reads: scenarios for a user, comparisons, and the commune shapes for the map."""
+
+from __future__ import annotations
+
+from django.core.cache import cache
+from django.db.models import Count, Max
+
+from caravane.planning.models import FacilityImport, Scenario
+
+# About 1 km at Morocco's latitudes and a 0.001 degree grid: the country in a few hundred kB.
+SIMPLIFY_DEGREES = 0.01
+GRID_DEGREES = 0.001
+
+
+def scenarios_for(user):
+    """Scenarios the user may see, newest first."""
+    return Scenario.objects.restrict(user, "view").select_related("created_by").defer("results")
+
+
+def facility_imports():
+    """The facility lists imported so far."""
+    return FacilityImport.objects.order_by("-created_at")
+
+
+def compare(a: Scenario, b: Scenario) -> dict:
+    """Side-by-side figures of two scenarios, and the bases only one of them uses."""
+    keys = ("covered", "upper_bound", "gap", "covered_share_pct", "n_units", "tour_km")
+    sa, sb = a.results.get("summary", {}), b.results.get("summary", {})
+    bases_a = {u["base"]: u["base_name"] for u in a.results.get("units", [])}
+    bases_b = {u["base"]: u["base_name"] for u in b.results.get("units", [])}
+    return {
+        "rows": [(key, sa.get(key), sb.get(key)) for key in keys]
+        + [(f"{k} s", a.timings.get(k), b.timings.get(k)) for k in ("placement", "tours", "total")],
+        "only_a": sorted(bases_a[c] for c in set(bases_a) - set(bases_b)),
+        "only_b": sorted(bases_b[c] for c in set(bases_b) - set(bases_a)),
+        "parameters": [(k, a.parameters.get(k), b.parameters.get(k)) for k in sorted(a.parameters)
+                       if a.parameters.get(k) != b.parameters.get(k)],
+    }
+
+
+def commune_shapes() -> dict:
+    """Simplified commune polygons (GeoJSON with the code only), cached until the geography changes."""
+    import shapely
+    from shapely.geometry import mapping, shape
+
+    from caravane.geo.models import Commune
+
+    stats = Commune.objects.aggregate(n=Count("code"), last=Max("code"))
+    key = f"caravane:planning:communes:{stats['n']}:{stats['last']}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    features = []
+    for code, geometry in Commune.objects.order_by("code").values_list("code", "geometry").iterator():
+        if not geometry:
+            continue
+        geom = shapely.set_precision(shape(geometry).simplify(SIMPLIFY_DEGREES), GRID_DEGREES)
+        if not geom.is_empty:
+            features.append({"type": "Feature", "properties": {"code": code}, "geometry": mapping(geom)})
+    data = {"type": "FeatureCollection", "features": features}
+    cache.set(key, data, 24 * 3600)
+    return data

@@ -1,0 +1,157 @@
+"""Planning pages: scenarios (parameters, progress, map, tables, apply), exports and facility imports."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.gzip import gzip_page
+from django.views.decorators.http import require_GET, require_POST
+
+from caravane.audit.access import fetch_protected, require_permission
+from caravane.planning import runner, selectors
+from caravane.planning.actions import ApplyRefused, do_apply_scenario, do_create_scenario, do_import_facilities
+from caravane.planning.facilities import ImportRefused
+from caravane.planning.forms import FacilityImportForm, ScenarioForm
+from caravane.planning.models import Scenario
+from caravane.planning.pipeline import ParameterError, export_files, geojson
+
+VIEW, RUN, APPLY = "planning.view_plan", "planning.run_plan", "planning.apply_plan"
+CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "geojson": "application/geo+json"}
+
+
+def _scenario(request, pk, permission=VIEW, action="view"):
+    return fetch_protected(request.user, Scenario.objects.all(), pk=pk, permission=permission, action=action,
+                           audit_action=f"planning.{action}_scenario")
+
+
+@login_required
+def scenario_list(request):
+    """Saved scenarios, the form to run a new one and the facility lists."""
+    require_permission(request.user, VIEW, action="planning.list_scenarios", target=("planning.scenario", ""))
+    form = ScenarioForm(request.POST or None)
+    if request.method == "POST":
+        require_permission(request.user, RUN, action="planning.create_scenario", target=("planning.scenario", ""))
+        if form.is_valid():
+            try:
+                scenario = do_create_scenario(actor=request.user, name=form.cleaned_data["name"],
+                                              parameters=form.parameters())
+            except ParameterError as exc:
+                form.add_error(None, str(exc))
+            else:
+                runner.launch(scenario)
+                return redirect("planning:scenario_detail", pk=scenario.pk)
+    return render(request, "planning/scenario_list.html", {
+        "form": form, "scenarios": selectors.scenarios_for(request.user)[:50],
+        "imports": selectors.facility_imports()[:10], "import_form": FacilityImportForm(),
+    }, status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def facility_import(request):
+    """Import an uploaded facility list and show what was kept and rejected."""
+    require_permission(request.user, RUN, action="planning.import_facilities", target=("planning.facility", ""))
+    form = FacilityImportForm(request.POST, request.FILES)
+    if form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            batch = do_import_facilities(actor=request.user, source=form.cleaned_data["source"],
+                                         content=upload.read(), filename=upload.name)
+        except (ImportRefused, ValueError) as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("%(n)d facilities imported, %(r)d rows rejected.") % {
+                "n": batch.accepted, "r": len(batch.rejected)})
+            return render(request, "planning/import_report.html", {"batch": batch})
+    else:
+        messages.error(request, _("Choose a list name and a file."))
+    return redirect("planning:scenario_list")
+
+
+@login_required
+@require_GET
+def scenario_detail(request, pk):
+    """One scenario: progress while it runs, then its map, tables and downloads."""
+    scenario = _scenario(request, pk)
+    others = selectors.scenarios_for(request.user).exclude(pk=scenario.pk).filter(
+        status__in=[Scenario.Status.DONE, Scenario.Status.APPLIED])[:20]
+    results = scenario.results or {}
+    return render(request, "planning/scenario_detail.html", {
+        "scenario": scenario, "summary": results.get("summary", {}), "units": results.get("units", []),
+        "provinces": results.get("provinces", [])[:30], "others": others,
+        "may_apply": request.user.has_perm(APPLY) and scenario.status == Scenario.Status.DONE,
+    })
+
+
+@login_required
+@require_GET
+def scenario_progress(request, pk):
+    """The run's progress, polled by the scenario page."""
+    scenario = Scenario.objects.restrict(request.user, "view").filter(pk=pk).only(
+        "status", "progress", "progress_text", "error").first()
+    if scenario is None or not request.user.has_perm(VIEW):
+        raise Http404
+    return JsonResponse({"status": scenario.status, "progress": scenario.progress,
+                         "text": scenario.progress_text, "error": scenario.error,
+                         "finished": scenario.finished})
+
+
+@gzip_page
+@login_required
+@require_GET
+def scenario_map(request, pk):
+    """The scenario's layers as GeoJSON (bases, catchments, tours, communes with their index)."""
+    scenario = _scenario(request, pk)
+    return JsonResponse(geojson(scenario.results or {}))
+
+
+@gzip_page
+@login_required
+@require_GET
+def commune_shapes(request):
+    """Commune polygons for shading by index (our own geometry; no map tiles)."""
+    require_permission(request.user, VIEW, action="planning.view_map", target=("geo.commune", ""))
+    response = JsonResponse(selectors.commune_shapes())
+    response["Cache-Control"] = "private, max-age=86400"
+    return response
+
+
+@login_required
+@require_GET
+def scenario_export(request, pk, filename):
+    """One export of a scenario (CSV table or GeoJSON) as a download."""
+    scenario = _scenario(request, pk)
+    files = export_files(scenario.results or {})
+    if filename not in files:
+        raise Http404
+    response = HttpResponse(files[filename], content_type=CONTENT_TYPES[filename.rsplit(".", 1)[1]])
+    response["Content-Disposition"] = f'attachment; filename="{scenario.pk}-{filename}"'
+    return response
+
+
+@login_required
+@require_POST
+def scenario_apply(request, pk):
+    """Apply a scenario: move the units to their bases and plan their stops."""
+    scenario = _scenario(request, pk, permission=APPLY, action="change")
+    try:
+        deployments = do_apply_scenario(actor=request.user, scenario=scenario)
+    except ApplyRefused as exc:
+        messages.error(request, str(exc))
+    except PermissionDenied:
+        raise
+    else:
+        messages.success(request, _("Scenario applied: %(n)d units redeployed.") % {"n": len(deployments)})
+    return redirect("planning:scenario_detail", pk=scenario.pk)
+
+
+@login_required
+@require_GET
+def scenario_compare(request, pk, other):
+    """Two scenarios side by side."""
+    a, b = _scenario(request, pk), _scenario(request, other)
+    return render(request, "planning/scenario_compare.html", {"a": a, "b": b, "cmp": selectors.compare(a, b)})
