@@ -102,3 +102,34 @@ def test_more_units_than_candidates_is_refused(commune_factory):
     _village_row(commune_factory)
     with pytest.raises(ParameterError, match="n_units: 9 units but only 5 candidate"):
         run_plan(Parameters.from_dict({"n_units": 9, "tours": False}))
+
+
+def test_plan_command_writes_csv_and_geojson(commune_factory, tmp_path):
+    import io
+
+    from django.core.management import call_command
+
+    villages = _village_row(commune_factory)
+    facilities = tmp_path / "f.csv"
+    facilities.write_text("name,kind,lon,lat\nH,hospital,-8.0,31.0\nAlger,hospital,3.05,36.75\n")
+    out = io.StringIO()
+    call_command("plan", "--facilities", f"test={facilities}", "--units", "1", "--capacity", "0",
+                 "--reach-km", "45", "--max-per-province", "0", "--weeks", "1", "--out", str(tmp_path / "o"),
+                 "--save", "cli run", stdout=out)
+    text = out.getvalue()
+    assert "1 facilities kept, 1 rejected" in text and "Outside Morocco" in text
+    assert set(p.name for p in (tmp_path / "o").iterdir()) == {
+        "communes.csv", "provinces.csv", "units.csv", "calendar.csv", "plan.geojson"}
+    plan = json.loads((tmp_path / "o" / "plan.geojson").read_text())
+    bases = [f for f in plan["features"] if f["properties"]["layer"] == "base"]
+    assert [b["properties"]["commune"] for b in bases] == [villages[3].code]
+    calendar = (tmp_path / "o" / "calendar.csv").read_text().splitlines()
+    assert calendar[0] == "unit,base,date,order,commune,commune_name" and len(calendar) > 1
+
+
+def test_plan_command_refuses_too_many_units(commune_factory, tmp_path):
+    from django.core.management import CommandError, call_command
+
+    _village_row(commune_factory)
+    with pytest.raises(CommandError, match="n_units"):
+        call_command("plan", "--units", "9", "--no-tours", "--out", str(tmp_path))
