@@ -8,6 +8,7 @@ from ninja import NinjaAPI
 
 from caravane.accounts.api import router as tokens_router
 from caravane.accounts.api_auth import API_AUTH
+from caravane.care.api import router as care_router
 from caravane.core.api import install_error_handlers
 from caravane.geo.api import router as geo_router
 from caravane.network.api import router as network_router
@@ -27,4 +28,5 @@ install_error_handlers(api)
 api.add_router("/geo", geo_router)
 api.add_router("/tokens", tokens_router)
 api.add_router("/patients", patients_router)
+api.add_router("/care", care_router)
 api.add_router("", network_router)

@@ -16,5 +16,6 @@ urlpatterns = [
     path("accounts/", include("caravane.accounts.urls")),
     path("audit/", include("caravane.audit.urls")),
     path("patients/", include("caravane.patients.urls")),
+    path("care/", include("caravane.care.urls")),
     path("", include("caravane.network.urls")),
 ]
