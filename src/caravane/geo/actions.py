@@ -58,8 +58,8 @@ class LoadReport:
         return {**tables, "geometry_sources": self.geometry_sources, "with_indicators": self.with_indicators}
 
 
-def _rings_for(commune: dict, units: sources.Units, rings_2014: dict) -> tuple[list, str]:
-    """The 2014 rings of a 2024 commune and how they were joined to it."""
+def _polygons_for(commune: dict, units: sources.Units, polygons_2014: dict) -> tuple[list, str]:
+    """The 2014 polygons of a 2024 commune and how they were joined to it."""
     code = commune["code"]
     if code in units.arrondissements:
         keys, how = [sources.key_2014(part) for part in units.arrondissements[code]], GeometrySource.ARRONDISSEMENTS
@@ -67,10 +67,10 @@ def _rings_for(commune: dict, units: sources.Units, rings_2014: dict) -> tuple[l
         keys, how = [sources.key_2014(units.crosswalk[code])], GeometrySource.CROSSWALK
     else:
         keys, how = [sources.key_2014(code)], GeometrySource.CODE
-    missing = [key for key in keys if key not in rings_2014]
+    missing = [key for key in keys if key not in polygons_2014]
     if missing:
         raise LookupError(f"no 2014 polygon for commune {code} ({commune['name_fr']}): {missing}")
-    return [ring for key in keys for ring in rings_2014[key]], how
+    return [polygon for key in keys for polygon in polygons_2014[key]], how
 
 
 def _region_rows(units: sources.Units) -> list[dict]:
@@ -87,12 +87,12 @@ def _province_rows(units: sources.Units) -> list[dict]:
 
 
 def _commune_rows(units: sources.Units) -> list[dict]:
-    rings_2014 = sources.read_rings_2014()
+    polygons_2014 = sources.read_polygons_2014()
     indicators = sources.read_indicators_2014()
     rows = []
     for row in units.communes:
-        rings, how = _rings_for(row, units, rings_2014)
-        boundary = geometry.to_geojson(geometry.boundary(rings))
+        polygons, how = _polygons_for(row, units, polygons_2014)
+        boundary = geometry.to_geojson(geometry.boundary(polygons))
         lat, lon = geometry.inner_point(boundary)
         rows.append({
             "code": row["code"], "code_digits": row["code_digits"], "name_fr": row["name_fr"],

@@ -26,11 +26,11 @@ def _without_slivers(polygon: Polygon) -> Polygon:
     return Polygon(polygon.exterior, holes)
 
 
-def boundary(rings: list[list[tuple[float, float]]]) -> Polygon | MultiPolygon:
-    """The simplified union of a commune's rings (lon, lat), valid and on the storage grid."""
-    parts = [part for ring in rings for part in _polygons(shapely.make_valid(Polygon(ring)))]
+def boundary(polygons: list[Polygon]) -> Polygon | MultiPolygon:
+    """The simplified union of a commune's polygons, valid and on the storage grid."""
+    parts = [part for polygon in polygons for part in _polygons(shapely.make_valid(polygon))]
     if not parts:
-        raise ValueError("a commune needs at least one non-empty ring")
+        raise ValueError("a commune needs at least one non-empty polygon")
     merged = shapely.union_all(parts) if len(parts) > 1 else parts[0]
     merged = shapely.MultiPolygon([_without_slivers(part) for part in _polygons(merged)])
     simplified = shapely.simplify(merged, SIMPLIFY_TOLERANCE_DEG, preserve_topology=True)

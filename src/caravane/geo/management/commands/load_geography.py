@@ -4,12 +4,13 @@ import time
 
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from caravane.geo.actions import do_load_geography
 
 
 class Command(BaseCommand):
-    help = _("Load or refresh Morocco's regions, provinces and communes from the installed data packages.")
+    help = gettext_lazy("Load or refresh Morocco's regions, provinces and communes from the installed data packages.")
 
     def handle(self, *args, **options):
         started = time.perf_counter()
