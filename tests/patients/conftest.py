@@ -72,3 +72,12 @@ def today():
 @pytest.fixture
 def yesterday(today):
     return today - datetime.timedelta(days=1)
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Messages are asserted in the source language (pages ask for it with Accept-Language)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield

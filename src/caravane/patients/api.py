@@ -8,7 +8,7 @@ from typing import Literal, Optional
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from caravane.audit.access import fetch_protected
 from caravane.audit.actions import do_record_audit
@@ -241,11 +241,11 @@ def create(request, payload: PatientIn):
             key: patient_data[key] or "" for key in ("given_name", "family_name", "given_name_ar",
                                                      "family_name_ar", "gender", "national_id", "phone")})
         if matches:
-            return 409, {"detail": "Look-alike patients exist: check them, then send confirm_new=true.",
-                         "duplicates": _matches(matches)}
+            return Status(409, {"detail": "Look-alike patients exist: check them, then send confirm_new=true.",
+                         "duplicates": _matches(matches)})
     patient = actions.do_register_patient(actor=request.user, registration_site=form.cleaned_data["registration_site"],
                                           data=patient_data)
-    return 201, patient_resource(patient)
+    return Status(201, patient_resource(patient))
 
 
 @router.get("/{uuid:pk}", response={200: PatientOut, **ERRORS}, summary="Read a patient")
@@ -273,7 +273,7 @@ def record_consent(request, pk: uuid.UUID, payload: ConsentIn):
     except ValidationError as error:
         raise BadInput({field: " ".join(messages) for field, messages in error.message_dict.items()}
                        if hasattr(error, "error_dict") else {"__all__": " ".join(error.messages)})
-    return 201, consent_resource(consent)
+    return Status(201, consent_resource(consent))
 
 
 @router.post("/consents/{uuid:pk}/revoke", response={200: ConsentOut, **ERRORS, **INPUT_ERRORS},

@@ -55,6 +55,11 @@ class PatientForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # Typed identifiers carry spaces, dashes and prefixes; the stored, normalised forms are shorter.
+        for name in ("national_id", "phone", "emergency_contact_phone"):
+            self.fields[name].max_length = 32
+            self.fields[name].validators = []
+            self.fields[name].widget.attrs["maxlength"] = "32"
         if self.instance.pk and self.instance.birth_date_is_estimated and self.instance.birth_date:
             self.initial["birth_date"] = None
             self.initial["birth_year"] = self.instance.birth_date.year

@@ -25,6 +25,12 @@ class CoverageStatus:
     state: str  # none, valid, lapsed, not_yet_valid, undated
 
     @property
+    def status(self) -> str:
+        """The state in FHIR Coverage-like terms shared with check-in: active, lapsed, none or unknown."""
+        return {"valid": "active", "lapsed": "lapsed", "not_yet_valid": "lapsed", "none": "none"}.get(
+            self.state, "unknown")
+
+    @property
     def is_lapsed(self) -> bool:
         return self.state == "lapsed"
 
@@ -70,12 +76,15 @@ def coverage_status(patient: Patient, on: datetime.date | None = None) -> Covera
 
 
 def surviving_record(patient: Patient) -> Patient:
-    """The record that ``patient`` was merged into (followed to the end), or ``patient`` itself."""
-    seen = {patient.pk}
-    while patient.merged_into_id is not None and patient.merged_into_id not in seen:
-        seen.add(patient.merged_into_id)
-        patient = patient.merged_into
-    return patient
+    """The record that ``patient`` was merged into (followed to the end, as stored now), or ``patient`` itself."""
+    seen, pk = {patient.pk}, patient.pk
+    while True:
+        target = Patient.objects.filter(pk=pk).values_list("merged_into_id", flat=True).first()
+        if target is None or target in seen:
+            break
+        seen.add(target)
+        pk = target
+    return patient if pk == patient.pk else Patient.objects.select_related("registration_site").get(pk=pk)
 
 
 def linked_record_ids(patient: Patient) -> list:

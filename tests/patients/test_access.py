@@ -1,0 +1,57 @@
+import pytest
+from django.urls import reverse
+
+from caravane.audit.models import AuditEvent
+from caravane.patients.models import Patient
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def patient(register):
+    return register(given_name="Touria", family_name="Amzil", gender="female")
+
+
+def test_every_opening_of_the_patient_page_is_audited(client_for, nurse, patient):
+    client = client_for(nurse)
+    for _ in range(2):
+        assert client.get(reverse("patients:detail", args=[patient.pk])).status_code == 200
+    rows = AuditEvent.objects.filter(action="view", object_id=str(patient.pk), actor=nurse.user, outcome="allowed")
+    assert rows.count() == 2
+
+
+def test_a_user_of_another_site_gets_403_and_an_audit_row(client_for, outsider, patient):
+    response = client_for(outsider).get(reverse("patients:detail", args=[patient.pk]))
+    assert response.status_code == 403
+    denied = AuditEvent.objects.get(object_id=str(patient.pk), outcome="denied")
+    assert denied.actor == outsider.user and denied.action == "view"
+
+
+def test_other_sites_patients_are_absent_from_search(client_for, outsider, patient):
+    response = client_for(outsider).get(reverse("patients:search"), {"q": "Touria Amzil"})
+    assert response.status_code == 200 and response.context["matches"] == []
+
+
+def test_a_visit_at_another_site_brings_the_patient_into_its_scope(client_for, outsider, other_site, patient, nurse):
+    from django.utils import timezone
+
+    from caravane.care.models import Encounter
+
+    Encounter.objects.create(patient=patient, site=other_site, service_date=timezone.localdate(),
+                             checked_in_at=timezone.now(), checked_in_by=nurse)
+    assert patient in Patient.objects.restrict(outsider.user)
+    assert client_for(outsider).get(reverse("patients:detail", args=[patient.pk])).status_code == 200
+
+
+def test_unknown_patient_is_404(client_for, nurse):
+    from caravane.core.models import new_uuid7
+
+    assert client_for(nurse).get(reverse("patients:detail", args=[new_uuid7()])).status_code == 404
+
+
+def test_pages_render_in_arabic_right_to_left(client_for, nurse, patient):
+    client = client_for(nurse)
+    for url in (reverse("patients:search"), reverse("patients:register"), reverse("patients:detail", args=[patient.pk])):
+        response = client.get(url, HTTP_ACCEPT_LANGUAGE="ar")
+        assert response.status_code == 200 and 'dir="rtl"' in response.content.decode()
+        assert "<script>" not in response.content.decode()
