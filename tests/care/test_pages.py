@@ -105,3 +105,32 @@ def test_printable_summary_in_french_or_arabic(client, team, closed_visit, lang,
     assert "Paracetamol 500 mg" in page and "J20.9" in page
     assert "<script>" not in page  # the CSP forbids inline script
     assert client.get(reverse("care:summary", args=[closed_visit.pk, "de"])).status_code == 404
+
+
+def test_chart_timeline_includes_consents(client, team, closed_visit):
+    import datetime
+
+    from django.utils import timezone
+
+    from caravane.patients.models import Consent
+
+    Consent.objects.create(patient=closed_visit.patient, acts=["teleconsultation", "data_sharing"],
+                           method="signed_paper", obtained_by=team["assistant"].staff, obtained_at=timezone.now(),
+                           site=team["site"], period_start=datetime.date.today())
+    client.force_login(team["gp"])
+    page = client.get(reverse("care:chart", args=[closed_visit.patient_id])).content.decode()
+    assert 'class="card timeline-consent"' in page and "teleconsultation" in page and "Valid" in page
+
+
+def test_lapsed_coverage_is_recorded_and_shown_at_check_in(client, team, patient_factory):
+    import datetime
+
+    patient = patient_factory(site=team["site"])
+    patient.coverage_type, patient.coverage_number = "amo", "AMO-123"
+    patient.coverage_valid_until = datetime.date.today() - datetime.timedelta(days=10)
+    patient.save()
+    client.force_login(team["assistant"])
+    board = client.post(reverse("care:check_in"), {"site": team["site"].pk, "record_number": patient.record_number},
+                        follow=True).content.decode()
+    assert patient.encounters.get().coverage_status == "lapsed"
+    assert "coverage lapsed on" in board and "Coverage lapsed" in board

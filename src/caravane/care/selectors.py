@@ -11,6 +11,7 @@ from django.utils import timezone
 from caravane.care import vitals
 from caravane.care.models import Amendment, Condition, Encounter, MedicationRequest, Observation
 from caravane.core.events import group_name
+from caravane.patients.selectors import coverage_status, linked_record_ids, patient_consents
 
 
 def queue_group(site_id, day: datetime.date) -> str:
@@ -25,13 +26,8 @@ def queue_payload(encounter: Encounter) -> dict:
 
 def coverage_of(patient, day: datetime.date) -> str:
     """The patient's health-coverage status on a day, as one of Encounter.Coverage's values."""
-    try:
-        from caravane.patients.selectors import coverage_status
-    except ImportError:  # the patients app publishes coverage once its registry is in place
-        return Encounter.Coverage.UNKNOWN
-    status = coverage_status(patient, on=day)
-    value = str(getattr(status, "value", getattr(status, "status", status)) or "").lower()
-    return value if value in Encounter.Coverage.values else Encounter.Coverage.UNKNOWN
+    status = coverage_status(patient, on=day).status
+    return status if status in Encounter.Coverage.values else Encounter.Coverage.UNKNOWN
 
 
 @dataclass
@@ -61,12 +57,12 @@ def queue_for(user, site, day: datetime.date) -> list[QueueColumn]:
 
 
 def encounters_of(patient):
-    """All the patient's visits, newest first, with everything recorded in them.
+    """All the patient's visits (merged records included), newest first, with everything recorded in them.
 
     Only for a chart whose opening was authorised (fetch_protected on the patient): the chart is whole.
     """
     return (
-        Encounter.objects.filter(patient=patient)
+        Encounter.objects.filter(patient_id__in=linked_record_ids(patient))
         .select_related("site", "stop_commune", "signed_by", "practitioner", "nurse", "referral_to")
         .prefetch_related(
             Prefetch("observations", queryset=Observation.objects.order_by("effective_at", "code")),
@@ -102,9 +98,5 @@ def vital_series(encounters) -> list[Series]:
 
 
 def consents_of(patient) -> list:
-    """The patient's consent records, once the patients app records them."""
-    try:
-        from caravane.patients.models import Consent
-    except ImportError:
-        return []
-    return list(Consent.objects.filter(patient=patient))
+    """The patient's consents (under this record or one merged into it), newest first."""
+    return list(patient_consents(patient))

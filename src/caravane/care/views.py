@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from caravane.audit.access import fetch_protected
@@ -20,8 +21,11 @@ from caravane.care.selectors import consents_of, encounters_of, queue_for, vital
 from caravane.geo.models import Commune
 from caravane.network.models import Deployment, Site, active_on
 from caravane.patients.models import Patient
+from caravane.patients.selectors import coverage_status
 
 PRINT_LANGUAGES = ("fr", "ar")
+CONSENT_STATUS_LABELS = {"active": gettext_lazy("Valid"), "inactive": gettext_lazy("Revoked or expired"),
+                         "proposed": gettext_lazy("Not yet valid")}
 
 
 def _day(request) -> datetime.date:
@@ -105,6 +109,9 @@ def check_in(request):
             messages.error(request, message)
         return back
     messages.success(request, _("%(patient)s is in the queue.") % {"patient": patient})
+    coverage = coverage_status(patient)
+    if coverage.state != "valid":
+        messages.warning(request, coverage.message)
     return back
 
 
@@ -205,10 +212,17 @@ def chart(request, pk):
     patient = fetch_protected(request.user, Patient.objects.all(), pk=pk, permission="care.view_chart",
                               audit_action="care.view_chart", site_of=lambda p: p.registration_site)
     encounters = list(encounters_of(patient))
-    series = vital_series(encounters)
+    today = timezone.localdate()
+    consents = consents_of(patient)
+    for consent in consents:
+        consent.status_today = consent.status_on(today)
+        consent.status_label = CONSENT_STATUS_LABELS.get(consent.status_today, consent.status_today)
+    # One timeline, newest first: visits (by their check-in) and consents (with their documents).
+    timeline = sorted([("visit", e.checked_in_at, e) for e in encounters] +
+                      [("consent", c.obtained_at, c) for c in consents], key=lambda entry: entry[1], reverse=True)
     return render(request, "care/chart.html", {
-        "patient": patient, "encounters": encounters, "consents": consents_of(patient),
-        "trends": [(s, charts.trend_svg(s, str(s.sign.label))) for s in series],
+        "patient": patient, "timeline": timeline,
+        "trends": [(s, charts.trend_svg(s, str(s.sign.label))) for s in vital_series(encounters)],
     })
 
 
