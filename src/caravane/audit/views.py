@@ -38,9 +38,10 @@ def event_list(request):
     """Audit rows, newest first, filtered and paginated; opening it is itself audited."""
     require_permission(request.user, AUDIT_PERMISSION, action="view", target=AUDIT_TARGET)
     filterset = AuditFilterSet(request.GET)
-    page = Paginator(audit_events(filterset), PAGE_SIZE).get_page(request.GET.get("page"))
+    # Written before the page is counted, so that the count and the rows shown agree.
     do_record_audit(actor=request.user, action="view", target=AUDIT_TARGET,
-                    detail={"filters": filterset.values, "page": page.number})
+                    detail={"filters": filterset.values, "page": request.GET.get("page", "1")[:12]})
+    page = Paginator(audit_events(filterset), PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "audit/event_list.html", {
