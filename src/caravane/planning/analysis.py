@@ -147,9 +147,7 @@ class Analysis:
                         for name, v in self.components.items()})
             rows.append(row)
         rows.sort(key=lambda r: (-r["underserved_population"], -r["index"], r["province"]))
-        for rank, row in enumerate(rows, start=1):
-            row["rank"] = rank
-        return rows
+        return [{"rank": rank, **row} for rank, row in enumerate(rows, start=1)]
 
 
 def analyse(communes: CommuneTable, facilities: FacilityTable, *, care_kinds, thresholds_km, underserved_km,
@@ -173,11 +171,11 @@ def analyse(communes: CommuneTable, facilities: FacilityTable, *, care_kinds, th
                     underserved_km=underserved_km, components=components, index=index)
 
 
-def to_csv(rows: list[dict]) -> str:
-    """Rows of dicts as CSV text (columns from the first row)."""
+def to_csv(rows: list[dict], columns: list[str] | None = None) -> str:
+    """Rows of dicts as CSV text (``columns`` in order, else the first row's keys)."""
     out = io.StringIO()
     if rows:
-        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+        writer = csv.DictWriter(out, fieldnames=columns or list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
     return out.getvalue()

@@ -21,6 +21,7 @@ from caravane.planning.solvers import SolverError, run_in_subprocess
 from caravane.planning.solvers import mclp
 
 DEFAULT_CARE_KINDS = ["hospital", "clinic", "health_centre", "doctors", "network_site"]
+UNIT_COLUMNS = ("number", "base", "base_name", "province", "lat", "lon", "served_population")
 # Beyond this many exact variables the MIP is left to the heuristic unless asked for.
 EXACT_PAIR_LIMIT = 400_000
 
@@ -197,6 +198,7 @@ def run_plan(params: Parameters, *, progress=None, communes=None) -> dict:
     report(1.0, _("Done"))
     under_total = float(analysis.underserved.sum())
     dates = [d.isoformat() for d in params.dates()]
+    provinces, commune_rows = analysis.province_rows(), analysis.commune_rows()
     return {
         "inputs": inputs,
         "timings": {k: round(v, 3) for k, v in timings.items()},
@@ -211,8 +213,11 @@ def run_plan(params: Parameters, *, progress=None, communes=None) -> dict:
             },
             "dates": dates,
             "units": units,
-            "provinces": analysis.province_rows(),
-            "communes": analysis.commune_rows(),
+            "provinces": provinces,
+            "communes": commune_rows,
+            # PostgreSQL's jsonb does not keep key order: the CSV column order is stored apart.
+            "columns": {"provinces": list(provinces[0]) if provinces else [],
+                        "communes": list(commune_rows[0]) if commune_rows else []},
         },
     }
 
@@ -309,11 +314,11 @@ def dumps(data) -> str:
 def export_files(results: dict) -> dict[str, str]:
     """The files a run exports, by name: CSV tables and one GeoJSON."""
     return {
-        "communes.csv": to_csv(results.get("communes", [])),
-        "provinces.csv": to_csv(results.get("provinces", [])),
-        "units.csv": to_csv([{k: v for k, v in u.items() if k not in ("communes", "tour")}
-                             | {"communes": len(u["communes"]), "tour_km": u.get("tour", {}).get("total_km")}
-                             for u in results.get("units", [])]),
+        "communes.csv": to_csv(results.get("communes", []), results.get("columns", {}).get("communes")),
+        "provinces.csv": to_csv(results.get("provinces", []), results.get("columns", {}).get("provinces")),
+        "units.csv": to_csv([{k: u[k] for k in UNIT_COLUMNS} | {
+            "communes": len(u["communes"]), "tour_km": u.get("tour", {}).get("total_km"),
+            "visits_not_placed": len(u.get("tour", {}).get("dropped", []))} for u in results.get("units", [])]),
         "calendar.csv": to_csv(calendar_rows(results)),
         "plan.geojson": dumps(geojson(results)),
     }

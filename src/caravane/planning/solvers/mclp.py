@@ -203,11 +203,18 @@ def greedy(inst: MclpInstance, pad: _Padded | None = None) -> list[int]:
     return chosen
 
 
+def _trivial_bound(inst: MclpInstance) -> float:
+    """All reachable demand, or every unit full: nobody can serve more."""
+    reachable = np.unique(np.concatenate(inst.reach)) if inst.reach else np.zeros(0, np.int64)
+    return min(float(inst.weights[reachable].sum()), inst.n_units * _capacity(inst))
+
+
 def _local_search(inst: MclpInstance, pad: _Padded, chosen: list[int], deadline: float) -> tuple[list[int], int]:
     """Best-improvement swaps (close one base, open another) until none helps or time is up."""
     value, _ = _sequential(inst, chosen)
+    target = _trivial_bound(inst) * (1 - 1e-9)
     passes = 0
-    while time.perf_counter() < deadline:
+    while time.perf_counter() < deadline and value < target:
         passes += 1
         best = (value + 1e-7 * max(1.0, value), None, None)
         for p in range(len(chosen)):
@@ -235,7 +242,7 @@ def exact_assignment(inst: MclpInstance, chosen: list[int]) -> tuple[float, list
         for j in chosen:
             for i in inst.reach[j].tolist():
                 owner.setdefault(i, j)
-        return float(sum(w[i] for i in owner)), [(i, j, 1.0) for i, j in owner.items() if w[i] > 0]
+        return float(w[list(owner)].sum()) if owner else 0.0, [(i, j, 1.0) for i, j in owner.items() if w[i] > 0]
     return _max_flow(inst, chosen)
 
 
@@ -296,17 +303,20 @@ def _max_flow(inst: MclpInstance, chosen: list[int]) -> tuple[float, list[tuple[
     return total, split
 
 
-def lagrangian_bound(inst: MclpInstance, pad: _Padded, lower: float, *, iterations: int = 150,
-                     deadline: float | None = None) -> float:
-    """An upper bound on the optimum by subgradient optimisation of the Lagrangian dual."""
+def lagrangian_bound(inst: MclpInstance, pad: _Padded, lower: float, *, iterations: int = 3000,
+                     deadline: float | None = None, tolerance: float = 1e-3) -> tuple[float, list[int]]:
+    """An upper bound on the optimum by subgradient optimisation of the Lagrangian dual.
+
+    Also returns the best base set met on the way (the relaxed problems' choices, completed
+    greedily), a good start for local search.
+    """
     w, cap = inst.weights, _capacity(inst)
     wpad = np.where(pad.mask, w[pad.safe], 0.0)
     lam = np.zeros_like(w)
-    # Without any solution the trivial bounds still hold.
-    best = min(float(w[np.unique(np.concatenate(inst.reach or [np.zeros(0, np.int64)]))].sum()),
-               inst.n_units * cap)
+    best = _trivial_bound(inst)
     theta, stale = 2.0, 0
-    for _ in range(iterations):
+    harvest, harvest_value = [], -1.0
+    for step_number in range(iterations):
         profit = np.where(pad.mask, (w - lam)[pad.safe], 0.0)
         positive = profit > EPS
         if math.isinf(cap):
@@ -323,23 +333,43 @@ def lagrangian_bound(inst: MclpInstance, pad: _Padded, lower: float, *, iteratio
         values = (profit * take).sum(axis=1)
         chosen = _best_bases(inst, values)
         bound = float(lam.sum() + values[chosen].sum())
+        if step_number % 5 == 4:
+            candidate = _complete(inst, pad, chosen)
+            value = _sequential(inst, candidate)[0]
+            if value > harvest_value:
+                harvest, harvest_value = candidate, value
         if bound < best - 1e-9:
             best, stale = bound, 0
         else:
             stale += 1
-            if stale >= 10:
+            if stale >= 25:
                 theta, stale = theta / 2, 0
         served = np.bincount(pad.safe[chosen][pad.mask[chosen]], weights=take[chosen][pad.mask[chosen]],
                              minlength=len(w))
         sub = 1.0 - served
         norm = float(sub @ sub)
-        if norm < EPS or best - lower <= 1e-6 * max(1.0, best) or theta < 1e-4:
+        # Stop once the bound proves the incumbent within ``tolerance`` (relative).
+        if norm < EPS or best - lower <= tolerance * max(1.0, best) or theta < 1e-5:
             break
         if deadline is not None and time.perf_counter() > deadline:
             break
         step = theta * (bound - lower) / norm
         lam = np.clip(lam - step * sub, 0.0, w)
-    return max(best, lower)
+    return max(best, lower), harvest
+
+
+def _complete(inst: MclpInstance, pad: _Padded, chosen: list[int]) -> list[int]:
+    """``chosen`` topped up greedily to ``n_units`` bases."""
+    chosen = list(chosen)
+    residual = _sequential(inst, chosen)[1]
+    while len(chosen) < inst.n_units:
+        gains = np.where(_allowed(inst, chosen), _gains(inst, pad, residual), -1.0)
+        j = int(np.argmax(gains))
+        if gains[j] < 0:
+            break
+        chosen.append(j)
+        _take(inst, residual, j)
+    return chosen
 
 
 def _best_bases(inst: MclpInstance, values: np.ndarray) -> list[int]:
@@ -372,10 +402,18 @@ def solve(inst: MclpInstance, *, time_limit: float = 30.0, local_search: bool = 
     passes = 0
     if local_search:
         report(0.3, "local search")
-        chosen, passes = _local_search(inst, pad, chosen, start + 0.7 * time_limit)
+        chosen, passes = _local_search(inst, pad, chosen, start + 0.4 * time_limit)
     covered, split = exact_assignment(inst, chosen)
-    report(0.75, "upper bound")
-    bound = lagrangian_bound(inst, pad, covered, deadline=deadline)
+    report(0.5, "upper bound")
+    bound, harvest = lagrangian_bound(inst, pad, covered, deadline=start + 0.7 * time_limit)
+    if local_search and harvest and sorted(harvest) != sorted(chosen) and bound - covered > 1e-6 * bound:
+        # A second descent from the Lagrangian's own choice of bases often escapes the first one's optimum.
+        report(0.75, "local search")
+        other, more = _local_search(inst, pad, harvest, start + 0.95 * time_limit)
+        passes += more
+        value, other_split = exact_assignment(inst, other)
+        if value > covered:
+            chosen, covered, split = other, value, other_split
     report(1.0, "done")
     return MclpSolution(chosen=chosen, covered=covered, upper_bound=bound, assignment=split,
                         seconds=time.perf_counter() - start, method="greedy+swap" if local_search else "greedy",
