@@ -148,3 +148,30 @@ def test_logout_is_a_post_and_is_audited(client, staff_factory):
     assert response.status_code == 302 and response.url == reverse("accounts:login")
     assert AuditEvent.objects.filter(action="logout", actor_id=staff.user.pk).exists()
     assert client.get(reverse("home")).status_code == 302
+
+
+def test_password_change_asks_the_old_one_keeps_the_session_and_is_audited(client, staff_factory):
+    staff = staff_factory(role="nurse")
+    client.force_login(staff.user)
+    url = reverse("accounts:password_change")
+    assert client.get(url).status_code == 200
+    refused = client.post(url, {"old_password": "not-my-password", "new_password1": "Tafraout-2026-argan",
+                                "new_password2": "Tafraout-2026-argan"})
+    assert refused.status_code == 400
+    assert User.objects.get(pk=staff.user.pk).check_password(PASSWORD)
+    too_short = client.post(url, {"old_password": PASSWORD, "new_password1": "short", "new_password2": "short"})
+    assert too_short.status_code == 400
+    response = client.post(url, {"old_password": PASSWORD, "new_password1": "Tafraout-2026-argan",
+                                 "new_password2": "Tafraout-2026-argan"})
+    assert response.status_code == 302
+    stored = User.objects.get(pk=staff.user.pk)
+    assert stored.check_password("Tafraout-2026-argan") and stored.password.startswith("argon2")
+    assert AuditEvent.objects.filter(action="change_password", actor_id=staff.user.pk).count() == 1
+    assert client.get(url).status_code == 200, "the session survives the change"
+
+
+def test_admin_password_change_goes_to_the_audited_page(client, staff_factory):
+    admin = staff_factory(role="administrator")
+    client.force_login(admin.user)
+    response = client.get(reverse("admin:password_change"))
+    assert response.status_code == 302 and response.url == reverse("accounts:password_change")

@@ -59,6 +59,15 @@ def do_unlock_user(*, actor: User, user: User) -> User:
     return user
 
 
+def do_change_password(*, user: User, new_password: str) -> User:
+    """Set a new (already validated) password; it is stored as an Argon2 hash."""
+    with transaction.atomic(durable=True):
+        user.set_password(new_password)
+        user.save(update_fields=["password"])
+        do_record_audit(actor=user, action="change_password", target=user)
+    return user
+
+
 def do_record_logout(*, user: User) -> None:
     """Audit a logout."""
     with transaction.atomic(durable=True):

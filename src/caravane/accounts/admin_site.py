@@ -96,3 +96,7 @@ class CaravaneAdminSite(admin.AdminSite):
         from caravane.accounts.views import logout_view
 
         return logout_view(request)
+
+    def password_change(self, request, extra_context=None):
+        """The app's own page, which audits the change."""
+        return redirect("accounts:password_change")

@@ -1,15 +1,20 @@
 """Login and logout pages."""
 
-from django.contrib import auth
+from django.contrib import auth, messages
 from django.contrib.auth.decorators import login_not_required
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.shortcuts import redirect, render
 from django.utils import formats, timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from caravane.accounts.actions import do_record_login_failure, do_record_login_success, do_record_logout
+from caravane.accounts.actions import (
+    do_change_password,
+    do_record_login_failure,
+    do_record_login_success,
+    do_record_logout,
+)
 
 
 def _locked_message(user):
@@ -48,3 +53,16 @@ def logout_view(request):
         do_record_logout(user=request.user)
     auth.logout(request)
     return redirect("accounts:login")
+
+
+@require_http_methods(["GET", "POST"])
+def password_change_view(request):
+    """Change one's own password (the old one is asked again); the session stays signed in."""
+    form = PasswordChangeForm(request.user, data=request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = do_change_password(user=request.user, new_password=form.cleaned_data["new_password1"])
+        auth.update_session_auth_hash(request, user)
+        messages.success(request, _("Your password has been changed."))
+        return redirect("home")
+    return render(request, "accounts/password_change.html", {"form": form},
+                  status=400 if form.is_bound and form.errors else 200)
