@@ -23,6 +23,7 @@ def test_every_role_is_mapped_and_every_code_is_well_formed():
     ("assistant", "care.record_vitals", False),
     ("assistant", "care.view_chart", False),
     ("nurse", "care.record_vitals", True),
+    ("nurse", "patients.change_patient", True),
     ("nurse", "care.consult", False),
     ("nurse", "care.prescribe", False),
     ("gp", "care.consult", True),

@@ -13,7 +13,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     }),
     Role.NURSE: frozenset({
         "network.view_site", "network.view_staff", "geo.view_geography",
-        "patients.view_patient", "patients.register_patient", "patients.record_consent",
+        # Often alone at a rural centre, the nurse registers patients and corrects their details too.
+        "patients.view_patient", "patients.register_patient", "patients.change_patient", "patients.record_consent",
         "care.check_in", "care.view_queue", "care.record_vitals", "care.view_chart",
         "pharmacy.dispense",
     }),
