@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 import datetime
-import itertools
 
 import pytest
-
-_numbers = itertools.count(1)
 
 
 @pytest.fixture
 def patient_factory(db):
     """Make a patient registered at a site."""
+    from caravane.core.models import new_uuid7
+    from caravane.patients.identifiers import record_number_for
     from caravane.patients.models import Patient
 
     def make(*, site, gender="female", birth_date=datetime.date(1980, 5, 1), given_name="Fatima",
              family_name="Amrani"):
-        return Patient.objects.create(record_number=f"CRV-T{next(_numbers):06d}", given_name=given_name,
+        pk = new_uuid7()
+        return Patient.objects.create(pk=pk, record_number=record_number_for(pk), given_name=given_name,
                                       family_name=family_name, gender=gender, birth_date=birth_date,
                                       registration_site=site)
 

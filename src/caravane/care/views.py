@@ -20,6 +20,7 @@ from caravane.care.models import Encounter, MedicationRequest
 from caravane.care.selectors import consents_of, encounters_of, queue_for, vital_series
 from caravane.geo.models import Commune
 from caravane.network.models import Deployment, Site, active_on
+from caravane.patients.identifiers import clean_record_number
 from caravane.patients.models import Patient
 from caravane.patients.selectors import coverage_status
 
@@ -95,7 +96,9 @@ def check_in(request):
         patient = fetch_protected(request.user, Patient.objects.all(), pk=patient_id,
                                   permission="patients.view_patient", audit_action="care.check_in_lookup")
     else:
-        patient = Patient.objects.restrict(request.user, "view").filter(record_number__iexact=number).first()
+        canonical = clean_record_number(number)
+        patient = Patient.objects.restrict(request.user, "view").filter(record_number=canonical).first() \
+            if canonical else None
         if patient is None:
             messages.error(request, _("Record number: no patient “%(number)s” in your scope.") % {"number": number})
             return back
