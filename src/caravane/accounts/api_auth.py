@@ -3,7 +3,6 @@
 import datetime
 
 from django.conf import settings
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja.errors import HttpError
@@ -27,9 +26,8 @@ class TokenAuth(HttpBearer):
         now = timezone.now()
         if api_token is None or not api_token.is_usable(now) or not api_token.user.is_active:
             return None
-        ApiToken.objects.filter(pk=api_token.pk).filter(
-            Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION)
-        ).update(last_used_at=now)
+        if api_token.last_used_at is None or api_token.last_used_at < now - LAST_USED_RESOLUTION:
+            ApiToken.objects.filter(pk=api_token.pk).update(last_used_at=now)
         request.user = api_token.user
         request.api_token = api_token
         return api_token.user

@@ -19,6 +19,7 @@ from caravane.network.selectors import current_deployment, staffing_status
 
 router = Router()
 
+HEAVY_COMMUNE_FIELDS = ("commune__geometry", "commune__indicators_2014")
 SiteFilters = filter_query(SiteFilterSet, "SiteFilters")
 StaffFilters = filter_query(StaffFilterSet, "StaffFilters")
 
@@ -129,7 +130,8 @@ def _staff_queryset():
 def list_sites(request, filters: SiteFilters = Query(...)):
     """The site directory, filtered by kind, region, province, specialty or name."""
     require_permission(request, "network.view_site", target=("network.site", ""))
-    sites = Site.objects.restrict(request.user).select_related("commune")
+    # A commune's boundary can weigh tens of kilobytes: never load it for a list.
+    sites = Site.objects.restrict(request.user).select_related("commune").defer(*HEAVY_COMMUNE_FIELDS)
     return apply_filters(SiteFilterSet, filters, sites)
 
 
@@ -140,6 +142,7 @@ def get_site(request, site_id: uuid.UUID):
     require_permission(request, "network.view_site", target=("network.site", site_id))
     sites = (Site.objects.restrict(request.user)
              .select_related("commune", "parent", "parent__parent", "parent__parent__parent")
+             .defer(*HEAVY_COMMUNE_FIELDS)
              .prefetch_related("specialties", "equipment"))
     return get_or_404(sites, pk=site_id)
 
