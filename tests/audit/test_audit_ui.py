@@ -166,8 +166,12 @@ def test_admin_registration_is_read_only(client, auditor, trail):
     assert client.get(reverse("admin:audit_auditevent_change", args=[event.pk])).status_code == 200
     assert client.get(reverse("admin:audit_auditevent_add")).status_code == 403
     assert client.post(reverse("admin:audit_auditevent_delete", args=[event.pk]), {"post": "yes"}).status_code == 403
-    client.post(reverse("admin:audit_auditevent_change", args=[event.pk]), {"action": "tampered"})
+    tamper = client.post(reverse("admin:audit_auditevent_change", args=[event.pk]), {"action": "tampered"})
+    assert tamper.status_code == 403
+    assert AuditEvent.objects.filter(action="change", outcome="denied", object_id=str(event.pk)).exists()
     event_after = AuditEvent.objects.get(pk=event.pk)
     assert event_after.action == "view"
     changelist = client.get(reverse("admin:audit_auditevent_changelist"))
     assert "delete_selected" not in changelist.content.decode()
+    reads = AuditEvent.objects.filter(actor_id=auditor.user.pk, action="view", detail__via="admin")
+    assert reads.filter(object_id=str(event.pk)).exists() and reads.filter(object_id="").exists()

@@ -1,7 +1,10 @@
 """The audit trail in the admin: readable by administrators, never added to, changed or deleted."""
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 
+from caravane.audit.access import record_denied
+from caravane.audit.actions import do_record_audit
 from caravane.audit.models import AuditEvent
 
 
@@ -22,3 +25,17 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    # Reading the trail here is audited, as on the audit pages.
+    def changelist_view(self, request, extra_context=None):
+        do_record_audit(actor=request.user, action="view", target=("audit.auditevent", ""), detail={"via": "admin"})
+        return super().changelist_view(request, extra_context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if request.method != "GET":
+            record_denied(request.user, action="change", target=("audit.auditevent", object_id),
+                          reason="the audit trail is append-only")
+            raise PermissionDenied
+        do_record_audit(actor=request.user, action="view", target=("audit.auditevent", object_id),
+                        detail={"via": "admin"})
+        return super().change_view(request, object_id, form_url, extra_context)
