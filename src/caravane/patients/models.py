@@ -60,6 +60,8 @@ class Patient(UUIDModel):
     merged_into = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_from")
     # Latin rendering of every name this record answers to (its own and merged records'), for ranking.
     search_text = models.CharField(max_length=400, blank=True, editable=False)
+    # The same names as search keys (see caravane.patients.names), so ranking does not recompute them.
+    search_keys = models.CharField(max_length=400, blank=True, editable=False)
 
     objects = PatientQuerySet.as_manager()
 
@@ -114,10 +116,13 @@ class Patient(UUIDModel):
 
 
 class PatientNameToken(models.Model):
-    """One search key of one name word of a patient (see ``caravane.patients.names``)."""
+    """One search key of a patient's name: a word's key, or two words' keys together (see ``names``).
+
+    Only records in use carry keys: a merged record's names are keyed on the record it was merged into.
+    """
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="name_tokens")
-    key = models.CharField(max_length=24)
+    key = models.CharField(max_length=50)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["key", "patient"], name="patient_name_token_unique")]

@@ -7,6 +7,8 @@ consonants that French, English and Arabic spellings swap (ch/sh, kh/k, q/k, dj/
 
 from __future__ import annotations
 
+import functools
+import itertools
 import re
 import unicodedata
 
@@ -92,6 +94,18 @@ def name_keys(text: str) -> list[str]:
     return list(seen)
 
 
+def pair_keys(keys: list[str]) -> list[str]:
+    """Keys for two words of one name together ("l mhmd" for Mohamed Alaoui): selective where single words are not."""
+    return sorted({" ".join(sorted(pair)) for pair in itertools.combinations(dict.fromkeys(keys), 2)})
+
+
+@functools.lru_cache(maxsize=4096)
+def skeleton_text(text: str) -> str:
+    """The keys of ``text`` as one string, for comparing names by sound."""
+    return " ".join(name_keys(text))
+
+
+@functools.lru_cache(maxsize=4096)
 def comparable(text: str) -> str:
     """``text`` reduced for fuzzy comparison: Latin rendering with its vowels kept, words space-separated."""
     return " ".join(tokens(text))

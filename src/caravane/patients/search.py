@@ -10,7 +10,7 @@ from rapidfuzz import fuzz
 
 from caravane.patients.identifiers import clean_record_number, normalise_cin, normalise_phone
 from caravane.patients.models import Patient, PatientNameToken
-from caravane.patients.names import comparable, name_keys
+from caravane.patients.names import comparable, name_keys, pair_keys, skeleton_text
 
 CANDIDATES = 200  # name-key hits ranked in Python; the index narrows national scale to this
 ALIAS_SEPARATOR = "|"
@@ -38,41 +38,73 @@ def patient_names(patient: Patient) -> list[str]:
 
 
 def index_patient_names(patient: Patient) -> None:
-    """Recompute a patient's search keys and ranking text (call after any change of name or merge)."""
-    names = patient_names(patient)
-    keys = {key for name in names for key in name_keys(name)}
+    """Recompute a patient's search keys and ranking texts (call after any change of name or merge)."""
+    names = [] if patient.merged_into_id else patient_names(patient)
+    keys = set()
+    for name in names:
+        words = name_keys(name)
+        keys.update(words, pair_keys(words))
     PatientNameToken.objects.filter(patient=patient).delete()
     PatientNameToken.objects.bulk_create([PatientNameToken(patient=patient, key=key) for key in sorted(keys)])
-    text = ALIAS_SEPARATOR.join(comparable(name) for name in names)[:400]
-    Patient.objects.filter(pk=patient.pk).update(search_text=text)
-    patient.search_text = text
+    names = names or patient_names(patient)
+    patient.search_text = ALIAS_SEPARATOR.join(comparable(name) for name in names)[:400]
+    patient.search_keys = ALIAS_SEPARATOR.join(skeleton_text(name) for name in names)[:400]
+    Patient.objects.filter(pk=patient.pk).update(search_text=patient.search_text, search_keys=patient.search_keys)
 
 
-def _skeleton_text(text: str) -> str:
-    return " ".join(name_keys(text))
-
-
-def name_similarity(query: str, search_text: str) -> float:
-    """How close ``query`` is to the best of a patient's names (0-100), by spelling and by sound."""
-    query_plain, query_keys = comparable(query), _skeleton_text(query)
+def name_similarity(query: str, search_text: str, search_keys: str) -> float:
+    """How close ``query`` is to the best of a patient's names (0-100), by sound and by spelling."""
+    query_plain, query_keys = comparable(query), skeleton_text(query)
     best = 0.0
-    for alias in filter(None, search_text.split(ALIAS_SEPARATOR)):
-        by_sound = fuzz.token_set_ratio(query_keys, _skeleton_text(alias))
-        by_spelling = fuzz.token_set_ratio(query_plain, alias)
-        best = max(best, 0.6 * by_sound + 0.4 * by_spelling)
+    for plain, keys in zip(search_text.split(ALIAS_SEPARATOR), search_keys.split(ALIAS_SEPARATOR)):
+        best = max(best, 0.6 * fuzz.token_set_ratio(query_keys, keys) + 0.4 * fuzz.token_set_ratio(query_plain, plain))
     return best
 
 
-def _name_candidates(queryset, text: str, limit: int) -> list[Patient]:
+@dataclass(frozen=True)
+class Candidate:
+    """The little of a patient that ranking needs, read without building the model."""
+
+    pk: object
+    search_text: str
+    search_keys: str
+    family_name: str
+    given_name: str
+    birth_date: object
+    birth_date_is_estimated: bool
+    gender: str
+    phone: str
+
+    def similarity(self, query: str) -> float:
+        return name_similarity(query, self.search_text, self.search_keys)
+
+
+def _name_candidates(queryset, text: str, limit: int) -> list[Candidate]:
+    """Patients whose name keys match ``text``: first those sharing two words, then each word's share."""
     keys = name_keys(text)
     if not keys:
         return []
-    tokens = PatientNameToken.objects.filter(key__in=keys, patient__merged_into__isnull=True)
+    tokens = PatientNameToken.objects.all()
     if queryset.query.where:
         tokens = tokens.filter(patient__in=queryset.values("pk"))
-    ranked = (tokens.values("patient_id").annotate(hits=Count("id")).order_by("-hits", "patient_id")[:limit])
-    ids = [row["patient_id"] for row in ranked]
-    return list(Patient.objects.filter(pk__in=ids).select_related("commune"))
+    ids: dict = {}
+    pairs = pair_keys(keys)
+    if pairs:
+        ids.update(dict.fromkeys(tokens.filter(key__in=pairs).values_list("patient_id", flat=True)[:limit]))
+    share = max(1, (limit - len(ids)) // len(keys))
+    for key in keys:
+        if len(ids) >= limit:
+            break
+        ids.update(dict.fromkeys(tokens.filter(key=key).values_list("patient_id", flat=True)[:share]))
+    rows = Patient.objects.filter(pk__in=list(ids)[:limit]).values_list(*Candidate.__dataclass_fields__)
+    return [Candidate(*row) for row in rows]
+
+
+def _load(matches: list[Match]) -> list[Match]:
+    """Replace each match's candidate by its full patient record, keeping the order."""
+    patients = Patient.objects.in_bulk([m.patient.pk for m in matches])
+    loaded = [Match(patients[m.patient.pk], m.score, m.reasons) for m in matches if m.patient.pk in patients]
+    return loaded
 
 
 def _identifier_lookup(query: str) -> tuple[str, object] | None:
@@ -101,10 +133,9 @@ def search_patients(queryset, query: str, *, limit: int = 20) -> list[Match]:
         found = queryset.filter(**{field_name: value}).select_related("commune", "merged_into")
         # A merged record found by its old identifier leads to the record that replaced it.
         return [Match(p.merged_into or p, 100.0, [field_name]) for p in found[:limit]]
-    matches = [Match(p, name_similarity(query, p.search_text), ["name"])
-               for p in _name_candidates(queryset, query, CANDIDATES)]
+    matches = [Match(c, c.similarity(query), ["name"]) for c in _name_candidates(queryset, query, CANDIDATES)]
     matches.sort(key=lambda m: (-m.score, m.patient.family_name, m.patient.given_name))
-    return matches[:limit]
+    return _load(matches[:limit])
 
 
 def find_duplicates(queryset, *, given_name="", family_name="", given_name_ar="", family_name_ar="",
@@ -127,8 +158,8 @@ def find_duplicates(queryset, *, given_name="", family_name="", given_name_ar=""
     for name in (f"{given_name} {family_name}", f"{given_name_ar} {family_name_ar}"):
         if not name.strip():
             continue
-        for patient in _name_candidates(active, name, CANDIDATES):
-            score = name_similarity(name, patient.search_text)
+        for patient in _name_candidates(queryset, name, CANDIDATES):
+            score = patient.similarity(name)
             if birth_date and patient.birth_date:
                 gap = abs(patient.birth_date.year - birth_date.year)
                 tolerance = 2 if patient.birth_date_is_estimated else 0
@@ -143,6 +174,7 @@ def find_duplicates(queryset, *, given_name="", family_name="", given_name_ar=""
         for patient in active.filter(phone=phone)[:limit]:
             if patient.pk in found:
                 continue
-            if name_similarity(f"{given_name} {family_name} {given_name_ar} {family_name_ar}", patient.search_text) >= 50:
+            full_name = f"{given_name} {family_name} {given_name_ar} {family_name_ar}"
+            if name_similarity(full_name, patient.search_text, patient.search_keys) >= 50:
                 add(patient, 80.0, "phone")
-    return sorted(found.values(), key=lambda m: -m.score)[:limit]
+    return _load(sorted(found.values(), key=lambda m: -m.score)[:limit])
