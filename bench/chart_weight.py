@@ -91,14 +91,14 @@ def main():
     svg_bytes = sum(len(svg) for svg in re.findall(r"<svg.*?</svg>", html, re.S))
     assets = sorted(set(ASSET.findall(html)))
     print(f"Patient chart, {args.visits} visits ({args.language}); bytes as sent / gzipped; first load (cold cache)")
-    print(f"{"html":34} {html_sent:>8,} / {html_gz:>7,}   ({svg_bytes:,} bytes of inline SVG trends; "
+    print(f"{'html':34} {html_sent:>8,} / {html_gz:>7,}   ({svg_bytes:,} bytes of inline SVG trends; "
           f"rendered in {seconds * 1000:.0f} ms)")
     total_sent, total_gz = html_sent, html_gz
     for asset in assets:
         sent, gz, _ = fetch(client, asset)
         total_sent, total_gz = total_sent + sent, total_gz + gz
         print(f"{asset:34} {sent:>8,} / {gz:>7,}")
-    print(f"{"total":34} {total_sent:>8,} / {total_gz:>7,}   budget {BUDGET_GZIP:,} gzipped: "
+    print(f"{'total':34} {total_sent:>8,} / {total_gz:>7,}   budget {BUDGET_GZIP:,} gzipped: "
           f"{'within' if total_gz <= BUDGET_GZIP else 'OVER'}")
 
 
