@@ -19,6 +19,7 @@ def test_arabic_is_right_to_left_and_translated(nurse_client, network):
     assert '<html lang="ar" dir="rtl">' in html
     assert "المواقع" in html and "الوحدات الطبية المتنقلة" in html and "تسجيل الخروج" in html
     assert "Unités mobiles" not in html
+    assert '<option value="08">جهة</option>' in html  # filter choices are named in Arabic too
 
 
 def test_english_can_be_chosen(nurse_client):
