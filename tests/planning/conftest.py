@@ -20,3 +20,18 @@ def healthsites_csv():
 def coordinator(staff_factory):
     """A national coordinator (no coverage region: national scope)."""
     return staff_factory(role="coordinator", username="coord", password="caravane-test-pass").user
+
+
+@pytest.fixture
+def inline_runs(monkeypatch):
+    """Run scenarios in the request's thread so the test database sees them."""
+    from caravane.planning import runner
+
+    monkeypatch.setattr(runner, "launch", lambda scenario: runner.execute(scenario.pk))
+
+
+@pytest.fixture
+def village_row(commune_factory):
+    """Five rural communes along a parallel, 0.3 degrees apart (~40 road km), populations 1,000 to 5,000."""
+    return [commune_factory(name=f"V{k}", lat=31.0, lon=-8.0 + 0.3 * k, population=1000 * (k + 1),
+                            province_code="98.001" if k < 3 else "98.002") for k in range(5)]

@@ -65,16 +65,10 @@ def test_bad_parameters_are_refused_naming_the_field(data, name):
         Parameters.from_dict(data)
 
 
-def _village_row(commune_factory):
-    # Five rural communes along a parallel, 0.3 degrees apart (~28 km x 1.4 road), one hospital at the west end.
-    return [commune_factory(name=f"V{k}", lat=31.0, lon=-8.0 + 0.3 * k, population=1000 * (k + 1),
-                            province_code="98.001" if k < 3 else "98.002") for k in range(5)]
-
-
-def test_run_plan_places_units_on_a_hand_checked_row(commune_factory):
+def test_run_plan_places_units_on_a_hand_checked_row(village_row):
     from caravane.planning.models import FacilityImport
 
-    villages = _village_row(commune_factory)
+    villages = village_row
     batch = FacilityImport.objects.create(source="s", file_format="csv", accepted=1)
     Facility.objects.create(source_import=batch, name="H", kind="hospital", latitude=31.0, longitude=-8.0)
     params = Parameters.from_dict({"n_units": 1, "capacity": None, "reach_km": 45, "underserved_km": 10,
@@ -98,18 +92,17 @@ def test_run_plan_places_units_on_a_hand_checked_row(commune_factory):
     assert set(out["timings"]) >= {"analysis", "placement", "tours", "total"}
 
 
-def test_more_units_than_candidates_is_refused(commune_factory):
-    _village_row(commune_factory)
+def test_more_units_than_candidates_is_refused(village_row):
     with pytest.raises(ParameterError, match="n_units: 9 units but only 5 candidate"):
         run_plan(Parameters.from_dict({"n_units": 9, "tours": False}))
 
 
-def test_plan_command_writes_csv_and_geojson(commune_factory, tmp_path):
+def test_plan_command_writes_csv_and_geojson(village_row, tmp_path):
     import io
 
     from django.core.management import call_command
 
-    villages = _village_row(commune_factory)
+    villages = village_row
     facilities = tmp_path / "f.csv"
     facilities.write_text("name,kind,lon,lat\nH,hospital,-8.0,31.0\nAlger,hospital,3.05,36.75\n")
     out = io.StringIO()
@@ -127,9 +120,8 @@ def test_plan_command_writes_csv_and_geojson(commune_factory, tmp_path):
     assert calendar[0] == "unit,base,date,order,commune,commune_name" and len(calendar) > 1
 
 
-def test_plan_command_refuses_too_many_units(commune_factory, tmp_path):
+def test_plan_command_refuses_too_many_units(village_row, tmp_path):
     from django.core.management import CommandError, call_command
 
-    _village_row(commune_factory)
     with pytest.raises(CommandError, match="n_units"):
         call_command("plan", "--units", "9", "--no-tours", "--out", str(tmp_path))

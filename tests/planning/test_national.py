@@ -5,14 +5,7 @@ import datetime
 import pytest
 from django.urls import reverse
 
-from caravane.planning import runner
 from caravane.planning.models import PlannedStop, Scenario
-
-
-@pytest.fixture
-def inline_runs(monkeypatch):
-    """Run scenarios in the request's thread so the test database sees them."""
-    monkeypatch.setattr(runner, "launch", lambda scenario: runner.execute(scenario.pk))
 
 
 def test_coordinator_runs_a_national_scenario_and_applies_it(morocco, healthsites_csv, coordinator, site_factory,

@@ -1,0 +1,78 @@
+"""The planning API: run, read and apply a scenario; refusals name the field; roles are enforced."""
+
+import pytest
+
+from caravane.planning.models import Facility, FacilityImport, PlannedStop
+
+SMALL = {"n_units": 2, "capacity": None, "reach_km": 45, "max_per_province": 1, "horizon_weeks": 1,
+         "tours_time_limit": 0.3}
+
+
+@pytest.fixture
+def hospital(village_row):
+    batch = FacilityImport.objects.create(source="s", file_format="csv", accepted=1)
+    return Facility.objects.create(source_import=batch, name="H", kind="hospital", latitude=31.0, longitude=-8.0)
+
+
+def test_run_read_and_apply_through_the_api(coordinator, site_factory, village_row, hospital, client, inline_runs):
+    from caravane.network.models import Deployment, Site
+
+    units = [site_factory(kind=Site.Kind.MOBILE_UNIT, commune=village_row[0]) for _ in range(2)]
+    client.force_login(coordinator)
+    created = client.post("/api/planning/scenarios", {"name": "api", "parameters": SMALL},
+                          content_type="application/json")
+    assert created.status_code == 201, created.content
+    pk = created.json()["id"]
+    detail = client.get(f"/api/planning/scenarios/{pk}").json()
+    assert detail["status"] == "done" and len(detail["units"]) == 2
+    assert detail["summary"]["covered"] <= detail["summary"]["upper_bound"]
+    assert detail["provinces"][0]["rank"] == 1
+    applied = client.post(f"/api/planning/scenarios/{pk}/apply")
+    assert applied.status_code == 200 and applied.json()["status"] == "applied"
+    assert Deployment.objects.filter(unit__in=units, end_date__isnull=True).count() == 2
+    stops = client.get("/api/planning/stops", {"unit": str(units[0].pk)}).json()
+    assert stops["count"] == PlannedStop.objects.filter(unit=units[0]).count() > 0
+    again = client.post(f"/api/planning/scenarios/{pk}/apply")
+    assert again.status_code == 400 and "status" in again.content.decode()
+
+
+def test_bad_parameters_answer_400_naming_the_field(coordinator, client):
+    client.force_login(coordinator)
+    response = client.post("/api/planning/scenarios", {"parameters": {"n_units": 0}}, content_type="application/json")
+    assert response.status_code == 400
+    assert "n_units" in response.content.decode()
+
+
+def test_a_nurse_may_not_run_or_apply_plans(staff_factory, client):
+    from caravane.audit.models import AuditEvent
+
+    nurse = staff_factory(role="nurse").user
+    client.force_login(nurse)
+    assert client.post("/api/planning/scenarios", {"parameters": {}}, content_type="application/json").status_code == 403
+    assert client.get("/planning/").status_code == 403
+    assert AuditEvent.objects.filter(actor=nurse, outcome="denied").exists()
+
+
+def test_apply_needs_enough_mobile_units(coordinator, village_row, hospital, client, inline_runs):
+    client.force_login(coordinator)
+    pk = client.post("/api/planning/scenarios", {"parameters": SMALL}, content_type="application/json").json()["id"]
+    response = client.post(f"/api/planning/scenarios/{pk}/apply")
+    assert response.status_code == 400 and "active mobile units" in response.content.decode()
+
+
+def test_page_form_errors_create_nothing(coordinator, client, village_row):
+    from caravane.planning.models import Scenario
+
+    client.force_login(coordinator)
+    response = client.post("/planning/", {"n_units": 0})
+    assert response.status_code == 400
+    assert not Scenario.objects.exists()
+
+
+def test_progress_endpoint_reports_a_queued_run(coordinator, client):
+    from caravane.planning.actions import do_create_scenario
+
+    scenario = do_create_scenario(actor=coordinator, name="q", parameters={})
+    client.force_login(coordinator)
+    state = client.get(f"/planning/{scenario.pk}/progress").json()
+    assert state == {"status": "queued", "progress": 0.0, "text": "", "error": "", "finished": False}
