@@ -17,5 +17,6 @@ urlpatterns = [
     path("audit/", include("caravane.audit.urls")),
     path("patients/", include("caravane.patients.urls")),
     path("care/", include("caravane.care.urls")),
+    path("planning/", include("caravane.planning.urls")),
     path("", include("caravane.network.urls")),
 ]
