@@ -282,3 +282,18 @@ def test_regional_coordinator_cannot_deploy_a_unit_out_of_their_region(pyramid, 
                               base_commune=pyramid["north"], start_date=today)
     assert not Deployment.objects.exists()
     assert audit_rows(outcome="denied", action="deploy")
+
+
+def test_staff_working_elsewhere_cannot_be_taken_over(pyramid, south_coordinator, staff_factory, today):
+    northerner = staff_factory(role="gp", site=pyramid["spoke_north"])
+    with pytest.raises(PermissionDenied):
+        do_assign_staff(actor=south_coordinator, staff=northerner, site=pyramid["spoke_south"], start_date=today)
+    assert northerner.assignments.count() == 1
+    assert audit_rows(outcome="denied", action="assign", object_id=str(northerner.pk))
+
+
+def test_coordinates_must_be_on_the_globe(pyramid, national_coordinator):
+    with pytest.raises(ValidationError) as excinfo:
+        do_update_site(actor=national_coordinator, site=pyramid["spoke_south"], latitude=-731.5)
+    assert "latitude" in excinfo.value.message_dict
+    assert Site.objects.get(pk=pyramid["spoke_south"].pk).latitude == pyramid["south"].centroid_lat

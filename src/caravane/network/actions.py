@@ -28,6 +28,7 @@ from caravane.network.models import (
     Role,
     Site,
     StaffMember,
+    active_on,
 )
 
 NETWORK_GROUP = group_name("network")
@@ -77,6 +78,14 @@ def check_dates(start_date: datetime.date | None, end_date: datetime.date | None
         raise ValidationError({"start_date": _("A start date is required.")})
     if end_date is not None and end_date < start_date:
         raise ValidationError({"end_date": _("The end date must not be before the start date.")})
+
+
+def check_coordinates(latitude, longitude) -> None:
+    """Refuse a position off the globe (a swapped or mistyped coordinate)."""
+    if latitude is not None and not -90 <= latitude <= 90:
+        raise ValidationError({"latitude": _("The latitude must be between -90 and 90.")})
+    if longitude is not None and not -180 <= longitude <= 180:
+        raise ValidationError({"longitude": _("The longitude must be between -180 and 180.")})
 
 
 def check_referral_parent(site: Site, parent: Site | None) -> None:
@@ -166,6 +175,7 @@ def do_create_site(*, actor, code: str, name: str, kind: str, commune, name_ar: 
         errors["commune"] = _("A commune is required.")
     if errors:
         raise ValidationError(errors)
+    check_coordinates(latitude, longitude)
     site = Site(code=code, name=name.strip(), name_ar=name_ar.strip(), kind=kind, commune=commune, parent=parent,
                 latitude=commune.centroid_lat if latitude is None else latitude,
                 longitude=commune.centroid_lon if longitude is None else longitude, active=active)
@@ -197,6 +207,7 @@ def do_update_site(*, actor, site: Site, name=_UNSET, name_ar=_UNSET, parent=_UN
         if commune is None:
             raise ValidationError({"commune": _("A commune is required.")})
         changed["commune"] = commune
+    check_coordinates(None if latitude is _UNSET else latitude, None if longitude is _UNSET else longitude)
     for field, value in (("latitude", latitude), ("longitude", longitude), ("active", active)):
         if value is not _UNSET:
             changed[field] = value
@@ -261,6 +272,11 @@ def do_assign_staff(*, actor, staff: StaffMember, site: Site, start_date: dateti
                     end_date: datetime.date | None = None) -> Assignment:
     """Assign a staff member to a site between two dates, refusing an overlap with another assignment there."""
     _require(actor, permission="network.change_staff", action="assign", target=staff, sites=[site])
+    # Someone already working elsewhere may only be assigned by whoever is responsible for them there.
+    if staff.assignments.filter(active_on()).exists() and \
+            not StaffMember.objects.restrict(actor, "change").filter(pk=staff.pk).exists():
+        _refuse(actor, action="assign", target=staff,
+                reason=_("This person works at sites outside your area of responsibility."))
     check_dates(start_date, end_date)
     if not site.active:
         raise ValidationError({"site": _("%(site)s is closed.") % {"site": site}})

@@ -7,6 +7,9 @@ import time
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 class Command(BaseCommand):
@@ -19,30 +22,31 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8000, help="Port to serve on (default 8000).")
 
     def handle(self, *args, serve=False, host="127.0.0.1", port=8000, **options):
-        from caravane.geo.models import Commune
-        from caravane.network.demo import build_demo_network
+        from caravane.geo.models import Commune, Region
+        from caravane.network.demo import REGION_CAPITALS, build_demo_network
 
         if settings.CARAVANE.is_production:
-            raise CommandError("The demo creates accounts with a published password: it does not run in production.")
+            raise CommandError(_("The demo creates accounts with a published password: it does not run in production."))
+        out = self.stdout.write
         started = time.perf_counter()
         call_command("migrate", interactive=False, verbosity=0)
         migrated = time.perf_counter()
-        if not Commune.objects.exists():
-            self.stdout.write("Loading the geography of Morocco (regions, provinces, communes)…")
-            call_command("load_geography")
+        regions = Region.objects.filter(code__in=list(REGION_CAPITALS)).count()
+        if regions < len(REGION_CAPITALS) or not Commune.objects.exists():
+            out(_("Loading the geography of Morocco (regions, provinces, communes)…"))
+            call_command("load_geography", stdout=self.stdout)
         loaded = time.perf_counter()
         result = build_demo_network()
 
-        out = self.stdout.write
-        out(self.style.SUCCESS("Demo network ready."))
-        out(f"  migrate {migrated - started:.1f} s, geography {loaded - migrated:.1f} s, "
-            f"network {result.seconds:.2f} s")
+        out(self.style.SUCCESS(_("Demo network ready.")))
+        out("  " + _("migrate %(migrate).1f s, geography %(geography).1f s, network %(network).2f s") % {
+            "migrate": migrated - started, "geography": loaded - migrated, "network": result.seconds})
         out("  " + ", ".join(f"{name.replace('_', ' ')}: {count}" for name, count in result.counts.items()))
-        added = {name: count for name, count in result.created.items() if count}
-        out("  added this run: " + (", ".join(f"{name.replace('_', ' ')}: {n}" for name, n in added.items())
-                                     if added else "nothing (already complete)"))
+        added = ", ".join(f"{name.replace('_', ' ')}: {count}" for name, count in result.created.items() if count)
+        out("  " + (_("added this run: %(added)s") % {"added": added} if added
+                    else _("added this run: nothing (already complete)")))
         out("")
-        out(f"Demo logins (password for all: {result.password}):")
+        out(_("Demo logins (password for all: %(password)s):") % {"password": result.password})
         width = max(len(login.username) for login in result.logins)
         for login in result.logins:
             out(f"  {login.username.ljust(width)}  {login.role}" + (f" – {login.site}" if login.site else ""))
@@ -55,6 +59,11 @@ class Command(BaseCommand):
 
         shown = f"[{host}]" if ":" in host else host
         self.stdout.write("")
-        self.stdout.write(self.style.SUCCESS(f"Serving Caravane on http://{shown}:{port}/ (Ctrl+C to stop)"))
+        self.stdout.write(self.style.SUCCESS(
+            _("Serving Caravane on %(url)s (Ctrl+C to stop)") % {"url": f"http://{shown}:{port}/"}))
+        if host not in LOOPBACK and "*" not in settings.ALLOWED_HOSTS:
+            self.stdout.write(self.style.WARNING(
+                _("Other machines reach the app only by a name listed in CARAVANE_ALLOWED_HOSTS (now: %(hosts)s).")
+                % {"hosts": ", ".join(settings.ALLOWED_HOSTS) or "-"}))
         self.stdout.flush()
         CommandLineInterface().run(["-b", host, "-p", str(port), "caravane.asgi:application"])
