@@ -155,3 +155,18 @@ def test_prescription_fields_are_checked_by_name(visit_at_gp, team):
                              frequency="daily", duration_days="0")
     assert set(refused.value.message_dict) == {"medication", "route", "duration_days"}
     assert not MedicationRequest.objects.exists()
+
+
+def test_mobile_unit_check_in_names_the_stop(site_factory, staff_factory, patient_factory, commune_factory):
+    from caravane.network.models import Site
+
+    unit = site_factory(kind=Site.Kind.MOBILE_UNIT, name="UMM 07")
+    assistant = staff_factory(role="assistant", site=unit).user
+    stop = commune_factory(name="Douar Tizi")
+    encounter = actions.do_check_in(actor=assistant, patient=patient_factory(site=unit), site=unit, stop_commune=stop)
+    assert encounter.stop_commune == stop
+    centre = site_factory(name="CSR")
+    helper = staff_factory(role="assistant", site=centre).user
+    with pytest.raises(ValidationError) as refused:
+        actions.do_check_in(actor=helper, patient=patient_factory(site=centre), site=centre, stop_commune=stop)
+    assert "stop_commune" in refused.value.message_dict

@@ -6,6 +6,10 @@ let delay = 1000;
 
 async function refresh() {
   const response = await fetch(board.dataset.columnsUrl, { credentials: "same-origin", headers: { Accept: "text/html" } });
+  if (response.redirected) {
+    location.reload(); // the session ended: let the server send the login page
+    return;
+  }
   if (response.ok) {
     columns.innerHTML = await response.text();
     board.dataset.refreshed = String(Date.now());
