@@ -35,3 +35,22 @@ def village_row(commune_factory):
     """Five rural communes along a parallel, 0.3 degrees apart (~40 road km), populations 1,000 to 5,000."""
     return [commune_factory(name=f"V{k}", lat=31.0, lon=-8.0 + 0.3 * k, population=1000 * (k + 1),
                             province_code="98.001" if k < 3 else "98.002") for k in range(5)]
+
+
+def _browser_fixtures():
+    """The shared browser fixtures (live ASGI server, Chromium, login) of tests/browser, reused here."""
+    import importlib.util
+    import sys
+
+    path = Path(__file__).resolve().parents[1] / "browser" / "conftest.py"
+    spec = importlib.util.spec_from_file_location("caravane_browser_fixtures", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+_browser = _browser_fixtures()
+asgi_server, live_asgi, playwright_instance = _browser.asgi_server, _browser.live_asgi, _browser.playwright_instance
+browser, tablet, login = _browser.browser, _browser.tablet, _browser.login
+CHROMIUM = _browser.CHROMIUM
