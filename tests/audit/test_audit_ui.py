@@ -3,6 +3,7 @@
 import csv
 import datetime
 import io
+from unittest import mock
 
 import pytest
 from django.urls import reverse
@@ -101,14 +102,21 @@ def test_site_identifier_filter(client, auditor, trail):
 
 def test_date_range_filter(client, auditor, trail):
     today = timezone.localdate()
+    # A row from late on the previous local day falls outside "from today" and inside "to yesterday".
+    late = timezone.make_aware(datetime.datetime.combine(today, datetime.time.min)) - datetime.timedelta(minutes=1)
+    with mock.patch("django.utils.timezone.now", return_value=late):
+        old = do_record_audit(actor=None, action="login", target=("accounts.user", ""), outcome="failed")
+    assert str(old.pk) not in _listed_ids(_get(client, date_from=today.isoformat()))
     assert len(_listed_ids(_get(client, date_from=today.isoformat(), date_to=today.isoformat()))) >= 4
     tomorrow = (today + datetime.timedelta(days=1)).isoformat()
     assert _listed_ids(_get(client, date_from=tomorrow)) == []
     yesterday = (today - datetime.timedelta(days=1)).isoformat()
-    assert _listed_ids(_get(client, date_to=yesterday)) == []
+    assert _listed_ids(_get(client, date_to=yesterday)) == [str(old.pk)]
+    assert _listed_ids(_get(client, date_from=yesterday, date_to=yesterday)) == [str(old.pk)]
 
 
 @pytest.mark.parametrize(("params", "field"), [({"date_from": "31/12/2026"}, "date_from"),
+                                               ({"date_to": "9999-12-31"}, "date_to"),
                                                ({"site_id": "not-a-uuid"}, "site_id"),
                                                ({"outcome": "maybe"}, "outcome")])
 def test_bad_filter_values_are_named_and_ignored(client, auditor, trail, params, field):

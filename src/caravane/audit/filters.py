@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from dataclasses import dataclass
 
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from caravane.audit.models import AuditEvent
@@ -12,11 +15,25 @@ from caravane.core.filters import Filter, FilterSet
 from caravane.network.models import Role
 
 
-class DateFilter(Filter):
-    """A calendar day (YYYY-MM-DD) compared with the event's local date."""
+@dataclass(frozen=True)
+class DayFilter(Filter):
+    """A local calendar day (YYYY-MM-DD): events from its start, or (``until``) up to its end.
+
+    Compared as a time range rather than a date extracted from each row, so the index on the time is used.
+    """
+
+    until: bool = False
 
     def clean(self, raw: str) -> datetime.date:
-        return datetime.date.fromisoformat(raw)
+        day = datetime.date.fromisoformat(raw)
+        if day >= datetime.date.max:
+            raise ValueError(raw)
+        return day
+
+    def condition(self, value: str) -> Q:
+        day = self.clean(value) + datetime.timedelta(days=1 if self.until else 0)
+        boundary = timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+        return Q(**{f"{self.lookup}__{'lt' if self.until else 'gte'}": boundary})
 
 
 class UUIDFilter(Filter):
@@ -36,8 +53,8 @@ class AuditFilterSet(FilterSet):
         "object_id": Filter(lookup="object_id", label=_("Object identifier")),
         "action": Filter(lookup="action", label=_("Action")),
         "outcome": Filter(lookup="outcome", label=_("Outcome"), choices=AuditEvent.Outcome.choices),
-        "date_from": DateFilter(lookup="at__date__gte", label=_("From (date)")),
-        "date_to": DateFilter(lookup="at__date__lte", label=_("To (date)")),
+        "date_from": DayFilter(lookup="at", label=_("From (date)")),
+        "date_to": DayFilter(lookup="at", label=_("To (date)"), until=True),
     }
 
     def __init__(self, data=None):

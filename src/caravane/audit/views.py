@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET
 
 from caravane.audit.access import require_permission
 from caravane.audit.actions import do_record_audit
-from caravane.audit.filters import AuditFilterSet, DateFilter
+from caravane.audit.filters import AuditFilterSet, DayFilter
 from caravane.audit.selectors import audit_events
 
 AUDIT_PERMISSION = "audit.view_auditevent"
@@ -28,7 +28,7 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 def _form_fields(filterset: AuditFilterSet) -> list[dict]:
     return [
         {"name": name, "label": spec.label, "value": value, "options": spec.options(),
-         "type": "date" if isinstance(spec, DateFilter) else "text", "error": filterset.errors.get(name)}
+         "type": "date" if isinstance(spec, DayFilter) else "text", "error": filterset.errors.get(name)}
         for name, spec, value in filterset.fields()
     ]
 
