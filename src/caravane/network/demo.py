@@ -13,7 +13,7 @@ import random
 import re
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
@@ -138,7 +138,6 @@ class _Person:
     specialty: str | None = None
     username: str | None = None
     coverage_region: str | None = None
-    extra: dict = field(default_factory=dict)
 
 
 def demo_id(*parts: object) -> uuid.UUID:
