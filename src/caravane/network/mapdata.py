@@ -11,7 +11,8 @@ import hashlib
 from collections import defaultdict
 
 from django.core.cache import cache
-from django.db.models import Count, Max
+from django.db import connection
+from django.db.models import Count, Max, Sum
 from shapely.geometry import MultiPolygon, Polygon, mapping, shape
 from shapely.ops import unary_union
 
@@ -24,6 +25,7 @@ SITE_DIGITS = 4
 GAP = 0.003
 # Holes and islands smaller than this (about 1 km²) do not show at the scales the map is read at.
 MIN_AREA = 0.0001
+OUTLINES_CACHE_SECONDS = 7 * 24 * 3600
 
 
 def _round(coordinates, digits):
@@ -48,10 +50,13 @@ def _outline(shapes):
 
 
 def _geography_version() -> str:
+    """Changes whenever communes are added, removed or moved, in this database or another sharing the cache."""
     from caravane.geo.models import Commune
 
-    stats = Commune.objects.aggregate(n=Count("code"), last=Max("code"))
-    return hashlib.sha1(f"{stats['n']}:{stats['last']}".encode()).hexdigest()[:12]
+    stats = Commune.objects.aggregate(n=Count("code"), last=Max("code"), lat=Sum("centroid_lat"),
+                                      lon=Sum("centroid_lon"))
+    database = connection.settings_dict.get("NAME")
+    return hashlib.sha1(f"{database}:{stats}".encode()).hexdigest()[:16]
 
 
 def province_outlines() -> dict:
@@ -81,7 +86,7 @@ def province_outlines() -> dict:
             "geometry": {"type": geometry["type"], "coordinates": _round(geometry["coordinates"], COORDINATE_DIGITS)},
         })
     collection = {"type": "FeatureCollection", "features": features}
-    cache.set(key, collection, timeout=None)
+    cache.set(key, collection, timeout=OUTLINES_CACHE_SECONDS)
     return collection
 
 
