@@ -134,3 +134,16 @@ def test_lapsed_coverage_is_recorded_and_shown_at_check_in(client, team, patient
                         follow=True).content.decode()
     assert patient.encounters.get().coverage_status == "lapsed"
     assert "coverage lapsed on" in board and "Coverage lapsed" in board
+
+
+@pytest.mark.parametrize("language", ["fr", "ar"])
+def test_pages_render_in_french_and_arabic(team, closed_visit, language):
+    from django.test import Client
+
+    client = Client(headers={"accept-language": language})
+    client.force_login(team["gp"])
+    for url in (reverse("care:queue"), reverse("care:visit", args=[closed_visit.pk]),
+                reverse("care:chart", args=[closed_visit.patient_id])):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert f'lang="{language}"' in response.content.decode()

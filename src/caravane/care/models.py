@@ -151,6 +151,14 @@ class Observation(EncounterRecord):
     def __str__(self):
         return f"{self.display} {self.value} {self.unit}"
 
+    @property
+    def label(self) -> str:
+        """The sign's name in the reader's language (the LOINC display is English)."""
+        from caravane.care.vitals import BY_CODE
+
+        sign = BY_CODE.get(self.code)
+        return str(sign.label) if sign else self.display
+
 
 class Condition(EncounterRecord):
     """A diagnosis made during a visit: an ICD-10 code and/or free text (FHIR Condition)."""
