@@ -28,7 +28,7 @@ def test_swagger_ui_renders_from_local_assets(live_server, transactional_db):
             page.goto(f"{live_server.url}/api/docs")
             page.wait_for_selector(".swagger-ui .info .title", timeout=15000)
             assert "Caravane API" in page.inner_text(".swagger-ui .info .title")
-            page.wait_for_selector(".opblock-summary-path >> text=/api/sites", timeout=15000)
+            page.wait_for_selector('.opblock-summary-path[data-path="/api/sites"]', timeout=15000)
         finally:
             browser.close()
     assert requested and all(url.startswith(live_server.url) or url.startswith("data:") for url in requested), requested
