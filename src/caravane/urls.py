@@ -2,15 +2,17 @@
 
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from caravane.api import api
 from caravane.core import views as core_views
+from caravane.core.api import api_not_found
 
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
     path("api/", api.urls),
+    re_path(r"^api/", api_not_found),  # after the API's own routes: unknown addresses get a JSON 404
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("accounts/", include("caravane.accounts.urls")),

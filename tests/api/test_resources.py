@@ -97,6 +97,11 @@ def test_unknown_ids_are_404_json(client, network, nurse, path):
     assert body["detail"]
 
 
+def test_unknown_api_addresses_are_404_json(client, network, nurse):
+    body = _get(client, "/api/no-such-endpoint", nurse, status=404)
+    assert body["detail"] and body["errors"] == []
+
+
 def test_malformed_ids_are_422_naming_the_parameter(client, network, nurse):
     body = _get(client, "/api/staff/not-a-uuid", nurse, status=422)
     assert [error["field"] for error in body["errors"]] == ["staff_id"]

@@ -4,9 +4,8 @@ from math import ceil
 from typing import Any, Optional
 from urllib.parse import urlencode
 
-from django.core.exceptions import PermissionDenied
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.core.exceptions import PermissionDenied, ValidationError as DjangoValidationError
+from django.http import Http404, JsonResponse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from ninja import Field, Schema
@@ -89,6 +88,11 @@ def install_error_handlers(api) -> None:
         errors = [{"field": _validation_field(e.get("loc", ())), "message": e.get("msg", "")} for e in exc.errors]
         fields = ", ".join(dict.fromkeys(e["field"] for e in errors))
         return _error(api, request, 422, _("Invalid input: %(fields)s.") % {"fields": fields}, errors)
+
+
+def api_not_found(request):
+    """A JSON 404 for an /api/ address that names no endpoint (Django would answer with an HTML page)."""
+    return JsonResponse({"detail": _("No API endpoint at this address."), "errors": []}, status=404)
 
 
 def require_permission(request, permission: str, *, target) -> None:
