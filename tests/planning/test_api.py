@@ -4,7 +4,7 @@ import pytest
 
 from caravane.planning.models import Facility, FacilityImport, PlannedStop
 
-SMALL = {"n_units": 2, "capacity": None, "reach_km": 45, "max_per_province": 1, "horizon_weeks": 1,
+SMALL = {"regions": ["98"], "n_units": 2, "capacity": None, "reach_km": 45, "max_per_province": 1, "horizon_weeks": 1,
          "tours_time_limit": 0.3}
 
 

@@ -29,6 +29,7 @@ def test_run_watch_and_apply_a_scenario(live_asgi, tablet, login, village_row, s
     login(page, "coord.browser")
     page.goto(live_asgi.url("/planning/"))
     page.fill("#id_name", "Browser run")
+    page.fill("#id_regions", "98")
     page.fill("#id_n_units", "1")
     page.fill("#id_capacity", "")
     page.fill("#id_max_per_province", "")

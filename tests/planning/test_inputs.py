@@ -52,7 +52,7 @@ def test_import_replaces_the_previous_list_and_is_audited(coordinator, commune_f
 
 def test_point_outside_the_communes_but_inside_the_box_is_rejected(coordinator, commune_factory):
     commune_factory(lat=31.5, lon=-7.5)
-    batch = do_import_facilities(actor=coordinator, source="t", content="name,kind,lon,lat\nX,clinic,-2.0,33.0\n")
+    batch = do_import_facilities(actor=coordinator, source="t", content="name,kind,lon,lat\nTlemcen,clinic,-1.32,34.88\n")
     assert batch.accepted == 0 and "Outside Morocco" in batch.rejected[0]["reason"]
 
 
@@ -71,7 +71,7 @@ def test_run_plan_places_units_on_a_hand_checked_row(village_row):
     villages = village_row
     batch = FacilityImport.objects.create(source="s", file_format="csv", accepted=1)
     Facility.objects.create(source_import=batch, name="H", kind="hospital", latitude=31.0, longitude=-8.0)
-    params = Parameters.from_dict({"n_units": 1, "capacity": None, "reach_km": 45, "underserved_km": 10,
+    params = Parameters.from_dict({"regions": ["98"], "n_units": 1, "capacity": None, "reach_km": 45, "underserved_km": 10,
                                    "max_per_province": 1, "tours_time_limit": 0.5, "horizon_weeks": 1})
     out = run_plan(params)
     res = out["results"]
@@ -94,7 +94,7 @@ def test_run_plan_places_units_on_a_hand_checked_row(village_row):
 
 def test_more_units_than_candidates_is_refused(village_row):
     with pytest.raises(ParameterError, match="n_units: 9 units but only 5 candidate"):
-        run_plan(Parameters.from_dict({"n_units": 9, "tours": False}))
+        run_plan(Parameters.from_dict({"regions": ["98"], "n_units": 9, "tours": False}))
 
 
 def test_plan_command_writes_csv_and_geojson(village_row, tmp_path):
@@ -106,7 +106,7 @@ def test_plan_command_writes_csv_and_geojson(village_row, tmp_path):
     facilities = tmp_path / "f.csv"
     facilities.write_text("name,kind,lon,lat\nH,hospital,-8.0,31.0\nAlger,hospital,3.05,36.75\n")
     out = io.StringIO()
-    call_command("plan", "--facilities", f"test={facilities}", "--units", "1", "--capacity", "0",
+    call_command("plan", "--regions", "98", "--facilities", f"test={facilities}", "--units", "1", "--capacity", "0",
                  "--reach-km", "45", "--max-per-province", "0", "--weeks", "1", "--out", str(tmp_path / "o"),
                  "--save", "cli run", stdout=out)
     text = out.getvalue()
@@ -124,4 +124,16 @@ def test_plan_command_refuses_too_many_units(village_row, tmp_path):
     from django.core.management import CommandError, call_command
 
     with pytest.raises(CommandError, match="n_units"):
-        call_command("plan", "--units", "9", "--no-tours", "--out", str(tmp_path))
+        call_command("plan", "--regions", "98", "--units", "9", "--no-tours", "--out", str(tmp_path))
+
+
+def test_travel_matrix_replaces_the_estimate_where_it_knows_the_road():
+    import numpy as np
+
+    from caravane.planning.geodesy import Places, RoadDistance, TravelMatrix
+
+    places = Places(np.array(["A", "B"], dtype=object), np.array([31.0, 31.0]), np.array([-8.0, -7.7]))
+    known = TravelMatrix(known={("A", "B"): 99.0}).matrix(places, places)
+    estimate = RoadDistance().matrix(places, places)
+    assert known[0, 1] == 99.0
+    assert known[1, 0] == estimate[1, 0] == pytest.approx(1.4 * 28.6, rel=0.02)

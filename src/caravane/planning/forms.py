@@ -15,6 +15,8 @@ class ScenarioForm(forms.Form):
     """Parameters of a planning run (the pipeline validates them again)."""
 
     name = forms.CharField(label=_("Name"), max_length=120, required=False)
+    regions = forms.CharField(label=_("Region codes, comma-separated (empty: all of Morocco)"), required=False,
+                              max_length=60)
     n_units = forms.IntegerField(label=_("Number of units"), min_value=1, initial=DEFAULTS.n_units)
     capacity = forms.IntegerField(label=_("People served per unit (empty: no limit)"), min_value=1, required=False,
                                   initial=int(DEFAULTS.capacity))
@@ -45,6 +47,7 @@ class ScenarioForm(forms.Form):
     def parameters(self) -> dict:
         """The cleaned values as pipeline parameters."""
         data = {k: v for k, v in self.cleaned_data.items() if k != "name"}
+        data["regions"] = [code.strip() for code in data["regions"].split(",") if code.strip()]
         return data
 
 

@@ -39,6 +39,7 @@ def _next_monday() -> datetime.date:
 class Parameters:
     """Everything a run depends on besides the data; saved with each scenario."""
 
+    regions: list[str] = field(default_factory=list)
     care_kinds: list[str] = field(default_factory=lambda: list(DEFAULT_CARE_KINDS))
     thresholds_km: list[float] = field(default_factory=lambda: [5.0, 10.0, 20.0])
     underserved_km: float = 10.0
@@ -151,19 +152,28 @@ def visit_frequency(population: np.ndarray, index: np.ndarray, max_visits: int) 
     return np.clip(1 + np.rint((max_visits - 1) * need / top), 1, max_visits).astype(int)
 
 
-def run_plan(params: Parameters, *, progress=None, communes=None) -> dict:
-    """Analyse access, place the units and plan their tours; return the results and timings."""
+def run_plan(params: Parameters, *, progress=None, communes=None, distance: RoadDistance | None = None) -> dict:
+    """Analyse access, place the units and plan their tours; return the results and timings.
+
+    ``distance`` defaults to great-circle x ``params.detour_factor``; a deployment with measured
+    road distances passes a :class:`~caravane.planning.geodesy.TravelMatrix` instead.
+    """
     from caravane.geo.models import Commune
 
     report = progress or (lambda fraction, text: None)
     timings, t0 = {}, time.perf_counter()
     report(0.02, _("Reading communes and facilities"))
-    table = CommuneTable.from_queryset(communes if communes is not None else Commune.objects.all())
+    if communes is None:
+        communes = Commune.objects.filter(region_id__in=params.regions) if params.regions else Commune.objects.all()
+    table = CommuneTable.from_queryset(communes)
     if not len(table):
+        if params.regions:
+            raise ParameterError("regions: " + _("no commune in regions %(codes)s.") % {
+                "codes": ", ".join(params.regions)})
         raise ParameterError(_("No communes: load the geography first (caravane load_geography)."))
     facilities, inputs = load_facilities(params)
     inputs.update(communes=len(table), population=int(table.population.sum()))
-    distance = RoadDistance(params.detour_factor)
+    distance = distance or RoadDistance(params.detour_factor)
     analysis = analyse(table, facilities, care_kinds=params.care_kinds, thresholds_km=params.thresholds_km,
                        underserved_km=params.underserved_km, distance=distance)
     timings["analysis"] = time.perf_counter() - t0

@@ -20,6 +20,9 @@ from caravane.planning.geodesy import great_circle_km
 from caravane.planning.solvers import serve_stdin
 
 DROP_PENALTY_KM = 100_000
+# Inserting each visit where it costs least copes with the day windows better than extending paths
+# (path-cheapest-arc, OR-Tools' usual start), which strands far visits: fewer dropped visits, see the bench.
+FIRST_SOLUTION = "LOCAL_CHEAPEST_INSERTION"
 
 
 def plan_unit(unit: dict, options: dict) -> dict:
@@ -57,7 +60,8 @@ def plan_unit(unit: dict, options: dict) -> dict:
         routing.VehicleVar(index).SetValues([-1] + window)
 
     params = pywrapcp.DefaultRoutingSearchParameters()
-    params.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PATH_CHEAPEST_ARC
+    params.first_solution_strategy = getattr(routing_enums_pb2.FirstSolutionStrategy,
+                                             options.get("first_solution", FIRST_SOLUTION))
     if options.get("metaheuristic", True):
         params.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
     params.time_limit.FromMilliseconds(max(1, int(options["time_limit"] * 1000)))

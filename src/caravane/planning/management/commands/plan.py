@@ -20,6 +20,7 @@ class Command(BaseCommand):
         parser.add_argument("--out", default="plan-output", help="Folder for the CSV and GeoJSON files")
         parser.add_argument("--facilities", action="append", default=[],
                             help="A facility list (CSV/GeoJSON) to import first, as SOURCE=PATH or PATH")
+        parser.add_argument("--regions", default="", help="Region codes, comma-separated (default: all)")
         parser.add_argument("--units", type=int, default=defaults.n_units)
         parser.add_argument("--capacity", type=float, default=defaults.capacity,
                             help="People a unit serves (0: no limit)")
@@ -54,7 +55,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"  row {row['row']}: {row['reason']}")
         try:
             params = Parameters.from_dict({
-                "n_units": opts["units"], "capacity": opts["capacity"] or None,
+                "regions": [c.strip() for c in opts["regions"].split(",") if c.strip()], "n_units": opts["units"], "capacity": opts["capacity"] or None,
                 "max_per_province": opts["max_per_province"] or None, "reach_km": opts["reach_km"],
                 "underserved_km": opts["underserved_km"],
                 "thresholds_km": [float(t) for t in opts["thresholds_km"].split(",") if t],
