@@ -81,7 +81,7 @@ def test_three_people_play_a_visit(live_asgi, browser, login, screenshot, health
     with nurse.expect_navigation():
         nurse.click("#save-vitals")
     error = nurse.locator(".errors [data-field=systolic]")
-    assert "Systolic blood pressure: 400 mm[Hg] is not physiologically possible" in error.inner_text()
+    assert "Systolic blood pressure: 400 mmHg is not physiologically possible" in error.inner_text()
     assert Observation.objects.count() == 0
     nurse.fill("#v-systolic", "152")
     for field, value in {"temperature": "38,4", "spo2": "95", "respiratory_rate": "18", "weight": "71",
@@ -121,6 +121,7 @@ def test_three_people_play_a_visit(live_asgi, browser, login, screenshot, health
     gp.fill("#duration_days", "5")
     with gp.expect_navigation():
         gp.click("#add-prescription")
+    screenshot(gp, "care-visit-gp")
     with gp.expect_navigation():
         gp.click("#close-visit")
     assert gp.locator("#visit-status").get_attribute("data-status") == "done"
@@ -144,6 +145,7 @@ def test_three_people_play_a_visit(live_asgi, browser, login, screenshot, health
     gp.goto(live_asgi.url(f"/care/visits/{encounter.pk}/summary/ar/"))
     assert gp.locator("html").get_attribute("dir") == "rtl"
     assert "Paracetamol 1 g" in gp.locator("main").inner_text()
+    screenshot(gp, "care-summary-ar")
 
     for role, (context, _page, errors) in people.items():
         assert not errors, f"{role}: {errors}"

@@ -44,7 +44,7 @@ def trend_svg(series: Series, label: str) -> SafeString:
     line = " ".join(f"{x(i)},{y(v)}" for i, v in enumerate(values))
     points = format_html_join(
         "", '<circle cx="{}" cy="{}" r="3"><title>{} · {} {}</title></circle>',
-        ((x(i), y(v), date_format(at, "SHORT_DATE_FORMAT"), f"{v:g}", series.sign.unit)
+        ((x(i), y(v), date_format(at, "SHORT_DATE_FORMAT"), f"{v:g}", series.sign.unit_symbol)
          for i, (at, v) in enumerate(series.points)),
     )
     # The scale's ends on the axis, and the latest value beside its point.

@@ -159,6 +159,12 @@ class Observation(EncounterRecord):
         sign = BY_CODE.get(self.code)
         return str(sign.label) if sign else self.display
 
+    @property
+    def unit_symbol(self) -> str:
+        from caravane.care.vitals import UNIT_SYMBOLS
+
+        return UNIT_SYMBOLS.get(self.unit, self.unit)
+
 
 class Condition(EncounterRecord):
     """A diagnosis made during a visit: an ICD-10 code and/or free text (FHIR Condition)."""

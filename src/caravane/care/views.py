@@ -127,7 +127,7 @@ def _render_visit(request, encounter, *, errors=None, data=None, status=200):
     encounter = Encounter.objects.select_related("patient", "site", "referral_to").get(pk=encounter.pk)
     return render(request, "care/visit.html", {
         "encounter": encounter, "patient": encounter.patient,
-        "observations": encounter.observations.order_by("effective_at", "code"),
+        "observations": vitals.in_sign_order(encounter.observations.all()),
         "conditions": encounter.conditions.all(), "prescriptions": encounter.medication_requests.all(),
         "amendments": encounter.amendments.select_related("author"),
         "vital_fields": [(sign, (data or {}).get(sign.key, "")) for sign in vitals.ENTERED], "routes": MedicationRequest.Route.choices,
@@ -215,6 +215,8 @@ def chart(request, pk):
     patient = fetch_protected(request.user, Patient.objects.all(), pk=pk, permission="care.view_chart",
                               audit_action="care.view_chart", site_of=lambda p: p.registration_site)
     encounters = list(encounters_of(patient))
+    for encounter in encounters:
+        encounter.vital_signs = vitals.in_sign_order(encounter.observations.all())
     today = timezone.localdate()
     consents = consents_of(patient)
     for consent in consents:
@@ -237,7 +239,7 @@ def summary(request, pk, lang):
     with translation.override(lang):
         response = render(request, "care/summary.html", {
             "encounter": encounter, "patient": encounter.patient,
-            "observations": encounter.observations.order_by("code"), "conditions": encounter.conditions.all(),
+            "observations": vitals.in_sign_order(encounter.observations.all()), "conditions": encounter.conditions.all(),
             "prescriptions": encounter.medication_requests.all(), "amendments": encounter.amendments.all(),
             "lang": lang, "rtl": lang == "ar",
         })

@@ -75,6 +75,10 @@ class VitalSign:
             return HIGH
         return NORMAL
 
+    @property
+    def unit_symbol(self) -> str:
+        return UNIT_SYMBOLS.get(self.unit, self.unit)
+
     def quantize(self, value: Decimal) -> Decimal:
         return value.quantize(Decimal(1).scaleb(-self.decimals), rounding=ROUND_HALF_UP)
 
@@ -113,6 +117,9 @@ SIGNS: tuple[VitalSign, ...] = (
               system=LOCAL_SYSTEM, entered=False, bands=(Band(ADULT, (-2, 2), (-3, None)),)),
 )
 BY_KEY = {sign.key: sign for sign in SIGNS}
+# UCUM codes are for machines; people read these symbols.
+UNIT_SYMBOLS = {"Cel": "°C", "mm[Hg]": "mmHg", "kg/m2": "kg/m²", "{z-score}": "z"}
+SIGN_ORDER = {sign.code: position for position, sign in enumerate(SIGNS)}
 BY_CODE = {sign.code: sign for sign in SIGNS}
 ENTERED = tuple(sign for sign in SIGNS if sign.entered)
 
@@ -149,7 +156,7 @@ def parse_vitals(raw: dict) -> dict[str, Decimal]:
         if not low <= value <= high:
             errors[sign.key] = _(
                 "%(field)s: %(value)s %(unit)s is not physiologically possible (accepted %(low)s–%(high)s %(unit)s)."
-            ) % {"field": sign.label, "value": value, "unit": sign.unit, "low": low, "high": high}
+            ) % {"field": sign.label, "value": value, "unit": sign.unit_symbol, "low": low, "high": high}
             continue
         values[sign.key] = sign.quantize(value)
     if ("systolic" in values) != ("diastolic" in values) and not errors.keys() & {"systolic", "diastolic"}:
@@ -164,6 +171,11 @@ def parse_vitals(raw: dict) -> dict[str, Decimal]:
     if not values:
         raise VitalsError({"__all__": _("Enter at least one vital sign.")})
     return values
+
+
+def in_sign_order(observations) -> list:
+    """Observations in the table's order (blood pressure first), latest measurement last."""
+    return sorted(observations, key=lambda o: (SIGN_ORDER.get(o.code, len(SIGN_ORDER)), o.effective_at))
 
 
 def body_mass_index(weight_kg: Decimal, height_cm: Decimal) -> Decimal:
