@@ -29,7 +29,6 @@ class TokenAuth(HttpBearer):
         if api_token.last_used_at is None or api_token.last_used_at < now - LAST_USED_RESOLUTION:
             ApiToken.objects.filter(pk=api_token.pk).update(last_used_at=now)
         request.user = api_token.user
-        request.api_token = api_token
         return api_token.user
 
 

@@ -5,6 +5,7 @@ from typing import Any, Optional
 from urllib.parse import urlencode
 
 from django.core.exceptions import PermissionDenied, ValidationError as DjangoValidationError
+from django.db.models import QuerySet
 from django.http import Http404, JsonResponse
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -125,7 +126,7 @@ def filter_query(filterset_class, name: str) -> type[Schema]:
 
 def apply_filters(filterset_class, params: Schema, queryset):
     """Filter ``queryset`` by the query parameters, or raise BadInput naming the rejected ones."""
-    filterset = filterset_class(params.dict(exclude_none=True))
+    filterset = filterset_class(params.model_dump(exclude_none=True))
     if not filterset.is_valid:
         raise BadInput(filterset.errors)
     return filterset.filter(queryset)
@@ -135,7 +136,6 @@ class PageNumber(PaginationBase):
     """``?page=&page_size=`` pagination with the total count and links to the neighbouring pages."""
 
     items_attribute = "results"
-    max_page_size = 200
 
     class Input(Schema):
         page: int = Field(1, ge=1, description="Page number, from 1.")
@@ -151,6 +151,9 @@ class PageNumber(PaginationBase):
         results: list[Any]
 
     def paginate_queryset(self, queryset, pagination: Input, request, **params):
+        if isinstance(queryset, QuerySet):
+            # Rows that tie on the ordering must not swap between two page requests.
+            queryset = queryset.order_by(*(queryset.query.order_by or queryset.model._meta.ordering), "pk")
         count = self._items_count(queryset)
         size = pagination.page_size
         pages = max(1, ceil(count / size))

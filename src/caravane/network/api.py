@@ -166,7 +166,7 @@ def list_staff(request, filters: StaffFilters = Query(...)):
     require_permission(request, "network.view_staff", target=("network.staffmember", ""))
     staff = apply_filters(StaffFilterSet, filters, _staff_queryset().restrict(request.user))
     do_record_audit(actor=request.user, action="list", target=("network.staffmember", ""),
-                    detail={"filters": filters.dict(exclude_none=True)})
+                    detail={"filters": filters.model_dump(exclude_none=True)})
     return staff
 
 
