@@ -90,6 +90,14 @@ def test_lists_are_paginated_with_links(client, network, nurse, site_factory):
     assert beyond["results"] == [] and beyond["count"] == 8
 
 
+def test_pages_never_repeat_or_skip_rows_that_tie_on_the_ordering(client, network, nurse, site_factory):
+    ids = {str(site_factory(name="Poste", commune=network.commune_b).pk) for _ in range(5)}
+    seen = []
+    for page in (1, 2, 3):
+        seen += [row["id"] for row in _get(client, f"/api/sites?q=poste&page_size=2&page={page}", nurse)["results"]]
+    assert sorted(seen) == sorted(ids)
+
+
 @pytest.mark.parametrize("path", ["/api/sites/{uuid}", "/api/staff/{uuid}", "/api/sites/{uuid}/staff",
                                   "/api/geo/communes/00.000.00.00", "/api/geo/regions/77", "/api/geo/provinces/77.777"])
 def test_unknown_ids_are_404_json(client, network, nurse, path):
