@@ -1,0 +1,662 @@
+"""State changes of telemedicine acts: request, route, answer, book, converse, report, expire.
+
+Each action checks permission and scope before its transaction (so that a denial's audit row is kept),
+then changes the database in one durable transaction with exactly one audit row, appends the state
+change to the transitions table, and tells both sides of the act over WebSocket after the commit.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from caravane.audit.access import record_denied
+from caravane.audit.actions import do_record_audit
+from caravane.care import icd10
+from caravane.care.models import Encounter
+from caravane.network.models import Role, Site, Specialty, StaffMember
+from caravane.patients.models import Consent
+from caravane.patients.selectors import patient_consents, require_consent
+from caravane.telemed import routing_rules, sla
+from caravane.telemed.events import publish_act
+from caravane.telemed.models import (
+    AWAITING_ANSWER, Appointment, Attachment, Communication, DiagnosticReport, Kind, Participant, Priority,
+    ReportAmendment, ServiceLevel, ServiceRequest, Slot, Status, StatusTransition, TechnicalIncident,
+)
+
+# The acts' state machine: the states each state may move to. Reassignment (requested again at another hub)
+# is the only way back from declined or expired.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    Status.REQUESTED: frozenset({Status.ACCEPTED, Status.DECLINED, Status.CANCELLED, Status.ESCALATED,
+                                 Status.EXPIRED, Status.REQUESTED}),
+    Status.ESCALATED: frozenset({Status.ACCEPTED, Status.DECLINED, Status.CANCELLED, Status.EXPIRED,
+                                 Status.REQUESTED}),
+    Status.ACCEPTED: frozenset({Status.SCHEDULED, Status.IN_PROGRESS, Status.REPORTED, Status.CANCELLED,
+                                Status.ESCALATED}),
+    Status.SCHEDULED: frozenset({Status.ACCEPTED, Status.IN_PROGRESS, Status.CANCELLED}),
+    Status.IN_PROGRESS: frozenset({Status.REPORTED}),
+    Status.REPORTED: frozenset({Status.CLOSED}),
+    Status.DECLINED: frozenset({Status.REQUESTED, Status.CLOSED}),
+    Status.EXPIRED: frozenset({Status.REQUESTED, Status.CLOSED}),
+    Status.CLOSED: frozenset(),
+    Status.CANCELLED: frozenset(),
+}
+# The timestamp each state sets when the act enters it.
+TIMESTAMP_OF = {
+    Status.ACCEPTED: "accepted_at", Status.SCHEDULED: "scheduled_at", Status.IN_PROGRESS: "started_at",
+    Status.REPORTED: "reported_at", Status.CLOSED: "closed_at", Status.DECLINED: "declined_at",
+    Status.CANCELLED: "cancelled_at", Status.ESCALATED: "escalated_at", Status.EXPIRED: "expired_at",
+}
+# Acts a teleconsultation needs a live call for; the others are answered asynchronously.
+SYNCHRONOUS = (Kind.TELECONSULTATION, Kind.TELEASSISTANCE)
+
+
+class TransitionError(ValidationError):
+    """A change of state the acts' state machine does not allow."""
+
+
+# --- Attachments: what may be uploaded -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class FileRule:
+    content_types: frozenset[str]
+    max_bytes: int
+
+
+_MB = 1024 * 1024
+FILE_RULES = {
+    Attachment.Category.PHOTO: FileRule(frozenset({"image/jpeg", "image/png"}), 10 * _MB),
+    Attachment.Category.DOCUMENT: FileRule(frozenset({"application/pdf", "image/jpeg", "image/png"}), 20 * _MB),
+    # ECG: a PDF or image print-out, SCP-ECG, HL7 aECG (XML) or DICOM waveform.
+    Attachment.Category.ECG: FileRule(frozenset({"application/pdf", "image/jpeg", "image/png", "application/xml",
+                                                 "text/xml", "application/dicom", "application/octet-stream"}),
+                                      20 * _MB),
+}
+# The first bytes of the formats that have a signature: a file must be what it says.
+_SIGNATURES = {"image/jpeg": (b"\xff\xd8\xff",), "image/png": (b"\x89PNG\r\n\x1a\n",), "application/pdf": (b"%PDF-",),
+               "application/xml": (b"<?xml", b"\xef\xbb\xbf<?xml", b"<"), "text/xml": (b"<?xml", b"\xef\xbb\xbf<?xml", b"<")}
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file to attach, already read: its name, declared content type, bytes and category."""
+
+    name: str
+    content_type: str
+    data: bytes
+    category: str
+
+    @classmethod
+    def from_uploaded(cls, uploaded, category: str) -> "Upload":
+        """From a Django UploadedFile (form or API); reads at most one byte beyond the largest allowed size."""
+        data = uploaded.read(max(rule.max_bytes for rule in FILE_RULES.values()) + 1)
+        return cls(uploaded.name or "file", (uploaded.content_type or "").split(";")[0].strip().lower(), data,
+                   category)
+
+
+def check_upload(upload: Upload, field: str = "attachments") -> None:
+    """Refuse a file of the wrong category, type, content or size, naming the field and the file."""
+    rule = FILE_RULES.get(upload.category)
+    name = upload.name
+    if rule is None:
+        raise ValidationError({field: _("%(file)s: choose photo, document or ECG.") % {"file": name}})
+    if upload.content_type not in rule.content_types:
+        raise ValidationError({field: _("%(file)s: files of type %(type)s cannot be attached as %(category)s.") % {
+            "file": name, "type": upload.content_type or "?", "category": Attachment.Category(upload.category).label}})
+    if not upload.data:
+        raise ValidationError({field: _("%(file)s is empty.") % {"file": name}})
+    if len(upload.data) > rule.max_bytes:
+        raise ValidationError({field: _("%(file)s is larger than %(size)d MB.") % {
+            "file": name, "size": rule.max_bytes // _MB}})
+    signatures = _SIGNATURES.get(upload.content_type)
+    if signatures and not upload.data.lstrip()[:16].startswith(signatures) and not upload.data.startswith(signatures):
+        raise ValidationError({field: _("%(file)s is not a %(type)s file.") % {"file": name,
+                                                                               "type": upload.content_type}})
+
+
+def _store(act, upload: Upload, staff, communication=None) -> Attachment:
+    digest = hashlib.sha256(upload.data).hexdigest()
+    attachment = Attachment(act=act, communication=communication, category=upload.category,
+                            filename=upload.name[:200], content_type=upload.content_type, size=len(upload.data),
+                            sha256=digest, uploaded_by=staff)
+    attachment.file.save(upload.name, ContentFile(upload.data), save=False)
+    attachment.save()
+    return attachment
+
+
+# --- Shared checks -----------------------------------------------------------------------------------------
+
+def _staff(actor) -> StaffMember:
+    staff = getattr(actor, "staff", None)
+    if staff is None:
+        raise PermissionDenied(_("Only staff members can take part in telemedicine acts."))
+    return staff
+
+
+def _require(actor, permission: str, *, action: str, target, in_scope: bool) -> None:
+    """Refuse (403 with a denied audit row) unless the role grants ``permission`` and the target is in scope."""
+    if actor.has_perm(permission) and in_scope:
+        return
+    record_denied(actor, action=action, target=target,
+                  reason="out of scope" if actor.has_perm(permission) else f"missing {permission}")
+    raise PermissionDenied(_("You may not do this for this telemedicine act."))
+
+
+def _authorize(actor, act: ServiceRequest, permission: str, action: str) -> None:
+    in_scope = ServiceRequest.objects.restrict(actor, "change").filter(pk=act.pk).exists()
+    _require(actor, permission, action=action, target=act, in_scope=in_scope)
+
+
+def _locked(act: ServiceRequest) -> ServiceRequest:
+    return ServiceRequest.objects.select_for_update().get(pk=act.pk)
+
+
+def _check_transition(act: ServiceRequest, to: str) -> None:
+    if to not in TRANSITIONS.get(act.status, frozenset()):
+        raise TransitionError(_("An act that is “%(current)s” cannot become “%(next)s”.") % {
+            "current": act.get_status_display(), "next": Status(to).label if to in Status.values else to},
+            code="invalid_transition")
+
+
+def _move(act: ServiceRequest, to: str, *, staff, now, reason: str = "") -> StatusTransition:
+    """Change the act's state (already locked and checked) and append the transition."""
+    _check_transition(act, to)
+    previous = act.status
+    act.status = to
+    if to in TIMESTAMP_OF:
+        setattr(act, TIMESTAMP_OF[to], now)
+    if reason:
+        act.status_reason = reason[:255]
+    act.save()
+    return StatusTransition.objects.create(act=act, hub_id=act.hub_id, from_status=previous, to_status=to,
+                                           actor=staff, at=now, reason=reason[:255])
+
+
+def _join(act, staff, role: str, now) -> None:
+    Participant.objects.get_or_create(act=act, staff=staff, role=role, defaults={"joined_at": now})
+
+
+def _required_text(value: str, field: str, message: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise ValidationError({field: message})
+    return value
+
+
+def _finish(actor, act, action: str, event: str, detail: dict | None = None, also_hubs=()) -> None:
+    do_record_audit(actor=actor, action=action, target=act, site=act.requesting_site, detail=detail)
+    publish_act(act, event, also_hubs=also_hubs)
+
+
+def _active_consent(patient, kind: str) -> Consent:
+    """The consent a request relies on: the latest active one covering its act (require_consent said there is)."""
+    today = timezone.localdate()
+    for consent in patient_consents(patient).order_by("-obtained_at"):
+        if kind in consent.acts and consent.status_on(today) == "active":
+            return consent
+    raise ValidationError(_("No valid consent to this act."), code="consent_required")
+
+
+def _route_step(step: routing_rules.Step, *, reason: str = "", by: str = "", at=None) -> dict:
+    data = step.as_dict()
+    data.update(reason=reason, by=by, at=at.isoformat() if at else "")
+    return data
+
+
+# --- Requesting ----------------------------------------------------------------------------------------------
+
+def do_request_act(*, actor, encounter: Encounter, kind: str, specialty: Specialty | str, priority: str,
+                   question: str, complex_case: bool = False, uploads: list[Upload] = ()) -> ServiceRequest:
+    """Ask for a telemedicine act about the patient of a visit; refused without a valid consent to that act."""
+    in_scope = Encounter.objects.restrict(actor, "change").filter(pk=encounter.pk).exists()
+    _require(actor, "telemed.request_act", action="telemed.request_act", target=encounter, in_scope=in_scope)
+    staff = _staff(actor)
+    errors = {}
+    if kind not in Kind.values:
+        errors["kind"] = _("Act: choose teleconsultation, tele-expertise, remote assistance or remote monitoring.")
+    if priority not in Priority.values:
+        errors["priority"] = _("Priority: choose urgent, priority or routine.")
+    if not (question or "").strip():
+        errors["question"] = _("Clinical question: say what you ask the specialist.")
+    specialty_code = specialty.pk if isinstance(specialty, Specialty) else specialty
+    specialty = Specialty.objects.filter(pk=specialty_code).first()
+    if specialty is None:
+        errors["specialty"] = _("Specialty: unknown.")
+    if complex_case and kind != Kind.TELEEXPERTISE:
+        errors["complex_case"] = _("Complex case: only tele-expertise requests go to the national centre this way.")
+    if errors:
+        raise ValidationError(errors)
+    for upload in uploads:
+        check_upload(upload)
+    patient = encounter.patient
+    require_consent(patient, act=kind)
+    consent = _active_consent(patient, kind)
+    route = routing_rules.route_request(kind=kind, specialty=specialty.pk, complex_case=complex_case,
+                                        network=routing_rules.network_for(encounter.site))
+    now = timezone.now()
+    with transaction.atomic(durable=True):
+        act = ServiceRequest.objects.create(
+            kind=kind, patient=patient, encounter=encounter, consent=consent, requesting_site=encounter.site,
+            requester=staff, specialty=specialty, priority=priority, question=question.strip(),
+            complex_case=complex_case, hub_id=route.hub.id,
+            route=[_route_step(step, at=now) for step in route.steps], status=Status.REQUESTED,
+            requested_at=now, due_at=sla.answer_due(priority, now))
+        StatusTransition.objects.create(act=act, hub_id=act.hub_id, from_status="", to_status=Status.REQUESTED,
+                                        actor=staff, at=now)
+        _join(act, staff, Participant.Role.REQUESTER, now)
+        for upload in uploads:
+            _store(act, upload, staff)
+        _finish(actor, act, "telemed.request_act", "telemed.requested",
+                {"kind": kind, "specialty": specialty.pk, "priority": priority, "hub": route.hub.id,
+                 "consent": str(consent.pk), "attachments": len(uploads)})
+    return act
+
+
+def do_attach(*, actor, act: ServiceRequest, uploads: list[Upload]) -> list[Attachment]:
+    """Add files (photos, documents, ECGs) to an act that is still open."""
+    _authorize(actor, act, "telemed.view_act", "telemed.attach")
+    staff = _staff(actor)
+    if not uploads:
+        raise ValidationError({"attachments": _("Attachments: choose at least one file.")})
+    for upload in uploads:
+        check_upload(upload)
+    with transaction.atomic(durable=True):
+        act = _locked(act)
+        if act.status in (Status.CLOSED, Status.CANCELLED):
+            raise TransitionError(_("This act is over; files can no longer be added."))
+        stored = [_store(act, upload, staff) for upload in uploads]
+        _finish(actor, act, "telemed.attach", "telemed.attachment",
+                {"files": [a.sha256 for a in stored]})
+    return stored
+
+
+# --- The hub's answers ----------------------------------------------------------------------------------------
+
+def _answer(*, actor, act, to: str, action: str, event: str, reason: str = "", permission="telemed.answer_act",
+            detail=None) -> ServiceRequest:
+    """A state change made by the hub: the first one stops the service-level timer."""
+    _authorize(actor, act, permission, action)
+    staff = _staff(actor)
+    with transaction.atomic(durable=True):
+        act = _locked(act)
+        now = timezone.now()
+        awaiting = act.status in AWAITING_ANSWER
+        _move(act, to, staff=staff, now=now, reason=reason)
+        if awaiting and act.first_answered_at is None:
+            act.first_answered_at = now
+        if to == Status.ACCEPTED:
+            act.assignee = staff
+            _join(act, staff, Participant.Role.RESPONDER, now)
+        act.save()
+        _finish(actor, act, action, event, {"to": to, **({"reason": reason} if reason else {}), **(detail or {})})
+    return act
+
+
+def do_accept(*, actor, act: ServiceRequest) -> ServiceRequest:
+    """The specialist takes the act."""
+    return _answer(actor=actor, act=act, to=Status.ACCEPTED, action="telemed.accept", event="telemed.accepted")
+
+
+def do_decline(*, actor, act: ServiceRequest, reason: str) -> ServiceRequest:
+    """The specialist declines the act, saying why (a coordinator may then reassign it)."""
+    reason = _required_text(reason, "reason", _("Reason: say why the request is declined."))
+    return _answer(actor=actor, act=act, to=Status.DECLINED, action="telemed.decline", event="telemed.declined",
+                   reason=reason)
+
+
+def do_escalate(*, actor, act: ServiceRequest, reason: str) -> ServiceRequest:
+    """Send the act up to the national expertise centre, saying why; its timer restarts there."""
+    reason = _required_text(reason, "reason", _("Reason: say why the case needs the national centre."))
+    _authorize(actor, act, "telemed.answer_act", "telemed.escalate")
+    staff = _staff(actor)
+    hub = Site.objects.get(pk=act.hub_id)
+    step = routing_rules.escalation_target(current_hub_kind=hub.kind, specialty=act.specialty_id,
+                                           network=routing_rules.network_for(act.requesting_site))
+    with transaction.atomic(durable=True):
+        act = _locked(act)
+        now = timezone.now()
+        previous_hub = act.hub_id
+        if act.first_answered_at is None:
+            act.first_answered_at = now
+        _move(act, Status.ESCALATED, staff=staff, now=now, reason=reason)
+        act.hub_id, act.assignee = step.hub_id, None
+        act.route = [*act.route, _route_step(step, reason=reason, by=staff.full_name, at=now)]
+        act.due_at = sla.answer_due(act.priority, now)
+        act.save()
+        _finish(actor, act, "telemed.escalate", "telemed.escalated",
+                {"from_hub": str(previous_hub), "to_hub": step.hub_id, "reason": reason}, also_hubs=[previous_hub])
+    return act
+
+
+def do_reassign(*, actor, act: ServiceRequest, hub: Site, reason: str) -> ServiceRequest:
+    """A coordinator sends the act to another hub offering its specialty; it waits there as a new request."""
+    reason = _required_text(reason, "reason", _("Reason: say why the request is reassigned."))
+    _authorize(actor, act, "telemed.reassign_act", "telemed.reassign")
+    staff = _staff(actor)
+    if hub.kind not in Site.HUB_KINDS or not hub.specialties.filter(pk=act.specialty_id).exists():
+        raise ValidationError({"hub": _("Hub: choose a hub that offers this specialty.")})
+    if hub.pk == act.hub_id and act.status in AWAITING_ANSWER:
+        raise ValidationError({"hub": _("Hub: the request is already waiting there.")})
+    with transaction.atomic(durable=True):
+        act = _locked(act)
+        now = timezone.now()
+        previous_hub = act.hub_id
+        _move(act, Status.REQUESTED, staff=staff, now=now, reason=reason)
+        step = routing_rules.Step("reassigned", str(hub.pk), hub.name, act.specialty_id, True)
+        act.hub, act.assignee = hub, None
+        act.route = [*act.route, _route_step(step, reason=reason, by=staff.full_name, at=now)]
+        act.due_at = sla.answer_due(act.priority, now)
+        act.save()
+        _join(act, staff, Participant.Role.COORDINATOR, now)
+        _finish(actor, act, "telemed.reassign", "telemed.reassigned",
+                {"from_hub": str(previous_hub), "to_hub": str(hub.pk), "reason": reason}, also_hubs=[previous_hub])
+    return act
+
+
+def do_start(*, actor, act: ServiceRequest) -> ServiceRequest:
+    """The call (or the work on the file) begins."""
+    return _answer(actor=actor, act=act, to=Status.IN_PROGRESS, action="telemed.start", event="telemed.started")
+
+
+def do_cancel(*, actor, act: ServiceRequest, reason: str) -> ServiceRequest:
+    """The requesting site withdraws its request, saying why."""
+    reason = _required_text(reason, "reason", _("Reason: say why the request is cancelled."))
+    _authorize(actor, act, "telemed.request_act", "telemed.cancel")
+    staff = _staff(actor)
+    with transaction.atomic(durable=True):
+        act = _locked(act)
+        now = timezone.now()
+        _move(act, Status.CANCELLED, staff=staff, now=now, reason=reason)
+        Appointment.objects.filter(act=act, status=Appointment.Status.BOOKED).update(
+            status=Appointment.Status.CANCELLED, cancel_reason=reason[:255], updated_at=now)
+        _finish(actor, act, "telemed.cancel", "telemed.cancelled", {"reason": reason})
+    return act
+
+
+def do_close(*, actor, act: ServiceRequest) -> ServiceRequest:
+    """The requesting GP acknowledges the report (or a declined/expired request is given up): the act is over."""
+    _authorize(actor, act, "telemed.view_act", "telemed.close")
+    staff = _staff(actor)
+    with transaction.atomic(durable=True):
+        act = _locked(act)
+        _move(act, Status.CLOSED, staff=staff, now=timezone.now())
+        _finish(actor, act, "telemed.close", "telemed.closed")
+    return act
+
+
+def do_expire_overdue(*, now: datetime.datetime | None = None) -> list[ServiceRequest]:
+    """Expire the requests left unanswered past their priority's expiry time (run periodically)."""
+    now = now or timezone.now()
+    table = sla.levels()
+    expired = []
+    for priority, level in table.items():
+        # due_at = waiting since + answer time, so "waiting since + expire time" is due_at + the difference.
+        cutoff = now - (level.expire - level.answer)
+        candidates = ServiceRequest.objects.filter(status__in=AWAITING_ANSWER, priority=priority, due_at__lte=cutoff)
+        for pk in candidates.values_list("pk", flat=True):
+            with transaction.atomic(durable=True):
+                act = ServiceRequest.objects.select_for_update().select_related("requesting_site").get(pk=pk)
+                if act.status not in AWAITING_ANSWER or act.due_at > cutoff:
+                    continue
+                _move(act, Status.EXPIRED, staff=None, now=now, reason=_("No answer within the service level."))
+                _finish(None, act, "telemed.expire", "telemed.expired",
+                        {"due_at": act.due_at.isoformat(), "priority": priority})
+            expired.append(act)
+    return expired
+
+
+# --- Rosters and bookings -----------------------------------------------------------------------------------
+
+def do_open_slot(*, actor, hub: Site, start: datetime.datetime, end: datetime.datetime) -> Slot:
+    """A specialist makes a period at their hub bookable for teleconsultations."""
+    staff = _staff(actor)
+    in_scope = staff.role == Role.SPECIALIST and hub.pk in _site_ids(actor)
+    _require(actor, "telemed.manage_roster", action="telemed.open_slot", target=hub, in_scope=in_scope)
+    if end <= start:
+        raise ValidationError({"end": _("End: must come after the start.")})
+    if end - start > datetime.timedelta(hours=12):
+        raise ValidationError({"end": _("End: a slot lasts at most 12 hours.")})
+    with transaction.atomic(durable=True):
+        overlapping = Slot.objects.select_for_update().filter(specialist=staff, active=True, start__lt=end,
+                                                              end__gt=start)
+        if overlapping.exists():
+            raise ValidationError({"start": _("Start: this period overlaps another of your slots.")})
+        slot = Slot.objects.create(specialist=staff, hub=hub, specialty_id=staff.specialty_id, start=start, end=end)
+        do_record_audit(actor=actor, action="telemed.open_slot", target=slot, site=hub,
+                        detail={"start": start.isoformat(), "end": end.isoformat()})
+    return slot
+
+
+def do_withdraw_slot(*, actor, slot: Slot) -> Slot:
+    """A specialist withdraws a slot nobody has booked."""
+    in_scope = Slot.objects.restrict(actor, "change").filter(pk=slot.pk).exists()
+    _require(actor, "telemed.manage_roster", action="telemed.withdraw_slot", target=slot, in_scope=in_scope)
+    with transaction.atomic(durable=True):
+        slot = Slot.objects.select_for_update().get(pk=slot.pk)
+        if slot.appointments.filter(status=Appointment.Status.BOOKED).exists():
+            raise ValidationError(_("This slot is booked: cancel the appointment first."))
+        slot.active = False
+        slot.save()
+        do_record_audit(actor=actor, action="telemed.withdraw_slot", target=slot, site=slot.hub)
+    return slot
+
+
+def _site_ids(actor) -> frozenset:
+    from caravane.accounts.scope import scope_for
+
+    return scope_for(actor).site_ids
+
+
+def do_book(*, actor, act: ServiceRequest, slot: Slot) -> Appointment:
+    """Book the act's teleconsultation in a free slot of its hub and specialty: the site sees when the call comes."""
+    _authorize(actor, act, "telemed.answer_act", "telemed.book")
+    staff = _staff(actor)
+    if slot.hub_id != act.hub_id or slot.specialty_id != act.specialty_id or not slot.active:
+        raise ValidationError({"slot": _("Slot: choose an open slot of this hub in this specialty.")})
+    if slot.end <= timezone.now():
+        raise ValidationError({"slot": _("Slot: this period is over.")})
+    try:
+        with transaction.atomic(durable=True):
+            act = _locked(act)
+            now = timezone.now()
+            _move(act, Status.SCHEDULED, staff=staff, now=now)
+            appointment = Appointment.objects.create(act=act, slot=slot, specialist=slot.specialist,
+                                                     start=slot.start, end=slot.end, booked_by=staff)
+            _join(act, slot.specialist, Participant.Role.RESPONDER, now)
+            _finish(actor, act, "telemed.book", "telemed.booked",
+                    {"appointment": str(appointment.pk), "start": slot.start.isoformat()})
+    except IntegrityError:
+        raise ValidationError({"slot": _("Slot: already booked; choose another.")})
+    return appointment
+
+
+def do_cancel_appointment(*, actor, appointment: Appointment, reason: str) -> Appointment:
+    """Cancel a booking, saying why; the act goes back to accepted, to be booked again."""
+    reason = _required_text(reason, "reason", _("Reason: say why the appointment is cancelled."))
+    _authorize(actor, appointment.act, "telemed.view_act", "telemed.cancel_appointment")
+    staff = _staff(actor)
+    with transaction.atomic(durable=True):
+        act = _locked(appointment.act)
+        appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
+        if appointment.status != Appointment.Status.BOOKED:
+            raise TransitionError(_("This appointment is no longer booked."))
+        appointment.status, appointment.cancel_reason = Appointment.Status.CANCELLED, reason[:255]
+        appointment.save()
+        if act.status == Status.SCHEDULED:
+            _move(act, Status.ACCEPTED, staff=staff, now=timezone.now(), reason=reason)
+        _finish(actor, act, "telemed.cancel_appointment", "telemed.appointment_cancelled",
+                {"appointment": str(appointment.pk), "reason": reason})
+    return appointment
+
+
+# --- Conversation and incidents ---------------------------------------------------------------------------
+
+def do_send_message(*, actor, act: ServiceRequest, text: str, in_response_to: Communication | None = None,
+                    information_request: bool = False, uploads: list[Upload] = ()) -> Communication:
+    """Post a message in the act's conversation, with files; a hub's request for information answers the request."""
+    text = _required_text(text, "text", _("Message: write something."))
+    for upload in uploads:
+        check_upload(upload)
+    if in_response_to is not None and in_response_to.act_id != act.pk:
+        raise ValidationError({"in_response_to": _("Reply: the message belongs to another act.")})
+    _authorize(actor, act, "telemed.view_act", "telemed.message")
+    staff = _staff(actor)
+    hub_side = actor.has_perm("telemed.answer_act") and staff.role == Role.SPECIALIST
+    if information_request and not hub_side:
+        raise ValidationError({"information_request": _("Only the specialist asks for more information.")})
+    if information_request:
+        category = Communication.Category.INFORMATION_REQUEST
+    elif in_response_to is not None and in_response_to.category == Communication.Category.INFORMATION_REQUEST:
+        category = Communication.Category.INFORMATION_REPLY
+    else:
+        category = Communication.Category.MESSAGE
+    with transaction.atomic(durable=True):
+        act = _locked(act)
+        if act.status in (Status.CLOSED, Status.CANCELLED):
+            raise TransitionError(_("This act is over; its conversation is closed."))
+        now = timezone.now()
+        message = Communication.objects.create(act=act, in_response_to=in_response_to, sender=staff,
+                                               category=category, text=text, sent_at=now)
+        for upload in uploads:
+            _store(act, upload, staff, communication=message)
+        if hub_side and act.status in AWAITING_ANSWER and act.first_answered_at is None:
+            act.first_answered_at = now
+            act.save()
+        _join(act, staff, Participant.Role.RESPONDER if hub_side else Participant.Role.SITE_STAFF, now)
+        do_record_audit(actor=actor, action="telemed.message", target=act, site=act.requesting_site,
+                        detail={"communication": str(message.pk), "category": category, "attachments": len(uploads)})
+        publish_act(act, "telemed.message", communication=str(message.pk), category=category)
+    return message
+
+
+def do_report_incident(*, actor, act: ServiceRequest, category: str, description: str,
+                       occurred_at: datetime.datetime | None = None) -> TechnicalIncident:
+    """Record a technical incident during the act (either side)."""
+    if category not in TechnicalIncident.Category.values:
+        raise ValidationError({"category": _("Incident: choose its kind.")})
+    description = _required_text(description, "description", _("Description: say what happened."))
+    _authorize(actor, act, "telemed.view_act", "telemed.incident")
+    staff = _staff(actor)
+    with transaction.atomic(durable=True):
+        act = _locked(act)
+        incident = TechnicalIncident.objects.create(act=act, reporter=staff, category=category,
+                                                    description=description[:500],
+                                                    occurred_at=occurred_at or timezone.now())
+        _finish(actor, act, "telemed.incident", "telemed.incident", {"category": category})
+    return incident
+
+
+# --- The report -------------------------------------------------------------------------------------------------
+
+REPORT_FIELDS = ("findings", "icd10_code", "diagnosis_text", "recommendations", "prescriptions", "follow_up")
+
+
+def do_save_report(*, actor, act: ServiceRequest, performed_at: datetime.datetime | None = None,
+                   **fields) -> DiagnosticReport:
+    """Write (or rewrite) the draft report of an accepted act; signing freezes it."""
+    unknown = set(fields) - set(REPORT_FIELDS)
+    if unknown:
+        raise ValidationError({name: _("Unknown report field.") for name in sorted(unknown)})
+    values = {name: (fields.get(name) or "").strip() for name in REPORT_FIELDS}
+    entry = None
+    if values["icd10_code"]:
+        entry = icd10.lookup(values["icd10_code"])
+        if entry is None:
+            raise ValidationError({"icd10_code": _("Diagnosis: %(code)s is not an ICD-10 code.") % {
+                "code": values["icd10_code"]}})
+    _authorize(actor, act, "telemed.answer_act", "telemed.save_report")
+    staff = _staff(actor)
+    with transaction.atomic(durable=True):
+        act = _locked(act)
+        if act.status not in (Status.ACCEPTED, Status.SCHEDULED, Status.IN_PROGRESS):
+            raise TransitionError(_("A report is written once the act is accepted and until it is signed."))
+        report = DiagnosticReport.objects.filter(act=act).first()
+        if report is not None and report.is_signed:
+            raise TransitionError(_("This report is signed; add an amendment instead."))
+        report = report or DiagnosticReport(act=act, patient_id=act.patient_id)
+        report.author = staff
+        report.performed_at = performed_at or report.performed_at or act.started_at or timezone.now()
+        for name in REPORT_FIELDS:
+            setattr(report, name, values[name])
+        report.icd10_code = entry.code if entry else ""
+        report.icd10_label = entry.label if entry else ""
+        report.save()
+        do_record_audit(actor=actor, action="telemed.save_report", target=act, site=act.requesting_site,
+                        detail={"report": str(report.pk)})
+    return report
+
+
+def do_sign_report(*, actor, act: ServiceRequest) -> DiagnosticReport:
+    """Sign the report: it is filed in the patient's chart, frozen, and the act becomes reported."""
+    _authorize(actor, act, "telemed.answer_act", "telemed.sign_report")
+    staff = _staff(actor)
+    with transaction.atomic(durable=True):
+        act = _locked(act)
+        report = DiagnosticReport.objects.select_for_update().filter(act=act).first()
+        if report is None:
+            raise ValidationError(_("Write the report before signing it."))
+        if report.is_signed:
+            raise TransitionError(_("This report is already signed."))
+        errors = {}
+        if not report.findings:
+            errors["findings"] = _("Findings: describe what you found.")
+        if not (report.icd10_code or report.diagnosis_text):
+            errors["diagnosis_text"] = _("Diagnosis: give an ICD-10 code or a diagnosis in words.")
+        if not report.recommendations:
+            errors["recommendations"] = _("Recommendations: say what the site should do.")
+        if errors:
+            raise ValidationError(errors)
+        now = timezone.now()
+        _join(act, staff, Participant.Role.RESPONDER, now)
+        _move(act, Status.REPORTED, staff=staff, now=now)
+        report.participants = [
+            {"name": p.staff.full_name, "role": p.role, "staff_role": p.staff.role,
+             "registration_number": p.staff.registration_number}
+            for p in act.participants.select_related("staff").order_by("joined_at")]
+        report.incidents = [
+            {"category": i.category, "description": i.description, "occurred_at": i.occurred_at.isoformat()}
+            for i in act.incidents.order_by("occurred_at")]
+        report.signed_at, report.signed_by = now, staff
+        report.save()
+        _finish(actor, act, "telemed.sign_report", "telemed.reported", {"report": str(report.pk)})
+    return report
+
+
+def do_amend_report(*, actor, report: DiagnosticReport, reason: str, text: str) -> ReportAmendment:
+    """Correct a signed report by an amendment (the report itself never changes)."""
+    reason = _required_text(reason, "reason", _("Reason: say why the report is amended."))
+    text = _required_text(text, "text", _("Amendment: write the correction."))
+    _authorize(actor, report.act, "telemed.answer_act", "telemed.amend_report")
+    staff = _staff(actor)
+    if not report.is_signed:
+        raise ValidationError(_("The report is still a draft: change it directly."))
+    with transaction.atomic(durable=True):
+        amendment = ReportAmendment.objects.create(report=report, author=staff, reason=reason[:255], text=text)
+        act = report.act
+        _finish(actor, act, "telemed.amend_report", "telemed.report_amended", {"amendment": str(amendment.pk)})
+    return amendment
+
+
+def do_set_service_level(*, actor, priority: str, answer_minutes: int, expire_minutes: int) -> ServiceLevel:
+    """Change a priority's service level (administrators)."""
+    _require(actor, "telemed.configure", action="telemed.set_service_level", target=("telemed.servicelevel", priority),
+             in_scope=True)
+    if priority not in Priority.values:
+        raise ValidationError({"priority": _("Priority: choose urgent, priority or routine.")})
+    if answer_minutes < 1:
+        raise ValidationError({"answer_minutes": _("Answer time: at least one minute.")})
+    if expire_minutes < answer_minutes:
+        raise ValidationError({"expire_minutes": _("Expiry: not before the answer is due.")})
+    with transaction.atomic(durable=True):
+        level, _created = ServiceLevel.objects.update_or_create(
+            priority=priority, defaults={"answer_minutes": answer_minutes, "expire_minutes": expire_minutes})
+        do_record_audit(actor=actor, action="telemed.set_service_level", target=level,
+                        detail={"answer_minutes": answer_minutes, "expire_minutes": expire_minutes})
+    return level
