@@ -170,3 +170,14 @@ def test_mobile_unit_check_in_names_the_stop(site_factory, staff_factory, patien
     with pytest.raises(ValidationError) as refused:
         actions.do_check_in(actor=helper, patient=patient_factory(site=centre), site=centre, stop_commune=stop)
     assert "stop_commune" in refused.value.message_dict
+
+
+def test_database_keeps_one_open_visit_per_patient_site_and_day(team, patient_factory):
+    from django.db import IntegrityError, transaction
+    from django.utils import timezone
+
+    encounter = actions.do_check_in(actor=team["assistant"], patient=patient_factory(site=team["site"]),
+                                    site=team["site"])
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Encounter.objects.create(patient=encounter.patient, site=encounter.site, service_date=encounter.service_date,
+                                 checked_in_at=timezone.now(), checked_in_by=encounter.checked_in_by)

@@ -69,3 +69,11 @@ def test_bmi_is_weight_over_height_squared():
     weight, height = Decimal("72.5"), Decimal("168")
     expected = weight / (height / 100) ** 2
     assert vitals.body_mass_index(weight, height) == expected.quantize(Decimal("0.1"))
+
+
+def test_glucose_in_either_unit_but_not_both():
+    assert vitals.parse_vitals({"glucose_mmol": "5,6"}) == {"glucose_mmol": Decimal("5.6")}
+    assert vitals.BY_KEY["glucose_mmol"].interpret(Decimal("12.0"), 50) == vitals.HIGH
+    with pytest.raises(vitals.VitalsError) as refused:
+        vitals.parse_vitals({"glucose": "100", "glucose_mmol": "5.6"})
+    assert "glucose_mmol" in refused.value.errors

@@ -78,6 +78,7 @@ class VitalsIn(Schema):
     weight: Optional[str] = Field(None, description="29463-7, kg")
     height: Optional[str] = Field(None, description="8302-2, cm")
     glucose: Optional[str] = Field(None, description="2339-0, mg/dL")
+    glucose_mmol: Optional[str] = Field(None, description="14743-9, mmol/L")
     muac: Optional[str] = Field(None, description="56072-2, cm")
 
 

@@ -88,6 +88,9 @@ class Encounter(UUIDModel):
         constraints = [
             models.CheckConstraint(name="encounter_signed_when_done",
                                    condition=Q(status="done", signed_at__isnull=False) | ~Q(status="done")),
+            # One open visit per patient, site and day, even when two check-ins race.
+            models.UniqueConstraint(fields=["patient", "site", "service_date"], condition=~Q(status="done"),
+                                    name="one_open_encounter_per_patient_site_day"),
         ]
 
     def __str__(self):

@@ -107,6 +107,9 @@ SIGNS: tuple[VitalSign, ...] = (
     VitalSign("height", gettext_lazy("Body height"), "8302-2", "Body height", "cm", possible=(20, 250), decimals=1),
     VitalSign("glucose", gettext_lazy("Capillary glucose"), "2339-0", "Glucose [Mass/volume] in Blood", "mg/dL",
               possible=(10, 1500), bands=(Band(ADULT, (70, 140), (54, 400)),)),
+    VitalSign("glucose_mmol", gettext_lazy("Capillary glucose (mmol/L)"), "14743-9",
+              "Glucose [Moles/volume] in Capillary blood by Glucometer", "mmol/L", possible=(0.5, 85), decimals=1,
+              bands=(Band(ADULT, (3.9, 7.8), (3.0, 22.2)),)),
     VitalSign("muac", gettext_lazy("Mid-upper arm circumference"), "56072-2", "Circumference Mid upper arm", "cm",
               possible=(5, 50), decimals=1, bands=(Band(5, (12.5, None), (11.5, None)), Band(ADULT, (None, None)))),
     VitalSign("bmi", gettext_lazy("Body mass index"), "39156-5", "Body mass index (BMI) [Ratio]", "kg/m2",
@@ -166,6 +169,9 @@ def parse_vitals(raw: dict) -> dict[str, Decimal]:
     elif "systolic" in values and "diastolic" in values and values["diastolic"] >= values["systolic"]:
         errors["diastolic"] = _("%(field)s: it must be lower than the systolic pressure (%(systolic)s mm[Hg]).") % {
             "field": BY_KEY["diastolic"].label, "systolic": values["systolic"]}
+    if "glucose" in values and "glucose_mmol" in values:
+        errors["glucose_mmol"] = _("%(field)s: enter the glucose in one unit only.") % {
+            "field": BY_KEY["glucose_mmol"].label}
     if errors:
         raise VitalsError(errors)
     if not values:
