@@ -58,13 +58,13 @@ HEALTHSITES = (Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / 
                / "morocco_healthsites_2020.csv")
 
 
-def real_facilities(params):
+def real_facilities():
     """The database's facilities, or (read-only) the shared healthsites 2020 list when it has none."""
     from caravane.planning.analysis import FacilityTable
     from caravane.planning.facilities import parse_facilities
     from caravane.planning.pipeline import load_facilities
 
-    facilities, summary = load_facilities(params)
+    facilities, summary = load_facilities()
     if "hospital" not in summary["facilities"] and HEALTHSITES.exists():
         parsed = parse_facilities(HEALTHSITES.read_bytes())
         facilities = FacilityTable.from_rows([(str(k), r["name"], r["kind"], r["lat"], r["lon"])
@@ -80,7 +80,7 @@ def real_instance(n_units: int, *, capacity: float | None = 6.0e4, max_candidate
 
     params = Parameters(n_units=n_units, capacity=capacity)
     table = CommuneTable.from_queryset(Commune.objects.all())
-    facilities = real_facilities(params)
+    facilities = real_facilities()
     analysis = analyse(table, facilities, care_kinds=params.care_kinds, thresholds_km=params.thresholds_km,
                        underserved_km=params.underserved_km)
     inst, demand, candidates = build_instance(params, analysis, RoadDistance(params.detour_factor))

@@ -2,7 +2,6 @@
 
 import datetime
 
-import pytest
 from django.urls import reverse
 
 from caravane.planning.models import PlannedStop, Scenario
@@ -42,6 +41,7 @@ def test_coordinator_runs_a_national_scenario_and_applies_it(morocco, healthsite
     assert page.status_code == 200 and b"plan-map" in page.content and b"Apply" in page.content
     layers = client.get(reverse("planning:scenario_map", args=[scenario.pk])).json()
     assert sum(f["properties"]["layer"] == "base" for f in layers["features"]) == 50
+    assert sum(f["properties"]["layer"] == "facility" for f in layers["features"]) > 500
     csv = client.get(reverse("planning:scenario_export", args=[scenario.pk, "provinces.csv"]))
     assert csv.content.decode().startswith("rank,province,communes,population,")
 

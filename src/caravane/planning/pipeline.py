@@ -109,7 +109,7 @@ class Parameters:
         return asdict(self)
 
 
-def load_facilities(params: Parameters) -> tuple[FacilityTable, dict]:
+def load_facilities() -> tuple[FacilityTable, dict]:
     """The facility points (imported lists and the network's fixed sites) and a summary of them."""
     from caravane.network.models import Site
     from caravane.planning.models import Facility
@@ -171,7 +171,7 @@ def run_plan(params: Parameters, *, progress=None, communes=None, distance: Road
             raise ParameterError("regions: " + _("no commune in regions %(codes)s.") % {
                 "codes": ", ".join(params.regions)})
         raise ParameterError(_("No communes: load the geography first (caravane load_geography)."))
-    facilities, inputs = load_facilities(params)
+    facilities, inputs = load_facilities()
     inputs.update(communes=len(table), population=int(table.population.sum()))
     distance = distance or RoadDistance(params.detour_factor)
     analysis = analyse(table, facilities, care_kinds=params.care_kinds, thresholds_km=params.thresholds_km,

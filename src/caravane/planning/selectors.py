@@ -38,6 +38,17 @@ def compare(a: Scenario, b: Scenario) -> dict:
     }
 
 
+def facility_features(care_kinds) -> list[dict]:
+    """The facilities that count as care in a run, as GeoJSON points (layer "facility")."""
+    from caravane.planning.pipeline import load_facilities
+
+    table, _ = load_facilities()
+    return [{"type": "Feature", "properties": {"layer": "facility", "name": name, "kind": kind},
+             "geometry": {"type": "Point", "coordinates": [round(float(lon), 4), round(float(lat), 4)]}}
+            for name, kind, lat, lon in zip(table.names, table.kinds, table.places.lat, table.places.lon)
+            if kind in care_kinds]
+
+
 def commune_shapes() -> dict:
     """Simplified commune polygons (GeoJSON with the code only), cached until the geography changes."""
     import shapely

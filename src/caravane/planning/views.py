@@ -104,9 +104,11 @@ def scenario_progress(request, pk):
 @login_required
 @require_GET
 def scenario_map(request, pk):
-    """The scenario's layers as GeoJSON (bases, catchments, tours, communes with their index)."""
+    """The scenario's layers as GeoJSON (communes with their index, care facilities, bases, catchments, tours)."""
     scenario = _scenario(request, pk)
-    return JsonResponse(geojson(scenario.results or {}))
+    data = geojson(scenario.results or {})
+    data["features"] += selectors.facility_features(scenario.parameters.get("care_kinds", []))
+    return JsonResponse(data)
 
 
 @gzip_page

@@ -40,7 +40,7 @@ async function drawMap(container) {
   const [shapes, plan] = await Promise.all([
     fetchJson(container.dataset.shapesUrl), fetchJson(container.dataset.mapUrl)]);
   const communes = new Map();
-  const layers = { base: [], catchment: [], tour: [] };
+  const layers = { base: [], catchment: [], tour: [], facility: [] };
   for (const feature of plan.features) {
     const layer = feature.properties.layer;
     if (layer === "commune") communes.set(feature.properties.code, feature.properties);
@@ -53,6 +53,10 @@ async function drawMap(container) {
       const c = communes.get(f.properties.code);
       if (c) layer.bindTooltip(`${c.name}: ${c.index ?? "—"} (${c.care_km ?? "—"} km)`, { sticky: true });
     },
+  }).addTo(map);
+  L.geoJSON(layers.facility, {
+    pointToLayer: (f, latlng) => L.circleMarker(latlng, { radius: 2.5, weight: 1, color: "#2e7d32", fillOpacity: 0.8 })
+      .bindTooltip(`${f.properties.name} (${f.properties.kind})`),
   }).addTo(map);
   L.geoJSON(layers.catchment, { style: { weight: 1, color: "#3465a4", opacity: 0.5 }, interactive: false }).addTo(map);
   L.geoJSON(layers.tour, { style: { weight: 2.5, color: "#204a87" },
