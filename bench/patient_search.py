@@ -79,12 +79,11 @@ def percentile(samples: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(fraction * len(ordered)) - 1))]
 
 
-def synthetic_people(count: int, rng: random.Random):
-    """(given, family, given_ar, family_ar, gender, birth_date, cin, phone) for ``count`` people."""
+def synthetic_people(count: int, rng: random.Random, cins: set):
+    """(given, family, given_ar, family_ar, gender, birth_date, cin, phone) for ``count`` people; CINs not in ``cins``."""
     import datetime
 
     weights = {"male": zipf_weights(len(MALE)), "female": zipf_weights(len(FEMALE)), "family": zipf_weights(len(FAMILY))}
-    cins = set()
     for _ in range(count):
         gender = rng.choice(("male", "female"))
         names = MALE if gender == "male" else FEMALE
@@ -144,7 +143,8 @@ def build(count: int) -> None:
 
     started = time.perf_counter()
     for n, (given, family, given_ar, family_ar, gender, birth, cin, phone) in enumerate(
-            synthetic_people(count - have, rng)):
+            synthetic_people(count - have, rng, set(Patient.objects.exclude(national_id=None)
+                                                     .values_list("national_id", flat=True)))):
         pk = new_uuid7()
         names = [name for name in (f"{given} {family}".strip(), f"{given_ar} {family_ar}".strip()) if name]
         patient = Patient(id=pk, record_number=record_number_for(pk), given_name=given, family_name=family,
@@ -157,7 +157,7 @@ def build(count: int) -> None:
         for name in names:  # as index_patient_names does, in bulk
             words = name_keys(name)
             keys.update(words, pair_keys(words))
-        batch_tokens.extend(PatientNameToken(patient_id=pk, key=key) for key in keys)
+        batch_tokens.extend(PatientNameToken(patient_id=pk, key=key, site_id=patient.registration_site_id) for key in keys)
         if len(batch_patients) == 5000:
             flush()
     flush()
@@ -200,6 +200,7 @@ def child(args) -> None:
     from django.db import connection, reset_queries
 
     from caravane.accounts.models import User
+    from caravane.accounts.scope import scope_for
     from caravane.network.models import Assignment, Site, StaffMember
     from caravane.patients.models import Patient
     from caravane.patients.search import search_patients
@@ -208,7 +209,8 @@ def child(args) -> None:
     build(args.patients)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE patients_patient; ANALYZE patients_patientnametoken;")
+            cursor.execute("VACUUM ANALYZE patients_patient")
+            cursor.execute("VACUUM ANALYZE patients_patientnametoken")
     user, created = User.objects.get_or_create(username="bench-nurse")
     if created:
         import datetime
@@ -221,14 +223,14 @@ def child(args) -> None:
     workload = queries(args.queries, rng)
     total = Patient.objects.count()
     print(f"{connection.vendor}: {total} patients, {len(workload)} queries")
-    for label, queryset in (("national scope", Patient.objects.all()),
-                            ("one site's nurse", Patient.objects.restrict(user))):
+    for label, queryset, scope in (("national scope", Patient.objects.all(), None),
+                                   ("one site's nurse", Patient.objects.restrict(user), scope_for(user))):
         for _kind, query in workload[:20]:  # warm caches
-            search_patients(queryset, query)
+            search_patients(queryset, query, scope=scope)
         samples, by_kind = [], {}
         for kind, query in workload:
             started = time.perf_counter()
-            search_patients(queryset, query)
+            search_patients(queryset, query, scope=scope)
             elapsed = (time.perf_counter() - started) * 1000
             samples.append(elapsed)
             by_kind.setdefault(kind, []).append(elapsed)

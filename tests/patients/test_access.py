@@ -40,7 +40,9 @@ def test_a_visit_at_another_site_brings_the_patient_into_its_scope(client_for, o
     Encounter.objects.create(patient=patient, site=other_site, service_date=timezone.localdate(),
                              checked_in_at=timezone.now(), checked_in_by=nurse)
     assert patient in Patient.objects.restrict(outsider.user)
-    assert client_for(outsider).get(reverse("patients:detail", args=[patient.pk])).status_code == 200
+    client = client_for(outsider)
+    assert client.get(reverse("patients:detail", args=[patient.pk])).status_code == 200
+    assert [m.patient for m in client.get(reverse("patients:search"), {"q": "Touria"}).context["matches"]] == [patient]
 
 
 def test_unknown_patient_is_404(client_for, nurse):
@@ -55,3 +57,22 @@ def test_pages_render_in_arabic_right_to_left(client_for, nurse, patient):
         response = client.get(url, HTTP_ACCEPT_LANGUAGE="ar")
         assert response.status_code == 200 and 'dir="rtl"' in response.content.decode()
         assert "<script>" not in response.content.decode()
+
+
+def test_correcting_a_record_is_audited_with_the_changed_fields(client_for, gp, patient):
+    client = client_for(gp)
+    url = reverse("patients:edit", args=[patient.pk])
+    form = client.get(url).context["form"]
+    data = {name: ("" if value is None else value) for name, value in form.initial.items() if name in form.fields}
+    data.update({"phone": "0522 11 22 33", "national_id": "", "coverage_type": "none"})
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context["form"].errors
+    patient.refresh_from_db()
+    assert patient.phone == "+212522112233"
+    change = AuditEvent.objects.get(action="change", object_id=str(patient.pk))
+    assert change.detail["fields"] == ["phone"]
+
+
+def test_the_patient_page_links_to_the_care_chart(client_for, nurse, patient):
+    page = client_for(nurse).get(reverse("patients:detail", args=[patient.pk])).content.decode()
+    assert reverse("care:chart", args=[patient.pk]) in page

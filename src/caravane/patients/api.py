@@ -8,8 +8,10 @@ from typing import Literal, Optional
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
+from caravane.accounts.scope import scope_for
 from caravane.audit.access import fetch_protected
 from caravane.audit.actions import do_record_audit
 from caravane.core.api import ERRORS, INPUT_ERRORS, BadInput, get_or_404, require_permission
@@ -206,7 +208,7 @@ def _form_errors(errors) -> dict[str, str]:
 def search(request, q: str = Query(..., min_length=1, description="Name (either script), CIN, phone or record number")):
     """Patients in the caller's scope matching ``q``, best first."""
     require_permission(request, "patients.view_patient", target=("patients.patient", ""))
-    matches = search_patients(Patient.objects.restrict(request.user), q)
+    matches = search_patients(Patient.objects.restrict(request.user), q, scope=scope_for(request.user))
     do_record_audit(actor=request.user, action="search", target=("patients.patient", ""),
                     detail={"query": q[:80], "results": len(matches), "api": True})
     return _matches(matches)
@@ -217,7 +219,7 @@ def search(request, q: str = Query(..., min_length=1, description="Name (either 
 def duplicates(request, params: Query[DuplicateQuery]):
     """Existing patients in scope who may be the person about to be registered."""
     require_permission(request, "patients.register_patient", target=("patients.patient", ""))
-    matches = find_duplicates(Patient.objects.restrict(request.user), **params.dict())
+    matches = find_duplicates(Patient.objects.restrict(request.user), scope=scope_for(request.user), **params.dict())
     if matches:
         do_record_audit(actor=request.user, action="search", target=("patients.patient", ""),
                         detail={"duplicates": len(matches), "api": True})
@@ -237,11 +239,12 @@ def create(request, payload: PatientIn):
         raise BadInput(_form_errors(form.errors))
     patient_data = form.patient_data()
     if not payload.confirm_new:
-        matches = find_duplicates(Patient.objects.restrict(request.user), birth_date=patient_data["birth_date"], **{
+        matches = find_duplicates(Patient.objects.restrict(request.user), scope=scope_for(request.user),
+                                  birth_date=patient_data["birth_date"], **{
             key: patient_data[key] or "" for key in ("given_name", "family_name", "given_name_ar",
                                                      "family_name_ar", "gender", "national_id", "phone")})
         if matches:
-            return Status(409, {"detail": "Look-alike patients exist: check them, then send confirm_new=true.",
+            return Status(409, {"detail": _("Look-alike patients exist: check them, then send confirm_new=true."),
                          "duplicates": _matches(matches)})
     patient = actions.do_register_patient(actor=request.user, registration_site=form.cleaned_data["registration_site"],
                                           data=patient_data)

@@ -10,15 +10,12 @@ from caravane.patients.identifiers import format_phone, format_record_number, re
 
 
 class PatientQuerySet(RestrictedQuerySet):
-    _scope_needs_distinct = True
-
     def scope_filter(self, scope, action):
-        # A patient belongs to the sites that registered or saw them.
-        return scope.site_q("registration_site") | scope.site_q("encounters__site")
-
-    def active(self):
-        """Records that have not been merged into another."""
-        return self.filter(merged_into__isnull=True)
+        # A patient belongs to the sites that registered or saw them. The visits are a subquery, not a
+        # join, so that no DISTINCT is needed and a LIMIT can stop early (search at national scale).
+        encounter = self.model._meta.get_field("encounters").related_model
+        seen_at = encounter.objects.filter(scope.site_q("site")).values("patient_id")
+        return scope.site_q("registration_site") | Q(pk__in=seen_at)
 
 
 class Patient(UUIDModel):
@@ -123,9 +120,12 @@ class PatientNameToken(models.Model):
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="name_tokens")
     key = models.CharField(max_length=50)
+    # The patient's registration site, copied so that a scoped search narrows by site within the index.
+    site = models.ForeignKey("network.Site", on_delete=models.CASCADE, related_name="+", db_index=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["key", "patient"], name="patient_name_token_unique")]
+        indexes = [models.Index(fields=["key", "site", "patient"], name="patient_name_token_site")]
 
     def __str__(self):
         return self.key

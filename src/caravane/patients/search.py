@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count
+from django.db.models import Q
 from rapidfuzz import fuzz
 
 from caravane.patients.identifiers import clean_record_number, normalise_cin, normalise_phone
@@ -45,7 +45,8 @@ def index_patient_names(patient: Patient) -> None:
         words = name_keys(name)
         keys.update(words, pair_keys(words))
     PatientNameToken.objects.filter(patient=patient).delete()
-    PatientNameToken.objects.bulk_create([PatientNameToken(patient=patient, key=key) for key in sorted(keys)])
+    PatientNameToken.objects.bulk_create([PatientNameToken(patient=patient, key=key, site_id=patient.registration_site_id)
+                                          for key in sorted(keys)])
     names = names or patient_names(patient)
     patient.search_text = ALIAS_SEPARATOR.join(comparable(name) for name in names)[:400]
     patient.search_keys = ALIAS_SEPARATOR.join(skeleton_text(name) for name in names)[:400]
@@ -79,24 +80,43 @@ class Candidate:
         return name_similarity(query, self.search_text, self.search_keys)
 
 
-def _name_candidates(queryset, text: str, limit: int) -> list[Candidate]:
-    """Patients whose name keys match ``text``: first those sharing two words, then each word's share."""
+def token_scope(scope) -> Q | None:
+    """The condition on name keys for a user's scope (None: national): their sites' patients and those seen there."""
+    if scope is None or scope.national:
+        return None
+    encounter = Patient._meta.get_field("encounters").related_model
+    seen = encounter.objects.filter(scope.site_q("site")).values("patient_id")
+    return scope.site_q("site") | Q(patient_id__in=seen)
+
+
+def _name_candidates(queryset, text: str, limit: int, scope=None) -> list[Candidate]:
+    """Patients of ``queryset`` whose name keys match ``text``: first those sharing two words, then each word's share.
+
+    With the user's ``scope`` the keys are narrowed within the index; the queryset stays the authority.
+    """
     keys = name_keys(text)
     if not keys:
         return []
     tokens = PatientNameToken.objects.all()
-    if queryset.query.where:
+    if scope is not None:
+        condition = token_scope(scope)
+        tokens = tokens if condition is None else tokens.filter(condition)
+    elif queryset.query.where:
         tokens = tokens.filter(patient__in=queryset.values("pk"))
+
+    def having(*wanted):
+        return tokens.filter(key__in=wanted).values_list("patient_id", flat=True)
+
     ids: dict = {}
     pairs = pair_keys(keys)
     if pairs:
-        ids.update(dict.fromkeys(tokens.filter(key__in=pairs).values_list("patient_id", flat=True)[:limit]))
+        ids.update(dict.fromkeys(having(*pairs)[:limit]))
     share = max(1, (limit - len(ids)) // len(keys))
     for key in keys:
         if len(ids) >= limit:
             break
-        ids.update(dict.fromkeys(tokens.filter(key=key).values_list("patient_id", flat=True)[:share]))
-    rows = Patient.objects.filter(pk__in=list(ids)[:limit]).values_list(*Candidate.__dataclass_fields__)
+        ids.update(dict.fromkeys(having(key)[:share]))
+    rows = queryset.filter(pk__in=list(ids)[:limit]).order_by().values_list(*Candidate.__dataclass_fields__)
     return [Candidate(*row) for row in rows]
 
 
@@ -122,8 +142,11 @@ def _identifier_lookup(query: str) -> tuple[str, object] | None:
     return None
 
 
-def search_patients(queryset, query: str, *, limit: int = 20) -> list[Match]:
-    """Patients of ``queryset`` matching ``query`` (name in either script, CIN, phone or record number), best first."""
+def search_patients(queryset, query: str, *, limit: int = 20, scope=None) -> list[Match]:
+    """Patients of ``queryset`` matching ``query`` (name in either script, CIN, phone or record number), best first.
+
+    Pass the user's ``scope`` with ``Patient.objects.restrict(user)`` so that names are narrowed in the index.
+    """
     query = (query or "").strip()
     if not query:
         return []
@@ -133,13 +156,14 @@ def search_patients(queryset, query: str, *, limit: int = 20) -> list[Match]:
         found = queryset.filter(**{field_name: value}).select_related("commune", "merged_into")
         # A merged record found by its old identifier leads to the record that replaced it.
         return [Match(p.merged_into or p, 100.0, [field_name]) for p in found[:limit]]
-    matches = [Match(c, c.similarity(query), ["name"]) for c in _name_candidates(queryset, query, CANDIDATES)]
+    matches = [Match(c, c.similarity(query), ["name"]) for c in _name_candidates(queryset, query, CANDIDATES, scope)]
     matches.sort(key=lambda m: (-m.score, m.patient.family_name, m.patient.given_name))
     return _load(matches[:limit])
 
 
 def find_duplicates(queryset, *, given_name="", family_name="", given_name_ar="", family_name_ar="",
-                    birth_date=None, gender="", national_id="", phone="", exclude=None, limit: int = 5) -> list[Match]:
+                    birth_date=None, gender="", national_id="", phone="", exclude=None, limit: int = 5,
+                    scope=None) -> list[Match]:
     """Existing patients who are probably the person about to be registered, best first."""
     found: dict = {}
 
@@ -158,7 +182,7 @@ def find_duplicates(queryset, *, given_name="", family_name="", given_name_ar=""
     for name in (f"{given_name} {family_name}", f"{given_name_ar} {family_name_ar}"):
         if not name.strip():
             continue
-        for patient in _name_candidates(queryset, name, CANDIDATES):
+        for patient in _name_candidates(queryset, name, CANDIDATES, scope):
             score = patient.similarity(name)
             if birth_date and patient.birth_date:
                 gap = abs(patient.birth_date.year - birth_date.year)

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from caravane.accounts.scope import scope_for
 from caravane.audit.access import fetch_protected, record_denied
 from caravane.audit.actions import do_record_audit
 from caravane.network.models import Site
@@ -50,7 +51,8 @@ def search(request):
     """Find a patient by name (either script), CIN, phone or record number."""
     _require(request, "patients.view_patient", "search")
     query = request.GET.get("q", "").strip()
-    matches = search_patients(Patient.objects.restrict(request.user), query) if query else []
+    matches = (search_patients(Patient.objects.restrict(request.user), query, scope=scope_for(request.user))
+               if query else [])
     if query:
         do_record_audit(actor=request.user, action="search", target=("patients.patient", ""),
                         detail={"query": query[:80], "results": len(matches)})
@@ -65,7 +67,7 @@ def register(request):
     form = RegistrationForm(request.POST or None, sites=sites)
     if request.method == "POST" and form.is_valid():
         data = form.patient_data()
-        duplicates = find_duplicates(Patient.objects.restrict(request.user), **{
+        duplicates = find_duplicates(Patient.objects.restrict(request.user), scope=scope_for(request.user), **{
             key: data[key] or "" for key in ("given_name", "family_name", "given_name_ar", "family_name_ar",
                                              "gender", "national_id", "phone")}, birth_date=data["birth_date"])
         if not duplicates or form.cleaned_data["confirm_new"]:
@@ -191,7 +193,7 @@ def merge(request, pk):
                                      % {"number": duplicate.record_number_display})
                     return redirect("patients:detail", pk=survivor.pk)
     suggestions = find_duplicates(
-        Patient.objects.restrict(request.user, "change"), given_name=survivor.given_name,
+        Patient.objects.restrict(request.user, "change"), scope=scope_for(request.user), given_name=survivor.given_name,
         family_name=survivor.family_name, given_name_ar=survivor.given_name_ar,
         family_name_ar=survivor.family_name_ar, birth_date=survivor.birth_date, gender=survivor.gender,
         phone=survivor.phone, exclude=survivor.pk)

@@ -21,7 +21,9 @@ def reindex(apps, schema_editor):
                 words = name_keys(name)
                 keys.update(words, pair_keys(words))
         Token.objects.filter(patient=patient).delete()
-        Token.objects.bulk_create([Token(patient=patient, key=key) for key in sorted(keys)])
+        # Later migrations add the token's site and call this again.
+        site = {"site_id": patient.registration_site_id} if any(f.name == "site" for f in Token._meta.fields) else {}
+        Token.objects.bulk_create([Token(patient=patient, key=key, **site) for key in sorted(keys)])
         Patient.objects.filter(pk=patient.pk).update(
             search_text="|".join(comparable(name) for name in names)[:400],
             search_keys="|".join(skeleton_text(name) for name in names)[:400])
