@@ -100,3 +100,10 @@ def vital_series(encounters) -> list[Series]:
 def consents_of(patient) -> list:
     """The patient's consents (under this record or one merged into it), newest first."""
     return list(patient_consents(patient))
+
+
+def telemed_reports_of(patient) -> list:
+    """The patient's signed telemedicine reports, filed in the chart (read by the telemed app)."""
+    from caravane.telemed.selectors import chart_reports
+
+    return chart_reports(patient)

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from caravane.audit.access import fetch_protected
 from caravane.care import actions, charts, vitals
 from caravane.care.models import Encounter, MedicationRequest
-from caravane.care.selectors import consents_of, encounters_of, queue_for, vital_series
+from caravane.care.selectors import consents_of, encounters_of, queue_for, telemed_reports_of, vital_series
 from caravane.geo.models import Commune
 from caravane.network.models import Deployment, Site, active_on
 from caravane.patients.identifiers import clean_record_number
@@ -222,9 +222,12 @@ def chart(request, pk):
     for consent in consents:
         consent.status_today = consent.status_on(today)
         consent.status_label = CONSENT_STATUS_LABELS.get(consent.status_today, consent.status_today)
-    # One timeline, newest first: visits (by their check-in) and consents (with their documents).
+    # One timeline, newest first: visits (by their check-in), consents (with their documents) and signed
+    # telemedicine reports.
     timeline = sorted([("visit", e.checked_in_at, e) for e in encounters] +
-                      [("consent", c.obtained_at, c) for c in consents], key=lambda entry: entry[1], reverse=True)
+                      [("consent", c.obtained_at, c) for c in consents] +
+                      [("telemed_report", r.signed_at, r) for r in telemed_reports_of(patient)],
+                      key=lambda entry: entry[1], reverse=True)
     return render(request, "care/chart.html", {
         "patient": patient, "timeline": timeline,
         "trends": [(s, charts.trend_svg(s, str(s.sign.label))) for s in vital_series(encounters)],

@@ -262,3 +262,31 @@ def indicators(user, *, since: datetime.datetime | None = None, until: datetime.
 def awaiting_count(user) -> int:
     """How many visible acts wait for a first answer (for a badge)."""
     return visible_acts(user).filter(Q(status__in=[Status.REQUESTED, Status.ESCALATED])).count()
+
+
+# --- Live feeds ----------------------------------------------------------------------------------------------
+
+def may_watch_hub(user, hub_id, specialty_id: str) -> bool:
+    """Whether a user may follow a hub's worklist in a specialty: its specialists, and coordinators over it."""
+    from caravane.accounts.scope import scope_for
+
+    if not user.has_perm("telemed.view_act"):
+        return False
+    scope = scope_for(user)
+    hub = Site.objects.filter(pk=hub_id, kind__in=Site.HUB_KINDS).select_related("commune").first()
+    if hub is None:
+        return False
+    if scope.role == Role.SPECIALIST:
+        return hub.pk in scope.site_ids and user.staff.specialty_id == specialty_id
+    return scope.role in (Role.COORDINATOR, Role.ADMINISTRATOR) and scope.covers_site(hub) or scope.national
+
+
+def may_watch_site(user, site_id) -> bool:
+    """Whether a user may follow a requesting site's acts: its staff, and coordinators over it."""
+    from caravane.accounts.scope import scope_for
+
+    if not user.has_perm("telemed.view_act"):
+        return False
+    scope = scope_for(user)
+    site = Site.objects.filter(pk=site_id).select_related("commune").first()
+    return site is not None and scope.role != Role.SPECIALIST and scope.covers_site(site)
