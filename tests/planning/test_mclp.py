@@ -76,3 +76,20 @@ def test_heuristic_bound_never_below_the_proven_optimum(seed):
     assert ours.covered <= exact.covered * (1 + 1e-7) + 1e-6
     assert 0 <= ours.gap <= 1
     assert len(ours.chosen) <= inst.n_units
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_best_bases_matches_brute_force(seed):
+    from itertools import combinations
+
+    from caravane.planning.solvers.mclp import _best_bases
+
+    rng = np.random.default_rng(seed)
+    m = 9
+    inst = MclpInstance(weights=[1.0], reach=[[0]] * m, n_units=4, groups=rng.integers(0, 3, m), max_per_group=2)
+    values = rng.normal(1.0, 1.0, m)
+    best = max(sum(values[list(c)]) for r in range(5) for c in combinations(range(m), r)
+               if all(np.sum(inst.groups[list(c)] == g) <= 2 for g in range(3)))
+    chosen = _best_bases(inst, values)
+    assert len(chosen) <= 4 and all(np.sum(inst.groups[chosen] == g) <= 2 for g in range(3))
+    assert values[chosen].sum() == pytest.approx(best)

@@ -43,7 +43,7 @@ def test_coordinator_runs_a_national_scenario_and_applies_it(morocco, healthsite
     assert sum(f["properties"]["layer"] == "base" for f in layers["features"]) == 50
     assert sum(f["properties"]["layer"] == "facility" for f in layers["features"]) > 500
     csv = client.get(reverse("planning:scenario_export", args=[scenario.pk, "provinces.csv"]))
-    assert csv.content.decode().startswith("rank,province,communes,population,")
+    assert csv.content.decode().startswith("rank,province,name,communes,population,")
 
     applied = client.post(reverse("planning:scenario_apply", args=[scenario.pk]))
     assert applied.status_code == 302

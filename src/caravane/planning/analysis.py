@@ -130,7 +130,7 @@ class Analysis:
             rows.append(row)
         return rows
 
-    def province_rows(self) -> list[dict]:
+    def province_rows(self, names: dict[str, str] | None = None) -> list[dict]:
         """Provinces ranked by underserved population, then index (both descending)."""
         c, under = self.communes, self.underserved
         rows = []
@@ -138,7 +138,7 @@ class Analysis:
             mask = c.province == code
             pop = c.population[mask]
             weights = pop if pop.sum() > 0 else np.ones_like(pop)
-            row = {"province": code, "communes": int(mask.sum()), "population": int(pop.sum()),
+            row = {"province": code, "name": (names or {}).get(code, ""), "communes": int(mask.sum()), "population": int(pop.sum()),
                    "underserved_population": int(under[mask].sum()),
                    "underserved_share_pct": _round(100 * under[mask].sum() / max(pop.sum(), 1), 1),
                    "index": _round(float(np.average(self.index[mask], weights=weights)), 1)}

@@ -112,7 +112,7 @@ class Parameters:
 def load_facilities() -> tuple[FacilityTable, dict]:
     """The facility points (imported lists and the network's fixed sites) and a summary of them."""
     from caravane.network.models import Site
-    from caravane.planning.models import Facility
+    from caravane.planning.models import Facility, FacilityImport
 
     rows = [(str(f[0]), f[1], f[2], f[3], f[4]) for f in
             Facility.objects.values_list("id", "name", "kind", "latitude", "longitude")]
@@ -120,7 +120,10 @@ def load_facilities() -> tuple[FacilityTable, dict]:
     rows += [(f"site:{s[0]}", s[1], FacilityKind.NETWORK_SITE.value, s[2], s[3])
              for s in sites.values_list("code", "name", "latitude", "longitude")]
     kinds, counts = np.unique(np.array([r[2] for r in rows], dtype=object), return_counts=True) if rows else ([], [])
-    return FacilityTable.from_rows(rows), {"facilities": dict(zip(map(str, kinds), map(int, counts)))}
+    lists = [{"source": b.source, "id": str(b.pk), "accepted": b.accepted, "imported_at": b.created_at.isoformat()}
+             for b in FacilityImport.objects.order_by("source")]
+    return FacilityTable.from_rows(rows), {"facilities": dict(zip(map(str, kinds), map(int, counts))),
+                                           "facility_lists": lists}
 
 
 def build_instance(params: Parameters, analysis: Analysis, distance: RoadDistance):
@@ -158,7 +161,7 @@ def run_plan(params: Parameters, *, progress=None, communes=None, distance: Road
     ``distance`` defaults to great-circle x ``params.detour_factor``; a deployment with measured
     road distances passes a :class:`~caravane.planning.geodesy.TravelMatrix` instead.
     """
-    from caravane.geo.models import Commune
+    from caravane.geo.models import Commune, Province
 
     report = progress or (lambda fraction, text: None)
     timings, t0 = {}, time.perf_counter()
@@ -208,7 +211,8 @@ def run_plan(params: Parameters, *, progress=None, communes=None, distance: Road
     report(1.0, _("Done"))
     under_total = float(analysis.underserved.sum())
     dates = [d.isoformat() for d in params.dates()]
-    provinces, commune_rows = analysis.province_rows(), analysis.commune_rows()
+    provinces = analysis.province_rows(dict(Province.objects.values_list("code", "name_fr")))
+    commune_rows = analysis.commune_rows()
     return {
         "inputs": inputs,
         "timings": {k: round(v, 3) for k, v in timings.items()},

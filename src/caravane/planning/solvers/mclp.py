@@ -373,20 +373,24 @@ def _complete(inst: MclpInstance, pad: _Padded, chosen: list[int]) -> list[int]:
 
 
 def _best_bases(inst: MclpInstance, values: np.ndarray) -> list[int]:
-    """The best set of at most ``n_units`` bases for per-base values, honouring the per-group limit."""
-    order = np.argsort(-values, kind="stable")
-    if inst.max_per_group is None:
-        return [int(j) for j in order[:inst.n_units] if values[j] > 0]
-    counts: dict[int, int] = {}
-    chosen = []
-    for j in order:
-        if len(chosen) == inst.n_units or values[j] <= 0:
-            break
-        g = int(inst.groups[j])
-        if counts.get(g, 0) < inst.max_per_group:
-            counts[g] = counts.get(g, 0) + 1
-            chosen.append(int(j))
-    return chosen
+    """The best set of at most ``n_units`` bases for per-base values, honouring the per-group limit.
+
+    Groups and the overall count form a laminar matroid: the optimum is the ``n_units`` best
+    among the bases that rank in their group's ``max_per_group`` best.
+    """
+    eligible = values > 0
+    if inst.max_per_group is not None:
+        order = np.lexsort((-values, inst.groups))
+        sorted_groups = inst.groups[order]
+        starts = np.flatnonzero(np.r_[True, sorted_groups[1:] != sorted_groups[:-1]])
+        rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
+        in_group_top = np.zeros(len(values), dtype=bool)
+        in_group_top[order] = rank < inst.max_per_group
+        eligible &= in_group_top
+    candidates = np.flatnonzero(eligible)
+    if len(candidates) > inst.n_units:
+        candidates = candidates[np.argpartition(-values[candidates], inst.n_units - 1)[:inst.n_units]]
+    return candidates.tolist()
 
 
 def solve(inst: MclpInstance, *, time_limit: float = 30.0, local_search: bool = True,
