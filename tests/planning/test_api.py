@@ -1,5 +1,7 @@
 """The planning API: run, read and apply a scenario; refusals name the field; roles are enforced."""
 
+import datetime
+
 import pytest
 
 from caravane.planning.models import Facility, FacilityImport, PlannedStop
@@ -18,6 +20,8 @@ def test_run_read_and_apply_through_the_api(coordinator, site_factory, village_r
     from caravane.network.models import Deployment, Site
 
     units = [site_factory(kind=Site.Kind.MOBILE_UNIT, commune=village_row[0]) for _ in range(2)]
+    later = Deployment.objects.create(unit=units[1], province_id="98.001", base_commune=village_row[0],
+                                      start_date=datetime.date.today() + datetime.timedelta(days=60))
     client.force_login(coordinator)
     created = client.post("/api/planning/scenarios", {"name": "api", "parameters": SMALL},
                           content_type="application/json")
@@ -30,6 +34,8 @@ def test_run_read_and_apply_through_the_api(coordinator, site_factory, village_r
     applied = client.post(f"/api/planning/scenarios/{pk}/apply")
     assert applied.status_code == 200 and applied.json()["status"] == "applied"
     assert Deployment.objects.filter(unit__in=units, end_date__isnull=True).count() == 2
+    later.refresh_from_db()
+    assert later.end_date < later.start_date  # superseded: an empty period, kept on record
     stops = client.get("/api/planning/stops", {"unit": str(units[0].pk)}).json()
     assert stops["count"] == PlannedStop.objects.filter(unit=units[0]).count() > 0
     again = client.post(f"/api/planning/scenarios/{pk}/apply")

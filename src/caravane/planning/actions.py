@@ -115,7 +115,10 @@ def do_apply_scenario(*, actor, scenario: Scenario, effective_date: datetime.dat
             base = communes[plan["base"]]
             Deployment.objects.filter(active_on(effective), unit=unit).update(
                 end_date=effective - datetime.timedelta(days=1))
-            Deployment.objects.filter(unit=unit, start_date__gte=effective).update(end_date=effective)
+            # Deployments planned to start later are superseded: an empty period keeps them on record.
+            for later in Deployment.objects.filter(unit=unit, start_date__gte=effective):
+                later.end_date = later.start_date - datetime.timedelta(days=1)
+                later.save(update_fields=["end_date", "updated_at"])
             deployments.append(Deployment.objects.create(
                 unit=unit, province_id=base.province_id, base_commune=base, start_date=effective,
                 note=(_("Scenario %(name)s") % {"name": scenario.name})[:240]))
