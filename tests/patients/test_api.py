@@ -98,3 +98,9 @@ def test_duplicate_check_endpoint_serves_the_registration_page(api, register):
     response = api.get("/api/patients/duplicates", {"given_name_ar": "عبد العزيز", "family_name_ar": "الإدريسي"})
     assert response.status_code == 200
     assert [row["patient"]["id"] for row in response.json()] == [str(existing.pk)]
+
+
+def test_duplicate_check_finds_a_cin_typed_loosely(api, register):
+    existing = register(given_name="Rkia", gender="female", national_id="JB998877")
+    response = api.get("/api/patients/duplicates", {"national_id": "jb 998877", "phone": "06"})
+    assert [row["patient"]["id"] for row in response.json()] == [str(existing.pk)]

@@ -161,11 +161,20 @@ def search_patients(queryset, query: str, *, limit: int = 20, scope=None) -> lis
     return _load(matches[:limit])
 
 
+def _lenient(normalise, raw):
+    """``raw`` normalised, or "" while it is still being typed (not valid yet)."""
+    try:
+        return normalise(raw or "")
+    except ValidationError:
+        return ""
+
+
 def find_duplicates(queryset, *, given_name="", family_name="", given_name_ar="", family_name_ar="",
                     birth_date=None, gender="", national_id="", phone="", exclude=None, limit: int = 5,
                     scope=None) -> list[Match]:
     """Existing patients who are probably the person about to be registered, best first."""
     found: dict = {}
+    national_id, phone = _lenient(normalise_cin, national_id), _lenient(normalise_phone, phone)
 
     def add(patient, score, reason):
         if exclude is not None and patient.pk == exclude:
