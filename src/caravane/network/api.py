@@ -121,7 +121,9 @@ class StaffDetailOut(StaffOut):
 
 
 def _staff_queryset():
-    current = Assignment.objects.filter(active_on()).select_related("site").order_by("-start_date")
+    # Only what StaffOut shows: a 200-row page otherwise builds 400 full model instances.
+    current = (Assignment.objects.filter(active_on()).select_related("site").order_by("-start_date")
+               .only("staff_id", "start_date", "end_date", "site__id", "site__code", "site__name", "site__kind"))
     return StaffMember.objects.prefetch_related(Prefetch("assignments", queryset=current, to_attr="current_assignments"))
 
 
