@@ -82,3 +82,17 @@ def test_progress_endpoint_reports_a_queued_run(coordinator, client):
     client.force_login(coordinator)
     state = client.get(f"/planning/{scenario.pk}/progress").json()
     assert state == {"status": "queued", "progress": 0.0, "text": "", "error": "", "finished": False}
+
+
+def test_two_scenarios_compare_side_by_side(coordinator, village_row, hospital, client, inline_runs):
+    client.force_login(coordinator)
+    first = client.post("/api/planning/scenarios", {"name": "two", "parameters": SMALL},
+                        content_type="application/json").json()["id"]
+    second = client.post("/api/planning/scenarios", {"name": "one", "parameters": {**SMALL, "n_units": 1}},
+                         content_type="application/json").json()["id"]
+    page = client.get(f"/planning/{first}/compare/{second}")
+    assert page.status_code == 200
+    rows = {key: (a, b) for key, a, b in page.context["cmp"]["rows"]}
+    assert rows["n_units"] == (2, 1)
+    assert rows["covered"][0] >= rows["covered"][1]
+    assert ("n_units", 2, 1) in page.context["cmp"]["parameters"]
