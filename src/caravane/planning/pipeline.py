@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import datetime
 import json
+import math
+import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, fields
 
 import numpy as np
@@ -17,11 +20,12 @@ from django.utils.translation import gettext as _
 from caravane.planning.analysis import Analysis, CommuneTable, FacilityTable, analyse, to_csv
 from caravane.planning.geodesy import DETOUR_FACTOR, RoadDistance
 from caravane.planning.models import FacilityKind
-from caravane.planning.solvers import SolverError, run_in_subprocess
+from caravane.planning.solvers import run_in_subprocess
 from caravane.planning.solvers import mclp
 
 DEFAULT_CARE_KINDS = ["hospital", "clinic", "health_centre", "doctors", "network_site"]
 UNIT_COLUMNS = ("number", "base", "base_name", "province", "lat", "lon", "served_population")
+TOUR_WORKERS = max(1, min(4, os.cpu_count() or 1))
 # Beyond this many exact variables the MIP is left to the heuristic unless asked for.
 EXACT_PAIR_LIMIT = 400_000
 
@@ -205,7 +209,7 @@ def run_plan(params: Parameters, *, progress=None, communes=None, distance: Road
     t2 = time.perf_counter()
     if params.tours and units:
         report(0.6, _("Planning the tours"))
-        _plan_tours(params, analysis, units)
+        _plan_tours(params, analysis, units, report)
     timings["tours"] = time.perf_counter() - t2
     timings["total"] = time.perf_counter() - t0
     report(1.0, _("Done"))
@@ -256,7 +260,7 @@ def _units(params, analysis, solution, demand, candidates) -> list[dict]:
     return units
 
 
-def _plan_tours(params: Parameters, analysis: Analysis, units: list[dict]) -> None:
+def _plan_tours(params: Parameters, analysis: Analysis, units: list[dict], report) -> None:
     communes = analysis.communes
     position = {code: k for k, code in enumerate(communes.codes)}
     payload_units = []
@@ -274,12 +278,17 @@ def _plan_tours(params: Parameters, analysis: Analysis, units: list[dict]) -> No
                "service_minutes": params.service_minutes, "day_minutes": params.day_minutes,
                "return_to_base": params.return_to_base, "detour_factor": params.detour_factor,
                "time_limit": params.tours_time_limit}
-    try:
-        answer = run_in_subprocess("tours", {"units": payload_units, "options": options},
-                                   timeout=60 + 2 * params.tours_time_limit * len(units))
-    except SolverError as exc:
-        raise ParameterError(str(exc)) from exc
-    for unit, tour in zip(units, answer["units"]):
+    # Units are independent: batches run side by side, one solver process per core.
+    size = max(1, math.ceil(len(payload_units) / (2 * TOUR_WORKERS)))
+    batches = [payload_units[k:k + size] for k in range(0, len(payload_units), size)]
+    plans = []
+    with ThreadPoolExecutor(max_workers=TOUR_WORKERS) as pool:
+        futures = [pool.submit(run_in_subprocess, "tours", {"units": batch, "options": options},
+                               timeout=60 + 2 * params.tours_time_limit * len(batch)) for batch in batches]
+        for done, future in enumerate(futures, start=1):
+            plans += future.result()["units"]
+            report(0.6 + 0.4 * done / len(futures), _("Planning the tours"))
+    for unit, tour in zip(units, plans):
         unit["tour"] = tour
 
 

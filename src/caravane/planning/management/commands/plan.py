@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from caravane.planning.facilities import ImportRefused
 from caravane.planning.pipeline import ParameterError, Parameters, export_files, run_plan
+from caravane.planning.solvers import SolverError
 
 
 class Command(BaseCommand):
@@ -65,7 +66,7 @@ class Command(BaseCommand):
                 "solver": "exact" if opts["exact"] else "heuristic", "time_limit": opts["time_limit"],
                 "tours": not opts["no_tours"]})
             outcome = run_plan(params, progress=self._bar)
-        except ParameterError as exc:
+        except (ParameterError, SolverError) as exc:
             raise CommandError(str(exc)) from exc
         finally:
             sys.stderr.write("\n")
