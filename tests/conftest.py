@@ -14,33 +14,88 @@ import pytest
 _counter = itertools.count(1)
 
 
+# Whether the real geography may be committed in the test database (see ``morocco``).
+_geography = {"committed": False}
+
+
+def _is_transactional(item) -> bool:
+    from django.test import TestCase, TransactionTestCase
+
+    cls = getattr(item, "cls", None)
+    if cls is not None and issubclass(cls, TransactionTestCase):
+        return not issubclass(cls, TestCase)
+    marker = item.get_closest_marker("django_db")
+    by_marker = marker is not None and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences"))
+    return bool(by_marker) or "transactional_db" in item.fixturenames or "live_server" in item.fixturenames
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    """Keep tests that use the real geography from showing it to those that don't.
+
+    pytest-django runs plain ``db`` tests, then transactional ones. Within the first group the
+    ``morocco`` tests go last, so the tests before them find the geography tables empty; within the
+    second they go first, and their flush (or ``_no_real_geography``) empties the tables again.
+    """
+    from django.test import TransactionTestCase
+
+    def key(indexed):
+        index, item = indexed
+        transactional = _is_transactional(item)
+        uses_db = "db" in item.fixturenames or item.get_closest_marker("django_db") or \
+            issubclass(getattr(item, "cls", None) or object, TransactionTestCase)
+        if not (transactional or uses_db):
+            return (2, False, index)
+        return (int(transactional), ("morocco" in item.fixturenames) != transactional, index)
+
+    items[:] = [item for _, item in sorted(enumerate(items), key=key)]
+
+
+@pytest.fixture(autouse=True)
+def _no_real_geography(request):
+    """A transactional test that doesn't ask for ``morocco`` starts without it."""
+    if not _geography["committed"] or "morocco" in request.fixturenames or not _is_transactional(request.node):
+        return
+    from caravane.geo.models import Commune, Province, Region
+
+    request.getfixturevalue("transactional_db")
+    for model in (Commune, Province, Region):
+        model.objects.all().delete()
+    _geography["committed"] = False
+
+
+def _load_geography() -> None:
+    import io
+
+    from django.core.management import call_command
+
+    call_command("load_geography", stdout=io.StringIO())
+
+
 @pytest.fixture(scope="session")
 def _morocco_session(django_db_setup, django_db_blocker):
     """Load the real geography once per session into the test database, outside any test transaction."""
-    import io
-
-    from django.core.management import call_command
-
     with django_db_blocker.unblock():
-        call_command("load_geography", stdout=io.StringIO())
+        _load_geography()
+    _geography["committed"] = True
 
 
 @pytest.fixture
-def morocco(_morocco_session, db):
+def morocco(_morocco_session, db, request):
     """The real geography of Morocco (12 regions, 83 provinces, 1,503 communes) in the test database.
 
-    Loaded once per session and kept across ordinary (``db``) tests, whose transactions roll back.
-    A transactional test (``transactional_db``, ``live_server``) flushes every table when it ends,
-    so the next test asking for ``morocco`` finds it gone and loads it again (a few seconds).
+    Loaded once per session (a few seconds) and kept across ordinary ``db`` tests, whose
+    transactions roll back. Works in transactional tests too (``transactional_db``, ``live_server``,
+    ``django_db(transaction=True)``): each one flushes every table when it ends, so the next test
+    asking for ``morocco`` finds it gone and loads it again. Tests that don't ask for it never see
+    it: see ``pytest_collection_modifyitems`` and ``_no_real_geography``.
     """
-    import io
-
-    from django.core.management import call_command
-
     from caravane.geo.models import Commune
 
     if not Commune.objects.filter(geometry_source="arrondissements").exists():
-        call_command("load_geography", stdout=io.StringIO())
+        _load_geography()
+        # Inside a plain db test the reload rolls back with the test; a transactional one commits it.
+        _geography["committed"] = _geography["committed"] or _is_transactional(request.node)
 
 
 @pytest.fixture
