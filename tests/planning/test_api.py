@@ -96,3 +96,15 @@ def test_two_scenarios_compare_side_by_side(coordinator, village_row, hospital, 
     assert rows["n_units"] == (2, 1)
     assert rows["covered"][0] >= rows["covered"][1]
     assert ("n_units", 2, 1) in page.context["cmp"]["parameters"]
+
+
+def test_progress_is_refused_to_a_role_without_planning(staff_factory, coordinator, client):
+    from caravane.audit.models import AuditEvent
+    from caravane.planning.actions import do_create_scenario
+
+    scenario = do_create_scenario(actor=coordinator, name="q", parameters={})
+    nurse = staff_factory(role="nurse").user
+    client.force_login(nurse)
+    assert client.get(f"/planning/{scenario.pk}/progress").status_code == 403
+    assert client.get(f"/planning/{scenario.pk}/").status_code == 403
+    assert AuditEvent.objects.filter(actor=nurse, outcome="denied", object_id=str(scenario.pk)).count() == 2

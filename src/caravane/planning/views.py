@@ -90,10 +90,11 @@ def scenario_detail(request, pk):
 @login_required
 @require_GET
 def scenario_progress(request, pk):
-    """The run's progress, polled by the scenario page."""
+    """The run's progress, polled by the scenario page (not audited: the page's opening was)."""
+    require_permission(request.user, VIEW, action="planning.view_scenario", target=("planning.scenario", str(pk)))
     scenario = Scenario.objects.restrict(request.user, "view").filter(pk=pk).only(
         "status", "progress", "progress_text", "error").first()
-    if scenario is None or not request.user.has_perm(VIEW):
+    if scenario is None:
         raise Http404
     return JsonResponse({"status": scenario.status, "progress": scenario.progress,
                          "text": scenario.progress_text, "error": scenario.error,
