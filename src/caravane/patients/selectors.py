@@ -9,7 +9,6 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from caravane.audit.models import AuditEvent
 from caravane.patients.models import Consent, Patient
 
 
@@ -126,10 +125,3 @@ def require_consent(patient: Patient, *, act: str) -> None:
             code="consent_required",
         )
 
-
-def patient_audit_trail(patient: Patient, limit: int = 50):
-    """The latest audit rows about the patient's records and their consents."""
-    ids = [str(pk) for pk in linked_record_ids(patient)]
-    consent_ids = [str(pk) for pk in Consent.objects.filter(patient_id__in=ids).values_list("pk", flat=True)]
-    return (AuditEvent.objects.filter(object_type="patients.patient", object_id__in=ids)
-            | AuditEvent.objects.filter(object_type="patients.consent", object_id__in=consent_ids))[:limit]
