@@ -20,5 +20,6 @@ urlpatterns = [
     path("patients/", include("caravane.patients.urls")),
     path("care/", include("caravane.care.urls")),
     path("planning/", include("caravane.planning.urls")),
+    path("telemed/", include("caravane.telemed.urls")),
     path("", include("caravane.network.urls")),
 ]

@@ -1,0 +1,107 @@
+"""Forms of the telemedicine pages: they render and parse; the actions validate and name the field at fault."""
+
+from __future__ import annotations
+
+from django import forms
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from caravane.network.models import Specialty
+from caravane.telemed.actions import Upload
+from caravane.telemed.models import Attachment, Kind, Priority, TechnicalIncident
+
+# The field of each upload input and the category its files are stored as.
+UPLOAD_FIELDS = (("photos", Attachment.Category.PHOTO), ("documents", Attachment.Category.DOCUMENT),
+                 ("ecgs", Attachment.Category.ECG))
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input; the actions check each one's type, content and size."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"multiple": True}))
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, (list, tuple)) else [data] if data else []
+        return [super(MultipleFileField, self).clean(item, initial) for item in files]
+
+
+def uploads_from(request_files, fields=UPLOAD_FIELDS) -> list[Upload]:
+    """The files of a form's upload inputs, each read with its category."""
+    return [Upload.from_uploaded(uploaded, category)
+            for name, category in fields for uploaded in request_files.getlist(name)]
+
+
+def specialty_choices():
+    from caravane.telemed.selectors import specialty_name
+
+    return [("", "—")] + [(s.pk, specialty_name(s)) for s in Specialty.objects.order_by("code")]
+
+
+class RequestForm(forms.Form):
+    """A GP's request for a teleconsultation or a tele-expertise about the patient of a visit."""
+
+    kind = forms.ChoiceField(label=_("Act"), choices=[(Kind.TELECONSULTATION.value, Kind.TELECONSULTATION.label),
+                                                      (Kind.TELEEXPERTISE.value, Kind.TELEEXPERTISE.label)])
+    specialty = forms.ChoiceField(label=_("Specialty"), required=False)
+    priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices, initial=Priority.ROUTINE)
+    question = forms.CharField(label=_("Clinical question"), required=False, widget=forms.Textarea(attrs={"rows": 4}))
+    complex_case = forms.BooleanField(label=_("Specific or complex case (tele-expertise at the national centre)"),
+                                      required=False)
+    photos = MultipleFileField(label=_("Photos"))
+    documents = MultipleFileField(label=_("Documents"))
+    ecgs = MultipleFileField(label=_("ECG recordings"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["specialty"].choices = specialty_choices()
+
+
+class ReportForm(forms.Form):
+    """The specialist's report; the ICD-10 field takes "code — label" as picked from the suggestions."""
+
+    findings = forms.CharField(label=_("Findings"), required=False, widget=forms.Textarea(attrs={"rows": 5}))
+    icd10_code = forms.CharField(label=_("Diagnosis (ICD-10 code or label)"), required=False)
+    diagnosis_text = forms.CharField(label=_("Diagnosis in words"), required=False)
+    recommendations = forms.CharField(label=_("Recommendations"), required=False,
+                                      widget=forms.Textarea(attrs={"rows": 4}))
+    prescriptions = forms.CharField(label=_("Prescriptions"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    follow_up = forms.CharField(label=_("Follow-up"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["icd10_code"].widget.attrs.update({"list": "icd10-options", "autocomplete": "off",
+                                                       "data-icd10-search": reverse("api:care_icd10_search")})
+
+    def action_fields(self) -> dict:
+        """The report's fields as the actions take them (the ICD-10 code alone)."""
+        values = {name: self.data.get(name, "") for name in self.fields}
+        values["icd10_code"] = (values["icd10_code"] or "").split(" ", 1)[0]
+        return values
+
+
+class IncidentForm(forms.Form):
+    category = forms.ChoiceField(label=_("Incident"), choices=TechnicalIncident.Category.choices)
+    description = forms.CharField(label=_("What happened"), required=False)
+
+
+class SlotForm(forms.Form):
+    """A period of availability on the specialist's roster."""
+
+    hub = forms.ChoiceField(label=_("Hub"))
+    start = forms.DateTimeField(label=_("Start"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"},
+                                                                             format="%Y-%m-%dT%H:%M"),
+                                input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"])
+    end = forms.DateTimeField(label=_("End"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"},
+                                                                         format="%Y-%m-%dT%H:%M"),
+                              input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"])
+
+    def __init__(self, *args, hubs=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["hub"].choices = [(str(h.pk), h.name) for h in hubs]

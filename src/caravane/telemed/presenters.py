@@ -1,0 +1,72 @@
+"""What the telemedicine pages show, assembled from the selectors: an act's live panel, worklist choices."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+
+from caravane.network.models import Role, Site, Specialty
+from caravane.telemed import selectors
+from caravane.telemed.models import Appointment, Communication, ServiceRequest
+
+
+def feed_path(user, act: ServiceRequest) -> str:
+    """The WebSocket feed that brings this act's changes to this user: their site's, else the hub's; "" if none."""
+    if selectors.may_watch_site(user, act.requesting_site_id):
+        return f"/ws/telemed/site/{act.requesting_site_id}/"
+    if selectors.may_watch_hub(user, act.hub_id, act.specialty_id):
+        return f"/ws/telemed/hub/{act.hub_id}/{act.specialty_id}/"
+    return ""
+
+
+def hub_feed_path(hub, specialty_id: str) -> str:
+    """The WebSocket feed of a hub's worklist in a specialty."""
+    return f"/ws/telemed/hub/{hub.pk}/{specialty_id}/"
+
+
+def live_panel(act: ServiceRequest) -> dict:
+    """Everything the live part of an act's page shows: state, route, booking, conversation, files and report."""
+    act = selectors.act_detail(act)
+    appointments = list(act.appointments.all())
+    report = getattr(act, "report", None)  # the reverse one-to-one raises an AttributeError when absent
+    return {
+        "act": act,
+        "route": selectors.route_explained(act),
+        "transitions": list(act.transitions.all()),
+        "booking": next((a for a in appointments if a.status == Appointment.Status.BOOKED), None),
+        "appointments": appointments,
+        "thread": selectors.thread(act),
+        "files": [a for a in act.attachments.all() if a.communication_id is None],
+        "report": report,
+        "participants": list(act.participants.all()),
+        "incidents": list(act.incidents.all()),
+        "specialty_name": selectors.specialty_name(act.specialty),
+    }
+
+
+def open_information_requests(act: ServiceRequest):
+    """The specialist's requests for more information in the act's conversation, newest first."""
+    return act.communications.filter(category=Communication.Category.INFORMATION_REQUEST).order_by("-sent_at")
+
+
+def worklist_choices(user) -> list[tuple[Site, Specialty]]:
+    """The (hub, specialty) worklists a user may open: a specialist's own, a coordinator's territory's hubs."""
+    from caravane.accounts.scope import scope_for
+
+    staff = getattr(user, "staff", None)
+    if staff is None or not user.has_perm("telemed.view_act"):
+        return []
+    if staff.role == Role.SPECIALIST:
+        specialties = {s.pk: s for s in Specialty.objects.filter(pk__in=[p[1] for p in selectors.worklists_of(user)])}
+        return [(hub, specialties[code]) for hub, code in selectors.worklists_of(user)]
+    if staff.role not in (Role.COORDINATOR, Role.ADMINISTRATOR):
+        return []
+    scope = scope_for(user)
+    hubs = (Site.objects.filter(kind__in=Site.HUB_KINDS, active=True).select_related("commune")
+            .prefetch_related("specialties").order_by("name"))
+    return [(hub, specialty) for hub in hubs if scope.national or scope.covers_site(hub)
+            for specialty in hub.specialties.all()]
+
+
+def worklist_url(hub, specialty_id: str) -> str:
+    """The address of a hub's worklist in a specialty."""
+    return f"{reverse('telemed:worklist')}?hub={hub.pk}&specialty={specialty_id}"

@@ -1,0 +1,345 @@
+"""Telemedicine pages: the GP's request and its live follow-up, the specialist's worklist, act page and roster,
+the coordinator's reassignment and indicators, the printable report."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from caravane.audit.access import fetch_protected, record_denied, require_permission
+from caravane.care import vitals
+from caravane.care.models import Encounter
+from caravane.network.models import Role, Site, Specialty
+from caravane.patients.selectors import has_valid_consent
+from caravane.telemed import actions, presenters, selectors
+from caravane.telemed.forms import IncidentForm, ReportForm, RequestForm, SlotForm, uploads_from
+from caravane.telemed.models import Attachment, Kind, ServiceRequest, Slot, Status
+
+PRINT_LANGUAGES = ("fr", "ar")
+NOTE_FIELDS = ("reason", "history", "examination", "assessment", "plan")
+
+
+def _errors(error: ValidationError) -> dict:
+    return error.message_dict if hasattr(error, "error_dict") else {"__all__": error.messages}
+
+
+def _staff(request):
+    staff = getattr(request.user, "staff", None)
+    if staff is None:
+        raise PermissionDenied(_("Only staff members can take part in telemedicine acts."))
+    return staff
+
+
+def index(request):
+    """The telemedicine entry: a specialist's worklist, a coordinator's indicators, a site's requests."""
+    require_permission(request.user, "telemed.view_act", action="telemed.index", target=("telemed", "index"))
+    role = getattr(getattr(request.user, "staff", None), "role", None)
+    if role == Role.SPECIALIST:
+        return redirect("telemed:worklist")
+    if role == Role.COORDINATOR:
+        return redirect("telemed:indicators")
+    return redirect("telemed:requests")
+
+
+def site_requests(request):
+    """The requests of the user's sites, newest first."""
+    require_permission(request.user, "telemed.view_act", action="telemed.list", target=("telemed", "requests"))
+    acts = (selectors.visible_acts(request.user).select_related("patient", "hub", "specialty", "requesting_site")
+            .order_by("-requested_at")[:100])
+    return render(request, "telemed/requests.html", {"acts": acts})
+
+
+# --- The GP's request ---------------------------------------------------------------------------------------
+
+def _render_request_form(request, encounter, form, status=200):
+    return render(request, "telemed/request_form.html", {
+        "encounter": encounter, "patient": encounter.patient, "form": form,
+        "observations": vitals.in_sign_order(encounter.observations.all()),
+        "note": [(name, getattr(encounter, name)) for name in NOTE_FIELDS if getattr(encounter, name)],
+        "consents": {kind: has_valid_consent(encounter.patient, act=kind)
+                     for kind in (Kind.TELECONSULTATION, Kind.TELEEXPERTISE)},
+        "previous": encounter.telemed_requests.select_related("specialty", "hub").order_by("-requested_at"),
+    }, status=status)
+
+
+def request_act(request, visit_pk):
+    """From a visit: ask a hub for a teleconsultation or a tele-expertise, with the visit's data and files."""
+    encounter = fetch_protected(request.user, Encounter.objects.select_related("patient", "site"), pk=visit_pk,
+                                permission="telemed.request_act", audit_action="telemed.view_request_form",
+                                site_of=lambda e: e.site)
+    if request.method != "POST":
+        return _render_request_form(request, encounter, RequestForm())
+    form = RequestForm(request.POST, request.FILES)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            act = actions.do_request_act(
+                actor=request.user, encounter=encounter, kind=data["kind"], specialty=data["specialty"],
+                priority=data["priority"], question=data["question"], complex_case=data["complex_case"],
+                uploads=uploads_from(request.FILES))
+        except ValidationError as error:
+            for field, errors in _errors(error).items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, _("Request sent to %(hub)s.") % {"hub": act.hub.name})
+            return redirect("telemed:act", pk=act.pk)
+    return _render_request_form(request, encounter, form, status=400)
+
+
+# --- One act ------------------------------------------------------------------------------------------------
+
+def _fetch_act(request, pk) -> ServiceRequest:
+    return fetch_protected(request.user, ServiceRequest.objects.select_related("requesting_site"), pk=pk,
+                           permission="telemed.view_act", audit_action="telemed.view_act",
+                           site_of=lambda act: act.requesting_site)
+
+
+def _render_act(request, act, *, errors=None, data=None, status=200):
+    user = request.user
+    panel = presenters.live_panel(act)
+    act = panel["act"]
+    report = panel["report"]
+    hub_side = user.has_perm("telemed.answer_act")
+    report_form = None
+    if hub_side and act.status in (Status.ACCEPTED, Status.SCHEDULED, Status.IN_PROGRESS):
+        initial = {name: getattr(report, name) for name in actions.REPORT_FIELDS} if report else {}
+        if report and report.icd10_code:
+            initial["icd10_code"] = f"{report.icd10_code} — {report.icd10_label}"
+        report_form = ReportForm(data=data) if data is not None else ReportForm(initial=initial)
+    reassign_hubs = []
+    if user.has_perm("telemed.reassign_act"):
+        reassign_hubs = Site.objects.filter(kind__in=Site.HUB_KINDS, active=True,
+                                            specialties=act.specialty_id).exclude(pk=act.hub_id).order_by("name")
+    return render(request, "telemed/act.html", {
+        **panel, "errors": errors or {}, "Status": Status, "hub_side": hub_side,
+        "may_request": user.has_perm("telemed.request_act"), "may_reassign": user.has_perm("telemed.reassign_act"),
+        "feed": presenters.feed_path(user, act),
+        "slots": selectors.bookable_slots(act) if hub_side else [],
+        "report_form": report_form, "incident_form": IncidentForm(),
+        "information_requests": presenters.open_information_requests(act), "reassign_hubs": reassign_hubs,
+        "awaiting": act.status in (Status.REQUESTED, Status.ESCALATED),
+        "is_open": act.status not in (Status.CLOSED, Status.CANCELLED),
+        "print_languages": PRINT_LANGUAGES,
+    }, status=status)
+
+
+def act(request, pk):
+    """An act's page: its state, route, booking, conversation and report, live; the controls of each side."""
+    return _render_act(request, _fetch_act(request, pk))
+
+
+def act_live(request, pk):
+    """The live part of an act's page alone, re-read when the act changes (the page's opening was audited)."""
+    act = selectors.visible_acts(request.user).filter(pk=pk).first()
+    if act is None or not request.user.has_perm("telemed.view_act"):
+        raise Http404
+    return render(request, "telemed/_act_live.html", presenters.live_panel(act))
+
+
+def _reason(request):
+    return request.POST.get("reason", "")
+
+
+def _slot(request):
+    slot = Slot.objects.restrict(request.user, "view").filter(pk=request.POST.get("slot") or None).first()
+    if slot is None:
+        raise ValidationError({"slot": _("Slot: choose an open slot of this hub in this specialty.")})
+    return slot
+
+
+def _message(request, act, information_request=False):
+    reply_to = act.communications.filter(pk=request.POST.get("in_response_to") or None).first()
+    return actions.do_send_message(actor=request.user, act=act, text=request.POST.get("text", ""),
+                                   in_response_to=reply_to, information_request=information_request,
+                                   uploads=uploads_from(request.FILES))
+
+
+def _report(request, act):
+    actions.do_save_report(actor=request.user, act=act, **ReportForm(data=request.POST).action_fields())
+    if "sign" in request.POST:
+        # Signing the report of a booked teleconsultation says the call took place: the act starts first.
+        if ServiceRequest.objects.filter(pk=act.pk, status=Status.SCHEDULED).exists():
+            actions.do_start(actor=request.user, act=act)
+        actions.do_sign_report(actor=request.user, act=act)
+
+
+def _reassign(request, act):
+    hub = Site.objects.filter(pk=request.POST.get("hub") or None, kind__in=Site.HUB_KINDS).first()
+    if hub is None:
+        raise ValidationError({"hub": _("Hub: choose a hub that offers this specialty.")})
+    return actions.do_reassign(actor=request.user, act=act, hub=hub, reason=_reason(request))
+
+
+def _incident(request, act):
+    return actions.do_report_incident(actor=request.user, act=act, category=request.POST.get("category", ""),
+                                      description=request.POST.get("description", ""))
+
+
+# Each operation of the act page: what it runs and what it says once done.
+OPERATIONS = {
+    "accept": (lambda r, a: actions.do_accept(actor=r.user, act=a), gettext_lazy("Request accepted.")),
+    "decline": (lambda r, a: actions.do_decline(actor=r.user, act=a, reason=_reason(r)), gettext_lazy("Request declined.")),
+    "escalate": (lambda r, a: actions.do_escalate(actor=r.user, act=a, reason=_reason(r)),
+                 gettext_lazy("Request escalated to the national expertise centre.")),
+    "ask": (lambda r, a: _message(r, a, information_request=True), gettext_lazy("Request for more information sent.")),
+    "message": (_message, gettext_lazy("Message sent.")),
+    "attach": (lambda r, a: actions.do_attach(actor=r.user, act=a, uploads=uploads_from(r.FILES)), gettext_lazy("Files added.")),
+    "book": (lambda r, a: actions.do_book(actor=r.user, act=a, slot=_slot(r)), gettext_lazy("Teleconsultation booked.")),
+    "start": (lambda r, a: actions.do_start(actor=r.user, act=a), gettext_lazy("Act started.")),
+    "report": (_report, gettext_lazy("Report saved.")),
+    "incident": (_incident, gettext_lazy("Incident recorded.")),
+    "reassign": (_reassign, gettext_lazy("Request reassigned.")),
+    "cancel": (lambda r, a: actions.do_cancel(actor=r.user, act=a, reason=_reason(r)), gettext_lazy("Request cancelled.")),
+    "close": (lambda r, a: actions.do_close(actor=r.user, act=a), gettext_lazy("Act closed.")),
+}
+
+
+@require_POST
+def operate(request, pk, operation):
+    """Run one of the act page's operations; refused input re-renders the page with the message, nothing changed."""
+    if operation not in OPERATIONS:
+        raise Http404
+    run, success = OPERATIONS[operation]
+    act = _fetch_act(request, pk)
+    try:
+        run(request, act)
+    except ValidationError as error:
+        return _render_act(request, act, errors=_errors(error),
+                           data=request.POST if operation == "report" else None, status=400)
+    if operation == "report" and "sign" in request.POST:
+        success = _("Report signed and filed in the patient's chart.")
+    messages.success(request, str(success))
+    return redirect("telemed:act", pk=act.pk)
+
+
+def attachment(request, pk):
+    """Download an attached file (scope and audit as its act)."""
+    item = fetch_protected(request.user, Attachment.objects.select_related("act__requesting_site"), pk=pk,
+                           permission="telemed.view_act", audit_action="telemed.view_attachment",
+                           site_of=lambda a: a.act.requesting_site)
+    inline = item.content_type in ("image/jpeg", "image/png", "application/pdf")
+    return FileResponse(item.file.open("rb"), content_type=item.content_type, as_attachment=not inline,
+                        filename=item.filename)
+
+
+def report_print(request, pk, lang):
+    """The signed report, in French or Arabic, laid out for printing."""
+    if lang not in PRINT_LANGUAGES:
+        raise Http404
+    act = _fetch_act(request, pk)
+    panel = presenters.live_panel(act)
+    if panel["report"] is None or not panel["report"].is_signed:
+        raise Http404(_("The report is not signed yet."))
+    with translation.override(lang):
+        panel["specialty_name"] = selectors.specialty_name(panel["act"].specialty)
+        return render(request, "telemed/report_print.html", {**panel, "lang": lang})
+
+
+# --- The specialist's worklist and roster -------------------------------------------------------------------
+
+def _worklist_choice(request):
+    """The (hub, specialty) asked for, among those the user may open; 403 with an audit row otherwise."""
+    choices = presenters.worklist_choices(request.user)
+    hub_id, specialty_id = request.GET.get("hub"), request.GET.get("specialty")
+    if not hub_id:
+        return (choices[0] if choices else (None, None)), choices
+    chosen = next(((h, s) for h, s in choices if str(h.pk) == hub_id and s.pk == specialty_id), None)
+    if chosen is None:
+        record_denied(request.user, action="telemed.view_worklist", target=("network.site", hub_id),
+                      reason="out of scope")
+        raise PermissionDenied(_("This worklist is not in your scope."))
+    return chosen, choices
+
+
+def worklist(request):
+    """A hub's open acts in a specialty, most urgent then longest waiting first, with live SLA timers."""
+    require_permission(request.user, "telemed.view_act", action="telemed.view_worklist",
+                       target=("telemed", "worklist"))
+    (hub, specialty), choices = _worklist_choice(request)
+    return render(request, "telemed/worklist.html", {
+        "hub": hub, "specialty": specialty, "choices": choices,
+        "entries": selectors.worklist(request.user, hub=hub, specialty=specialty) if hub else [],
+        "feed": presenters.hub_feed_path(hub, specialty.pk) if hub else "",
+        "specialty_name": selectors.specialty_name(specialty) if specialty else "",
+    })
+
+
+def worklist_rows(request):
+    """The worklist's rows alone, re-read by the live module when an act of the hub changes."""
+    require_permission(request.user, "telemed.view_act", action="telemed.view_worklist",
+                       target=("telemed", "worklist"))
+    (hub, specialty), _choices = _worklist_choice(request)
+    if hub is None:
+        raise Http404
+    return render(request, "telemed/_worklist_rows.html",
+                  {"entries": selectors.worklist(request.user, hub=hub, specialty=specialty)})
+
+
+def roster(request):
+    """A specialist's availability: the slots published, and a form to open one."""
+    require_permission(request.user, "telemed.manage_roster", action="telemed.view_roster",
+                       target=("telemed", "roster"))
+    staff = _staff(request)
+    hubs = [hub for hub, _code in selectors.worklists_of(request.user)]
+    form = SlotForm(hubs=hubs)
+    status = 200
+    if request.method == "POST":
+        form = SlotForm(request.POST, hubs=hubs)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                actions.do_open_slot(actor=request.user, hub=next(h for h in hubs if str(h.pk) == data["hub"]),
+                                     start=data["start"], end=data["end"])
+            except ValidationError as error:
+                for field, errors in _errors(error).items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                messages.success(request, _("Slot published."))
+                return redirect("telemed:roster")
+        status = 400
+    if not form.is_bound:
+        start = (timezone.localtime() + datetime.timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
+        form.initial = {"start": start, "end": start + datetime.timedelta(hours=2)}
+    return render(request, "telemed/roster.html", {"form": form, "slots": selectors.roster(staff)}, status=status)
+
+
+@require_POST
+def withdraw_slot(request, pk):
+    """Withdraw one of the specialist's free slots."""
+    slot = Slot.objects.filter(pk=pk).first()
+    if slot is None:
+        raise Http404
+    try:
+        actions.do_withdraw_slot(actor=request.user, slot=slot)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("Slot withdrawn."))
+    return redirect("telemed:roster")
+
+
+# --- The coordinator's indicators ---------------------------------------------------------------------------
+
+def indicators(request):
+    """Per hub and specialty: requests, time to first answer and to report (median, p90), breaches, declines,
+    escalations, over the last days asked for."""
+    require_permission(request.user, "telemed.view_indicators", action="telemed.view_indicators",
+                       target=("telemed", "indicators"))
+    try:
+        days = max(1, min(366, int(request.GET.get("days") or 30)))
+    except ValueError:
+        days = 30
+    rows = selectors.indicators(request.user, since=timezone.now() - datetime.timedelta(days=days))
+    names = {s.pk: selectors.specialty_name(s) for s in Specialty.objects.filter(pk__in={r.specialty_id for r in rows})}
+    return render(request, "telemed/indicators.html", {
+        "rows": [(row, names.get(row.specialty_id, row.specialty_id)) for row in rows], "days": days,
+        "periods": (7, 30, 90, 365)})
