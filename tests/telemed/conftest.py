@@ -126,3 +126,27 @@ def request_act(visit, consent, people, specialties):
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 PDF = b"%PDF-1.4\n" + b"0" * 64 + b"\n%%EOF"
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    """Uploaded files go to a temporary folder."""
+    settings.STORAGES = {**settings.STORAGES, "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": tmp_path / "media"}}}
+    return tmp_path / "media"
+
+
+@pytest.fixture
+def api_client(client):
+    """A test client logged in as a user, for the JSON API."""
+    def make(user):
+        client.force_login(user)
+        return client
+
+    return make
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    """The network's dozen logins are made with a fast hasher (argon2 costs most of a test's setup)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

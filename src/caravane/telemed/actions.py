@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import uuid
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -160,9 +161,13 @@ def _locked(act: ServiceRequest) -> ServiceRequest:
 
 def _check_transition(act: ServiceRequest, to: str) -> None:
     if to not in TRANSITIONS.get(act.status, frozenset()):
-        raise TransitionError(_("An act that is “%(current)s” cannot become “%(next)s”.") % {
-            "current": act.get_status_display(), "next": Status(to).label if to in Status.values else to},
-            code="invalid_transition")
+        _refuse(act, to)
+
+
+def _refuse(act: ServiceRequest, to: str) -> None:
+    raise TransitionError(_("An act that is “%(current)s” cannot become “%(next)s”.") % {
+        "current": act.get_status_display(), "next": Status(to).label if to in Status.values else to},
+        code="invalid_transition")
 
 
 def _move(act: ServiceRequest, to: str, *, staff, now, reason: str = "") -> StatusTransition:
@@ -245,7 +250,7 @@ def do_request_act(*, actor, encounter: Encounter, kind: str, specialty: Special
         act = ServiceRequest.objects.create(
             kind=kind, patient=patient, encounter=encounter, consent=consent, requesting_site=encounter.site,
             requester=staff, specialty=specialty, priority=priority, question=question.strip(),
-            complex_case=complex_case, hub_id=route.hub.id,
+            complex_case=complex_case, hub_id=uuid.UUID(route.hub.id),
             route=[_route_step(step, at=now) for step in route.steps], status=Status.REQUESTED,
             requested_at=now, due_at=sla.answer_due(priority, now))
         StatusTransition.objects.create(act=act, hub_id=act.hub_id, from_status="", to_status=Status.REQUESTED,
@@ -280,7 +285,7 @@ def do_attach(*, actor, act: ServiceRequest, uploads: list[Upload]) -> list[Atta
 # --- The hub's answers ----------------------------------------------------------------------------------------
 
 def _answer(*, actor, act, to: str, action: str, event: str, reason: str = "", permission="telemed.answer_act",
-            detail=None) -> ServiceRequest:
+            detail=None, only_from=None) -> ServiceRequest:
     """A state change made by the hub: the first one stops the service-level timer."""
     _authorize(actor, act, permission, action)
     staff = _staff(actor)
@@ -288,6 +293,8 @@ def _answer(*, actor, act, to: str, action: str, event: str, reason: str = "", p
         act = _locked(act)
         now = timezone.now()
         awaiting = act.status in AWAITING_ANSWER
+        if only_from is not None and act.status not in only_from:
+            _refuse(act, to)
         _move(act, to, staff=staff, now=now, reason=reason)
         if awaiting and act.first_answered_at is None:
             act.first_answered_at = now
@@ -301,7 +308,8 @@ def _answer(*, actor, act, to: str, action: str, event: str, reason: str = "", p
 
 def do_accept(*, actor, act: ServiceRequest) -> ServiceRequest:
     """The specialist takes the act."""
-    return _answer(actor=actor, act=act, to=Status.ACCEPTED, action="telemed.accept", event="telemed.accepted")
+    return _answer(actor=actor, act=act, to=Status.ACCEPTED, action="telemed.accept", event="telemed.accepted",
+                   only_from=AWAITING_ANSWER)
 
 
 def do_decline(*, actor, act: ServiceRequest, reason: str) -> ServiceRequest:
@@ -326,7 +334,7 @@ def do_escalate(*, actor, act: ServiceRequest, reason: str) -> ServiceRequest:
         if act.first_answered_at is None:
             act.first_answered_at = now
         _move(act, Status.ESCALATED, staff=staff, now=now, reason=reason)
-        act.hub_id, act.assignee = step.hub_id, None
+        act.hub_id, act.assignee = uuid.UUID(step.hub_id), None
         act.route = [*act.route, _route_step(step, reason=reason, by=staff.full_name, at=now)]
         act.due_at = sla.answer_due(act.priority, now)
         act.save()
