@@ -54,3 +54,20 @@ _browser = _browser_fixtures()
 asgi_server, live_asgi, playwright_instance = _browser.asgi_server, _browser.live_asgi, _browser.playwright_instance
 browser, tablet, login = _browser.browser, _browser.tablet, _browser.login
 CHROMIUM = _browser.CHROMIUM
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Messages are asserted in the source language, whatever the default (French)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture
+def client():
+    """A test client whose browser asks for English."""
+    from django.test import Client
+
+    return Client(HTTP_ACCEPT_LANGUAGE="en")
