@@ -102,6 +102,7 @@ def test_teleconsultation_from_a_mobile_unit_to_the_central_platform(live_asgi, 
     gp.select_option("#id_specialty", "cardiology")
     gp.select_option("#id_priority", "urgent")
     gp.fill("#id_question", "TA 178/104 sous bithérapie, palpitations : conduite à tenir ?")
+    screenshot(gp, "telemed-request-form")
     with gp.expect_navigation():
         gp.click("#send-request")
     act = ServiceRequest.objects.get()
@@ -125,6 +126,7 @@ def test_teleconsultation_from_a_mobile_unit_to_the_central_platform(live_asgi, 
     with cardio.expect_navigation():
         cardio.click("#accept")
     assert cardio.locator("#act-status").get_attribute("class").endswith("status-accepted")
+    screenshot(cardio, "telemed-act-specialist")
     with cardio.expect_navigation():
         cardio.click("#book")
 
@@ -135,7 +137,7 @@ def test_teleconsultation_from_a_mobile_unit_to_the_central_platform(live_asgi, 
     screenshot(gp, "telemed-request")
 
     # The cardiologist writes the report, with a diagnosis picked from the ICD-10 search, and signs it.
-    cardio.fill("#id_findings", "HTA sévère non contrôlée, tachycardie sinusale, pas de signe d'insuffisance cardiaque.")
+    cardio.fill("#id_findings", "HTA sévère non contrôlée, tachycardie sinusale, sans insuffisance cardiaque.")
     cardio.fill("#id_icd10_code", "hypertension")
     cardio.locator("#icd10-options option").first.wait_for(state="attached", timeout=WAIT_MS)
     options = cardio.eval_on_selector_all("#icd10-options option", "nodes => nodes.map(n => n.value)")

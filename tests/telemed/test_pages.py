@@ -209,3 +209,12 @@ def test_coordinator_reassigns_with_a_reason_and_sees_indicators(people, request
     page = coordinator.get(reverse("telemed:indicators")).content.decode()
     assert f'data-hub="{network.central.pk}" data-specialty="cardiology"' in page
     assert _client(people.gp).get(reverse("telemed:indicators")).status_code == 403
+
+
+def test_coordinator_opens_a_hub_worklist_of_the_territory(people, request_act, network):
+    act = request_act()
+    coordinator = _client(people.coordinator)
+    page = coordinator.get(f"{reverse('telemed:worklist')}?hub={network.regional.pk}&specialty=cardiology")
+    assert page.status_code == 200 and f'data-act="{act.pk}"' in page.content.decode()
+    act_page = coordinator.get(reverse("telemed:act", args=[act.pk])).content.decode()
+    assert 'id="reassign"' in act_page and 'id="accept"' not in act_page

@@ -186,18 +186,23 @@ def _incident(request, act):
 # Each operation of the act page: what it runs and what it says once done.
 OPERATIONS = {
     "accept": (lambda r, a: actions.do_accept(actor=r.user, act=a), gettext_lazy("Request accepted.")),
-    "decline": (lambda r, a: actions.do_decline(actor=r.user, act=a, reason=_reason(r)), gettext_lazy("Request declined.")),
+    "decline": (lambda r, a: actions.do_decline(actor=r.user, act=a, reason=_reason(r)),
+                gettext_lazy("Request declined.")),
     "escalate": (lambda r, a: actions.do_escalate(actor=r.user, act=a, reason=_reason(r)),
                  gettext_lazy("Request escalated to the national expertise centre.")),
-    "ask": (lambda r, a: _message(r, a, information_request=True), gettext_lazy("Request for more information sent.")),
+    "ask": (lambda r, a: _message(r, a, information_request=True),
+            gettext_lazy("Request for more information sent.")),
     "message": (_message, gettext_lazy("Message sent.")),
-    "attach": (lambda r, a: actions.do_attach(actor=r.user, act=a, uploads=uploads_from(r.FILES)), gettext_lazy("Files added.")),
-    "book": (lambda r, a: actions.do_book(actor=r.user, act=a, slot=_slot(r)), gettext_lazy("Teleconsultation booked.")),
+    "attach": (lambda r, a: actions.do_attach(actor=r.user, act=a, uploads=uploads_from(r.FILES)),
+               gettext_lazy("Files added.")),
+    "book": (lambda r, a: actions.do_book(actor=r.user, act=a, slot=_slot(r)),
+             gettext_lazy("Teleconsultation booked.")),
     "start": (lambda r, a: actions.do_start(actor=r.user, act=a), gettext_lazy("Act started.")),
     "report": (_report, gettext_lazy("Report saved.")),
     "incident": (_incident, gettext_lazy("Incident recorded.")),
     "reassign": (_reassign, gettext_lazy("Request reassigned.")),
-    "cancel": (lambda r, a: actions.do_cancel(actor=r.user, act=a, reason=_reason(r)), gettext_lazy("Request cancelled.")),
+    "cancel": (lambda r, a: actions.do_cancel(actor=r.user, act=a, reason=_reason(r)),
+               gettext_lazy("Request cancelled.")),
     "close": (lambda r, a: actions.do_close(actor=r.user, act=a), gettext_lazy("Act closed.")),
 }
 
