@@ -332,7 +332,7 @@ def list_requests(request, filters: Query[RequestFilters]):
     require_permission(request, "telemed.view_act", target=("telemed.servicerequest", ""))
     lookups = {"hub": "hub_id", "specialty": "specialty_id", "requesting_site": "requesting_site_id",
                "patient": "patient_id"}
-    queryset = selectors.visible_acts(request.user).order_by("-requested_at")
+    queryset = selectors.visible_acts(request.user).select_related("specialty").order_by("-requested_at")
     chosen = filters.dict(exclude_none=True)
     for name, value in chosen.items():
         queryset = queryset.filter(**{lookups.get(name, name): value})

@@ -23,6 +23,22 @@ def visible_acts(user, action: str = "view"):
 
 # --- The specialist's worklist ------------------------------------------------------------------------------
 
+# What a worklist row shows: the act, and the names of its patient, site and people.
+_ACT_ROW = ("kind", "status", "priority", "rank", "question", "complex_case", "requested_at", "due_at",
+            "first_answered_at", "accepted_at", "scheduled_at", "started_at", "hub_id", "specialty_id",
+            "requesting_site_id", "requester_id", "assignee_id", "patient_id")
+_RELATED_ROWS = {
+    "patient": ("record_number", "given_name", "family_name", "given_name_ar", "family_name_ar", "gender",
+                "birth_date", "birth_date_is_estimated"),
+    "requesting_site": ("code", "name", "name_ar", "kind"),
+    "requester": ("first_name", "last_name", "first_name_ar", "last_name_ar", "role"),
+    "assignee": ("first_name", "last_name", "first_name_ar", "last_name_ar", "role"),
+    "specialty": ("name_fr", "name_ar", "name_en"),
+}
+WORKLIST_FIELDS = _ACT_ROW + tuple(f"{relation}__{name}" for relation, names in _RELATED_ROWS.items()
+                                   for name in names)
+
+
 @dataclass
 class WorklistEntry:
     act: ServiceRequest
@@ -36,9 +52,11 @@ def worklist(user, *, hub, specialty, statuses=OPEN_STATUSES, limit: int = 100,
     now = now or timezone.now()
     hub_id = hub.pk if isinstance(hub, Site) else hub
     specialty_id = getattr(specialty, "pk", specialty)
-    acts = (visible_acts(user).filter(hub_id=hub_id, specialty_id=specialty_id, status__in=list(statuses))
-            .select_related("patient", "requesting_site", "requester", "assignee")
-            .order_by("rank", "requested_at")[:limit])
+    # The page is chosen on the worklist index alone (a subquery with its limit); only its rows are joined.
+    page = (visible_acts(user).filter(hub_id=hub_id, specialty_id=specialty_id, status__in=list(statuses))
+            .order_by("rank", "requested_at").values("pk")[:limit])
+    acts = (ServiceRequest.objects.filter(pk__in=page).select_related(*_RELATED_ROWS).only(*WORKLIST_FIELDS)
+            .order_by("rank", "requested_at"))
     return [WorklistEntry(act, sla.timer(act, now), int((now - act.requested_at).total_seconds() // 60))
             for act in acts]
 
@@ -278,7 +296,9 @@ def may_watch_hub(user, hub_id, specialty_id: str) -> bool:
         return False
     if scope.role == Role.SPECIALIST:
         return hub.pk in scope.site_ids and user.staff.specialty_id == specialty_id
-    return scope.role in (Role.COORDINATOR, Role.ADMINISTRATOR) and scope.covers_site(hub) or scope.national
+    if scope.national:
+        return True
+    return scope.role == Role.COORDINATOR and scope.covers_site(hub)
 
 
 def may_watch_site(user, site_id) -> bool:

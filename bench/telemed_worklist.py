@@ -1,0 +1,217 @@
+"""Telemedicine worklist latency with 100,000 acts: p50/p99 of a specialist's worklist read.
+
+Usage: .venv/bin/python bench/telemed_worklist.py [--acts 100000] [--queries 500] [--only sqlite|postgres]
+Builds (once) a network of 12 regional centres, a central platform, a national centre and 50 spokes, and
+``--acts`` telemedicine acts spread over them (most of them long closed, as in a running programme), in its
+own databases: SQLite under /tmp/caravane-telemed-bench and PostgreSQL database ``caravane_telemed_bench``
+(DATABASE_URL's server, or postgres@127.0.0.1). Then it times ``telemed.selectors.worklist`` in-process for
+specialists of random hubs, each read as a fresh request would (the user reloaded, the scope recomputed).
+Target: p99 under 100 ms on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TARGET_P99_MS = 100
+BENCH_DB = "caravane_telemed_bench"
+SPECIALTIES = ["gyn-obstetrics", "paediatrics", "endocrinology", "dermatology", "ent", "cardiology", "pulmonology"]
+REGIONAL_SPECIALTIES = ["gyn-obstetrics", "paediatrics", "cardiology"]
+SPOKES = 50
+PATIENTS = 5000
+# Share of acts still open (waiting or in progress); the rest are reported, closed, declined, cancelled, expired.
+OPEN_SHARE = 0.08
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def build_network():
+    """The bench network (idempotent): hubs with their specialists, spokes with their GP, patients with consent."""
+    from caravane.accounts.models import User
+    from caravane.geo.models import Commune, Province, Region
+    from caravane.network.models import Assignment, Site, Specialty, StaffMember
+    from caravane.patients.models import Consent, Patient
+
+    if Site.objects.filter(code="bench-national").exists():
+        return
+    region = Region.objects.create(code="99", name_fr="Bench", name_ar="ب", population_2024=0)
+    province = Province.objects.create(code="99.001", name_fr="Bench", name_ar="ب", kind="province", region=region,
+                                       population_2024=0)
+    commune = Commune.objects.create(code="99.001.01.01", code_digits="999999999", name_fr="Bench", name_ar="ب",
+                                     kind="rural", province=province, region=region, population_2024=1,
+                                     centroid_lat=31.5, centroid_lon=-7.5, geometry={}, geometry_source="code")
+    specialties = {code: Specialty.objects.get_or_create(code=code, defaults={
+        "name_fr": code, "name_ar": code, "name_en": code})[0] for code in SPECIALTIES}
+
+    def site(code, kind, parent=None, offered=()):
+        row = Site.objects.create(code=code, name=code, kind=kind, commune=commune, latitude=31.5, longitude=-7.5,
+                                  parent=parent)
+        row.specialties.set([specialties[c] for c in offered])
+        return row
+
+    def person(username, role, at, specialty=None):
+        user = User.objects.create(username=username, password="!")
+        staff = StaffMember.objects.create(user=user, first_name=username, last_name="Bench", role=role,
+                                           specialty=specialty, registration_number="B1" if role in ("gp", "specialist")
+                                           else "")
+        Assignment.objects.create(staff=staff, site=at, start_date=datetime.date(2020, 1, 1))
+        return staff
+
+    national = site("bench-national", Site.Kind.NATIONAL_CENTRE, offered=SPECIALTIES)
+    central = site("bench-central", Site.Kind.CENTRAL_PLATFORM, offered=SPECIALTIES)
+    regionals = [site(f"bench-regional-{n}", Site.Kind.REGIONAL_CENTRE, national, REGIONAL_SPECIALTIES)
+                 for n in range(12)]
+    for hub in [national, central, *regionals]:
+        for code in hub.specialties.values_list("code", flat=True):
+            person(f"bench-{hub.code}-{code}", "specialist", hub, specialties[code])
+    spokes = [site(f"bench-spoke-{n}", Site.Kind.RURAL_HEALTH_CENTRE, regionals[n % 12]) for n in range(SPOKES)]
+    gps = [person(f"bench-gp-{n}", "gp", spoke) for n, spoke in enumerate(spokes)]
+    patients = [Patient(record_number=f"B{n:08d}", given_name="Bench", family_name=f"P{n}", gender="female",
+                        birth_date=datetime.date(1980, 1, 1), registration_site=spokes[n % SPOKES])
+                for n in range(PATIENTS)]
+    Patient.objects.bulk_create(patients, batch_size=2000)
+    Consent.objects.bulk_create([Consent(patient=p, acts=["teleconsultation", "teleexpertise"], method="signed_paper",
+                                         obtained_by=gps[n % SPOKES], obtained_at=datetime.datetime(
+                                             2025, 1, 1, tzinfo=datetime.timezone.utc),
+                                         site=spokes[n % SPOKES], period_start=datetime.date(2025, 1, 1))
+                                 for n, p in enumerate(Patient.objects.filter(record_number__startswith="B"))],
+                                batch_size=2000)
+
+
+def build_acts(count: int) -> None:
+    """Add acts until there are ``count`` of them (spread over a year, most of them over)."""
+    from caravane.network.models import Site, StaffMember
+    from caravane.patients.models import Consent
+    from caravane.telemed.models import PRIORITY_RANK, ServiceRequest, Status
+
+    missing = count - ServiceRequest.objects.count()
+    if missing <= 0:
+        return
+    rng = random.Random(11)
+    spokes = list(Site.objects.filter(code__startswith="bench-spoke-").select_related("parent"))
+    central = Site.objects.get(code="bench-central")
+    national = Site.objects.get(code="bench-national")
+    regional_of = {spoke.pk: spoke.parent for spoke in spokes}
+    gp_of = dict(StaffMember.objects.filter(role="gp", assignments__site__code__startswith="bench-spoke-")
+                 .values_list("assignments__site_id", "pk"))
+    consents = list(Consent.objects.values_list("pk", "patient_id", "site_id"))
+    open_statuses = [Status.REQUESTED, Status.ACCEPTED, Status.SCHEDULED, Status.IN_PROGRESS, Status.ESCALATED]
+    over_statuses = [Status.CLOSED] * 12 + [Status.REPORTED] * 3 + [Status.DECLINED, Status.CANCELLED, Status.EXPIRED]
+    now = datetime.datetime.now(datetime.timezone.utc)
+    batch = []
+    for _ in range(missing):
+        consent_id, patient_id, site_id = rng.choice(consents)
+        specialty = rng.choice(SPECIALTIES)
+        hub = regional_of[site_id] if specialty in REGIONAL_SPECIALTIES else central
+        if rng.random() < 0.05:
+            hub = national
+        priority = rng.choices(["urgent", "priority", "routine"], weights=[1, 3, 6])[0]
+        requested = now - datetime.timedelta(minutes=rng.randrange(0, 365 * 24 * 60))
+        status = rng.choice(open_statuses) if rng.random() < OPEN_SHARE else rng.choice(over_statuses)
+        batch.append(ServiceRequest(
+            kind=rng.choice(["teleconsultation", "teleexpertise"]), patient_id=patient_id, consent_id=consent_id,
+            requesting_site_id=site_id, requester_id=gp_of[site_id], specialty_id=specialty, priority=priority,
+            rank=PRIORITY_RANK[priority], question="Bench question", hub=hub, route=[], status=status,
+            requested_at=requested, due_at=requested + datetime.timedelta(hours=4)))
+        if len(batch) >= 5000:
+            ServiceRequest.objects.bulk_create(batch)
+            batch = []
+    ServiceRequest.objects.bulk_create(batch)
+
+
+def child(args) -> None:
+    """Build and time against the database this process was started on."""
+    sys.path.insert(0, str(ROOT / "src"))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "caravane.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection, transaction
+
+    from caravane.accounts.models import User
+    from caravane.network.models import StaffMember
+    from caravane.telemed import selectors
+    from caravane.telemed.models import OPEN_STATUSES, ServiceRequest
+
+    call_command("migrate", verbosity=0)
+    started = time.perf_counter()
+    with transaction.atomic():
+        build_network()
+        build_acts(args.acts)
+    built = time.perf_counter() - started
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE telemed_servicerequest")
+    specialists = list(StaffMember.objects.filter(role="specialist", user__username__startswith="bench-")
+                       .values_list("user_id", "assignments__site_id", "specialty_id"))
+    rng = random.Random(5)
+    total = ServiceRequest.objects.count()
+    open_total = ServiceRequest.objects.filter(status__in=OPEN_STATUSES).count()
+    print(f"{connection.vendor}: {total} acts ({open_total} open), {len(specialists)} worklists "
+          f"(built in {built:.1f} s), {args.queries} reads")
+    samples, sizes = [], []
+    for n in range(args.queries + 20):
+        user_id, hub_id, specialty = rng.choice(specialists)
+        begun = time.perf_counter()
+        user = User.objects.select_related("staff").get(pk=user_id)
+        entries = selectors.worklist(user, hub=hub_id, specialty=specialty, limit=100)
+        elapsed = (time.perf_counter() - begun) * 1000
+        if n >= 20:  # the first reads warm caches
+            samples.append(elapsed)
+            sizes.append(len(entries))
+    p99 = percentile(samples, 0.99)
+    print(f"  worklist read   p50 {statistics.median(samples):6.1f} ms   p99 {p99:6.1f} ms   "
+          f"(entries per read: median {statistics.median(sizes):.0f}, max {max(sizes)})"
+          + (f"   target p99 < {TARGET_P99_MS} ms: {'met' if p99 < TARGET_P99_MS else 'MISSED'}"
+             if connection.vendor == "postgresql" else ""))
+
+
+def postgres_url() -> str:
+    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+    server = base.rsplit("/", 1)[0]
+    import psycopg
+
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB]).fetchone():
+            conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
+    return f"{server}/{BENCH_DB}"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--acts", type=int, default=100_000)
+    parser.add_argument("--queries", type=int, default=500)
+    parser.add_argument("--only", choices=("sqlite", "postgres"))
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args)
+        return
+    base = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    runs = []
+    if args.only in (None, "sqlite"):
+        runs.append({**base, "CARAVANE_DATA_DIR": "/tmp/caravane-telemed-bench"})
+    if args.only in (None, "postgres"):
+        runs.append({**base, "DATABASE_URL": postgres_url()})
+    status = 0
+    for env in runs:
+        command = [sys.executable, __file__, "--child", "--acts", str(args.acts), "--queries", str(args.queries)]
+        status |= subprocess.run(command, env=env, cwd=ROOT).returncode
+    sys.exit(status)
+
+
+if __name__ == "__main__":
+    main()
