@@ -147,3 +147,15 @@ def test_pages_render_in_french_and_arabic(team, closed_visit, language):
         response = client.get(url)
         assert response.status_code == 200, url
         assert f'lang="{language}"' in response.content.decode()
+
+
+def test_board_columns_fragment_and_scope(client, team, visit_at_gp, site_factory):
+    client.force_login(team["assistant"])
+    fragment = client.get(reverse("care:queue_columns"), {"site": team["site"].pk})
+    assert fragment.status_code == 200
+    page = fragment.content.decode()
+    assert 'data-status="with_gp"' in page and visit_at_gp.patient.display_name in page
+    assert "<html" not in page  # a fragment, swapped in by the live module
+    other = site_factory(name="Not mine")
+    assert client.get(reverse("care:queue"), {"site": other.pk}).status_code == 403
+    assert client.get(reverse("care:queue_columns"), {"site": other.pk}).status_code == 403
