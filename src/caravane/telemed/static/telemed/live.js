@@ -1,7 +1,7 @@
 // Live telemedicine pages: an act's panel or a hub's worklist is re-read from the server whenever its
 // WebSocket feed says something changed; service-level timers count down between updates.
 const root = document.querySelector("[data-feed][data-refresh-url]");
-const body = root && (root.querySelector("tbody") || root);
+const body = root && (root.matches("[data-live-body]") ? root : root.querySelector("[data-live-body]"));
 const label = document.querySelector("[data-live-label]");
 let delay = 1000;
 
