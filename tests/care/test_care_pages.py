@@ -159,3 +159,4 @@ def test_board_columns_fragment_and_scope(client, team, visit_at_gp, site_factor
     other = site_factory(name="Not mine")
     assert client.get(reverse("care:queue"), {"site": other.pk}).status_code == 403
     assert client.get(reverse("care:queue_columns"), {"site": other.pk}).status_code == 403
+    assert AuditEvent.objects.filter(action="care.view_queue", outcome="denied", object_id=str(other.pk)).count() == 2
