@@ -142,3 +142,20 @@ def test_map_page_and_data(nurse_client, network):
 def test_leaflet_is_served_by_the_app(nurse_client):
     response = nurse_client.get("/static/vendor/leaflet/leaflet.js")
     assert response.status_code == 200
+
+
+def test_regional_coordinator_reads_staff_across_the_region(client, network, staff_factory):
+    from caravane.geo.models import Region
+
+    staff_factory(role="coordinator", username="coord.oriental", coverage_region=Region.objects.get(code="02"))
+    talsint_nurse = staff_factory(role="nurse", site=network["talsint"])
+    assert client.login(username="coord.oriental", password="caravane-test-pass")
+    response = client.get(reverse("site_staff", args=[network["talsint"].pk]))
+    assert response.status_code == 200 and talsint_nurse.last_name in response.content.decode()
+    assert client.get(reverse("site_staff", args=[network["imilchil"].pk])).status_code == 403
+
+
+def test_map_data_is_sent_compressed(nurse_client, network):
+    response = nurse_client.get(reverse("map_outlines"), HTTP_ACCEPT_ENCODING="gzip")
+    assert response["Content-Encoding"] == "gzip"
+    assert "private" in response["Cache-Control"]
