@@ -218,3 +218,30 @@ def test_coordinator_opens_a_hub_worklist_of_the_territory(people, request_act, 
     assert page.status_code == 200 and f'data-act="{act.pk}"' in page.content.decode()
     act_page = coordinator.get(reverse("telemed:act", args=[act.pk])).content.decode()
     assert 'id="reassign"' in act_page and 'id="accept"' not in act_page
+
+
+def test_booking_is_cancelled_with_a_reason_and_a_signed_report_amended(people, request_act, network):
+    from caravane.telemed.actions import do_accept, do_book, do_open_slot, do_save_report, do_sign_report
+
+    act = request_act()
+    start = timezone.now() + datetime.timedelta(days=1)
+    slot = do_open_slot(actor=people.cardiologist, hub=network.regional, start=start,
+                        end=start + datetime.timedelta(hours=1))
+    do_accept(actor=people.cardiologist, act=act)
+    do_book(actor=people.cardiologist, act=act, slot=slot)
+    cardiologist = _client(people.cardiologist)
+    url = reverse("telemed:operate", args=[act.pk, "cancel-booking"])
+    assert cardiologist.post(url, {"reason": ""}).status_code == 400
+    assert cardiologist.post(url, {"reason": "Specialist called to an emergency"}).status_code == 302
+    act.refresh_from_db()
+    assert act.status == "accepted" and act.appointments.get().status == "cancelled"
+
+    do_save_report(actor=people.cardiologist, act=act, findings="Normal ECG.", diagnosis_text="Hypertension",
+                   recommendations="Keep the treatment.")
+    do_sign_report(actor=people.cardiologist, act=act)
+    page = cardiologist.get(reverse("telemed:act", args=[act.pk])).content.decode()
+    assert 'id="amend"' in page and 'id="report-form"' not in page
+    assert cardiologist.post(reverse("telemed:operate", args=[act.pk, "amend"]),
+                             {"reason": "Typo", "text": "ECG: sinus rhythm, 96/min."}).status_code == 302
+    chart = _client(people.gp).get(reverse("care:chart", args=[act.patient_id])).content.decode()
+    assert "ECG: sinus rhythm, 96/min." in chart

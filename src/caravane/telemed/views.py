@@ -21,7 +21,9 @@ from caravane.network.models import Role, Site, Specialty
 from caravane.patients.selectors import has_valid_consent
 from caravane.telemed import actions, presenters, selectors
 from caravane.telemed.forms import IncidentForm, ReportForm, RequestForm, SlotForm, uploads_from
-from caravane.telemed.models import Attachment, Kind, ServiceRequest, Slot, Status
+from caravane.telemed.models import (
+    Appointment, Attachment, DiagnosticReport, Kind, ServiceRequest, Slot, Status,
+)
 
 PRINT_LANGUAGES = ("fr", "ar")
 NOTE_FIELDS = ("reason", "history", "examination", "assessment", "plan")
@@ -178,6 +180,21 @@ def _reassign(request, act):
     return actions.do_reassign(actor=request.user, act=act, hub=hub, reason=_reason(request))
 
 
+def _cancel_booking(request, act):
+    booking = act.appointments.filter(status=Appointment.Status.BOOKED).first()
+    if booking is None:
+        raise ValidationError(_("This act has no booked teleconsultation."))
+    return actions.do_cancel_appointment(actor=request.user, appointment=booking, reason=_reason(request))
+
+
+def _amend(request, act):
+    report = DiagnosticReport.objects.filter(act=act).first()
+    if report is None:
+        raise ValidationError(_("There is no signed report to amend."))
+    return actions.do_amend_report(actor=request.user, report=report, reason=_reason(request),
+                                   text=request.POST.get("text", ""))
+
+
 def _incident(request, act):
     return actions.do_report_incident(actor=request.user, act=act, category=request.POST.get("category", ""),
                                       description=request.POST.get("description", ""))
@@ -197,8 +214,10 @@ OPERATIONS = {
                gettext_lazy("Files added.")),
     "book": (lambda r, a: actions.do_book(actor=r.user, act=a, slot=_slot(r)),
              gettext_lazy("Teleconsultation booked.")),
+    "cancel-booking": (_cancel_booking, gettext_lazy("Booking cancelled: book another slot.")),
     "start": (lambda r, a: actions.do_start(actor=r.user, act=a), gettext_lazy("Act started.")),
     "report": (_report, gettext_lazy("Report saved.")),
+    "amend": (_amend, gettext_lazy("Amendment added to the report.")),
     "incident": (_incident, gettext_lazy("Incident recorded.")),
     "reassign": (_reassign, gettext_lazy("Request reassigned.")),
     "cancel": (lambda r, a: actions.do_cancel(actor=r.user, act=a, reason=_reason(r)),
