@@ -80,6 +80,7 @@ def test_attachments_are_checked_stored_and_hashed(request_act, media):
     (Upload("photo.gif", "image/gif", b"GIF89a....", "photo"), "cannot be attached"),
     (Upload("photo.png", "image/png", b"<html>not an image</html>", "photo"), "is not a image/png file"),
     (Upload("empty.pdf", "application/pdf", b"", "document"), "is empty"),
+    (Upload("ecg.xml", "application/xml", b"not xml at all", "ecg"), "is not a application/xml file"),
     (Upload("big.png", "image/png", PNG + b"\0" * (10 * 1024 * 1024), "photo"), "larger than 10 MB"),
     (Upload("x.png", "image/png", PNG, "video"), "choose photo, document or ECG"),
 ])
@@ -88,6 +89,11 @@ def test_bad_files_are_refused_naming_the_file(request_act, upload, message):
         request_act(uploads=[upload])
     assert message in error.value.message_dict["attachments"][0]
     assert not ServiceRequest.objects.exists() and not Attachment.objects.exists()
+
+
+def test_hl7_aecg_xml_is_an_ecg(request_act):
+    act = request_act(uploads=[Upload("ecg.xml", "application/xml", b"\n  <?xml version='1.0'?><AnnotatedECG/>", "ecg")])
+    assert act.attachments.get().category == "ecg"
 
 
 def test_upload_from_a_form_file_keeps_its_declared_type():

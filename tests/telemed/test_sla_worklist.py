@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from caravane.telemed import actions, selectors, sla
-from caravane.telemed.models import ServiceLevel, ServiceRequest, Status
+from caravane.telemed.models import ServiceLevel, ServiceRequest
 
 pytestmark = pytest.mark.django_db
 
