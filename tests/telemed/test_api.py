@@ -126,3 +126,35 @@ def test_indicators_endpoint_is_for_coordinators(client, people, request_act):
     client.force_login(people.coordinator)
     rows = client.get(f"{BASE}/indicators").json()
     assert rows[0]["requests"] == 1 and rows[0]["specialty"] == "cardiology"
+
+
+def test_files_are_downloaded_by_the_acts_readers_only(client, people, request_act, media):
+    from caravane.telemed.actions import Upload
+
+    act = request_act(uploads=[Upload("ecg.png", "image/png", PNG, "ecg")])
+    attachment = act.attachments.get()
+    client.force_login(people.cardiologist)
+    response = client.get(f"{BASE}/attachments/{attachment.pk}/content")
+    assert response.status_code == 200 and b"".join(response.streaming_content) == PNG
+    assert response["Content-Type"] == "image/png" and response["X-Content-Type-Options"] == "nosniff"
+    client.force_login(people.other_cardiologist)
+    assert client.get(f"{BASE}/attachments/{attachment.pk}/content").status_code == 403
+    assert AuditEvent.objects.filter(action="telemed.download", outcome="denied",
+                                     object_id=str(attachment.pk)).exists()
+
+
+def test_incidents_and_reassignment_through_the_api(client, people, network, request_act):
+    act = request_act()
+    client.force_login(people.gp)
+    response = client.post(f"{BASE}/service-requests/{act.pk}/incidents",
+                           {"category": "connectivity", "description": "Satellite link down"},
+                           content_type="application/json")
+    assert response.status_code == 201 and response.json()["category"] == "connectivity"
+    response = client.post(f"{BASE}/service-requests/{act.pk}/reassign",
+                           {"hub": str(network.central.pk), "reason": "Load"}, content_type="application/json")
+    assert response.status_code == 403
+    client.force_login(people.coordinator)
+    response = client.post(f"{BASE}/service-requests/{act.pk}/reassign",
+                           {"hub": str(network.central.pk), "reason": "Load"}, content_type="application/json")
+    assert response.status_code == 200
+    assert response.json()["route"][-1]["explanation"].startswith("Reassigned to Central platform")
