@@ -18,6 +18,7 @@ from caravane.care.models import Encounter, MedicationRequest
 from caravane.core.api import ERRORS, INPUT_ERRORS, BadInput, PageNumber, get_or_404, require_permission
 from caravane.network.models import Site
 from caravane.patients.models import Patient
+from caravane.patients.selectors import linked_record_ids
 
 router = Router(tags=["care"])
 
@@ -174,7 +175,12 @@ def list_encounters(request, filters: Query[EncounterFilters]):
     require_permission(request, "care.view_chart", target=("care.encounter", ""))
     queryset = Encounter.objects.restrict(request.user, "view").order_by("-service_date", "-checked_in_at")
     for name, value in filters.dict(exclude_none=True).items():
-        queryset = queryset.filter(**{"service_date" if name == "day" else name: value})
+        if name == "patient":
+            # A patient's visits include those of the records merged into theirs.
+            patient = Patient.objects.filter(pk=value).first()
+            queryset = queryset.filter(patient_id__in=linked_record_ids(patient) if patient else [value])
+        else:
+            queryset = queryset.filter(**{"service_date" if name == "day" else name: value})
     do_record_audit(actor=request.user, action="care.list_visits", target=("care.encounter", ""),
                     detail={k: str(v) for k, v in filters.dict(exclude_none=True).items()})
     return queryset

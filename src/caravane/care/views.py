@@ -22,7 +22,7 @@ from caravane.geo.models import Commune
 from caravane.network.models import Deployment, Site, active_on
 from caravane.patients.identifiers import clean_record_number
 from caravane.patients.models import Patient
-from caravane.patients.selectors import coverage_status
+from caravane.patients.selectors import coverage_status, surviving_record
 
 PRINT_LANGUAGES = ("fr", "ar")
 CONSENT_STATUS_LABELS = {"active": gettext_lazy("Valid"), "inactive": gettext_lazy("Revoked or expired"),
@@ -215,6 +215,9 @@ def chart(request, pk):
     """The patient chart: one timeline of visits, vital-sign trends, diagnoses, prescriptions and consents."""
     patient = fetch_protected(request.user, Patient.objects.all(), pk=pk, permission="care.view_chart",
                               audit_action="care.view_chart", site_of=lambda p: p.registration_site)
+    if patient.merged_into_id:
+        # A merged record's history is part of its survivor's chart: show that one, whole.
+        return redirect("care:chart", pk=surviving_record(patient).pk)
     encounters = list(encounters_of(patient))
     for encounter in encounters:
         encounter.vital_signs = vitals.in_sign_order(encounter.observations.all())
