@@ -167,3 +167,31 @@ def test_teleconsultation_from_a_mobile_unit_to_the_central_platform(live_asgi, 
         assert not errors, f"{who}: {errors}"
     gp_context.close()
     cardio_context.close()
+
+
+def test_worklist_timer_counts_down_and_flags_the_breach_live(live_asgi, browser, login, screenshot,
+                                                                mobile_network):
+    from django.utils import timezone
+
+    from caravane.telemed.actions import do_request_act
+    from caravane.telemed.models import ServiceRequest
+
+    visit, _central = mobile_network
+    gp = visit.site.assignments.get(staff__role="gp").staff.user
+    act = do_request_act(actor=gp, encounter=visit, kind="teleconsultation", specialty="cardiology",
+                         priority="urgent", question="Chest pain since this morning.")
+    ServiceRequest.objects.filter(pk=act.pk).update(due_at=timezone.now() + datetime.timedelta(seconds=4))
+    context, page, errors = _person(browser, login, "cardio.central")
+    page.goto(live_asgi.url("/telemed/worklist/"))
+    row = page.locator(f"tr.worklist-row[data-act='{act.pk}']")
+    assert "breached" not in row.get_attribute("class")
+    page.wait_for_selector(f"tr.worklist-row.breached[data-act='{act.pk}']", timeout=WAIT_MS)
+    overdue = page.locator("#worklist").get_attribute("data-overdue")
+    assert row.locator("td.sla").inner_text().startswith(overdue)
+    with page.expect_navigation():
+        page.click("button[data-language=ar]")
+    assert page.locator("html").get_attribute("dir") == "rtl"
+    page.wait_for_selector(f"tr.worklist-row.breached[data-act='{act.pk}']", timeout=WAIT_MS)
+    screenshot(page, "telemed-worklist-ar")
+    assert not errors, errors
+    context.close()

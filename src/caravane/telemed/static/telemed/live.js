@@ -45,9 +45,11 @@ function connect() {
   });
 }
 
+// Durations are isolated left-to-right so that "1 h 05" reads the same in an Arabic page.
 function duration(seconds) {
   const minutes = Math.floor(Math.abs(seconds) / 60);
-  return minutes >= 60 ? `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, "0")}` : `${minutes} min`;
+  const text = minutes >= 60 ? `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, "0")}` : `${minutes} min`;
+  return `\u2066${text}\u2069`;
 }
 
 // Service-level timers: time left before the answer is due, or how late it is; overdue rows are highlighted.
