@@ -165,14 +165,14 @@ def build(count: int) -> None:
 
 
 def queries(count: int, rng: random.Random) -> list[tuple[str, str]]:
-    """(kind, query) pairs: full names in other spellings and scripts, single names, identifiers."""
+    """(kind, query) pairs: full names in other spellings and scripts, single names, name beginnings, identifiers."""
     from caravane.patients.models import Patient
 
     sample = list(Patient.objects.order_by("?").values_list(
         "given_name", "family_name", "given_name_ar", "family_name_ar", "national_id", "phone", "record_number")[:count])
     result = []
     for n, (given, family, given_ar, family_ar, cin, phone, number) in enumerate(sample):
-        kind = n % 6
+        kind = n % 7
         if kind == 0 and given_ar:
             result.append(("name, Arabic", f"{given_ar} {family_ar}"))
         elif kind == 1 and given:
@@ -184,6 +184,10 @@ def queries(count: int, rng: random.Random) -> list[tuple[str, str]]:
             result.append(("phone", "0" + phone[4:]))
         elif kind == 4:
             result.append(("record number", number))
+        elif kind == 5 and (family or family_ar):
+            # The beginning of a name as it is being typed, 3 to 6 letters.
+            name = (family or family_ar).split()[-1]
+            result.append(("name beginning", name[:rng.randint(3, 6)]))
         else:
             result.append(("single common name", rng.choice(["Mohamed", "محمد", "Fatima", "Alaoui", "Ait Baha"])))
     return result

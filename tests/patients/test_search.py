@@ -79,3 +79,48 @@ def test_birth_dates_do_not_affect_name_search(register):
     p = register(given_name="Said", family_name="Amrani", birth_date=datetime.date(1990, 1, 1))
     assert found("Saïd Amrani") == [p]
     assert found("سعيد العمراني") == [p]
+
+
+@pytest.fixture
+def bennani_family(register):
+    return {
+        "bennani": register(given_name="Youssef", family_name="Bennani"),
+        "bennani_ar": register(given_name_ar="محمد", family_name_ar="بناني"),
+        "benjelloun": register(given_name="Omar", family_name="Benjelloun"),
+        "rachid": register(given_name="Rachid", family_name="Tazi"),
+    }
+
+
+@pytest.mark.parametrize("query", ["Moh", "moha", "Moham", "محم", "Mohammed Ala"])
+def test_the_beginning_of_a_name_finds_the_patients(registry, query):
+    result = found(query)
+    assert registry["mohammed"] in result and registry["mohamed"] in result
+    assert registry["fatima"] not in result and registry["khadija"] not in result
+
+
+def test_the_beginning_of_a_family_name_finds_it_in_both_scripts(registry, bennani_family):
+    result = found("Bennan")
+    assert {bennani_family["bennani"], bennani_family["bennani_ar"]} <= set(result)
+    assert registry["mohamed"] not in result
+    assert found("Benj") == [bennani_family["benjelloun"]]
+
+
+def test_a_name_cut_inside_a_digraph_is_found(bennani_family):
+    assert bennani_family["rachid"] in found("Rac")
+
+
+def test_fewer_than_three_letters_find_no_prefix_matches(registry):
+    assert found("Mo") == []
+
+
+def test_prefix_lookup_is_a_range_on_the_key_index(registry):
+    from django.db import connection
+
+    from caravane.patients.models import PatientNameToken
+    from caravane.patients.search import key_range
+
+    lookup = PatientNameToken.objects.filter(key_range("mh")).values_list("patient_id", flat=True)
+    assert {registry["mohamed"].pk, registry["mohammed"].pk} <= set(lookup)
+    if connection.vendor == "sqlite":  # PostgreSQL's planner scans a table this small whatever the index
+        plan = lookup.explain()
+        assert "INDEX" in plan and "(key>? AND key<?)" in plan

@@ -94,6 +94,24 @@ def name_keys(text: str) -> list[str]:
     return list(seen)
 
 
+PREFIX_MIN_CHARS = 3
+# A word cut short after one of these letters may be the start of a digraph (Rac- for Rachid, Ad- for Adjou).
+_DIGRAPH_STARTS = {"c": "h", "s": "h", "t": "h", "d": "hj", "p": "h", "k": "h", "g": "h"}
+
+
+def prefix_keys(text: str) -> list[str]:
+    """The key beginnings that the last, perhaps unfinished, word of ``text`` may stand for ("Moh" gives "mh").
+
+    Empty when that word is shorter than PREFIX_MIN_CHARS letters or has no consonant to key on.
+    """
+    words = tokens(text)
+    if not words or len(words[-1]) < PREFIX_MIN_CHARS:
+        return []
+    word = words[-1]
+    variants = [word] + [word + letter for letter in _DIGRAPH_STARTS.get(word[-1], "")]
+    return [key for key in dict.fromkeys(skeleton(variant) for variant in variants) if key != EMPTY_KEY]
+
+
 def pair_keys(keys: list[str]) -> list[str]:
     """Keys for two words of one name together ("l mhmd" for Mohamed Alaoui): selective where single words are not."""
     return sorted({" ".join(sorted(pair)) for pair in itertools.combinations(dict.fromkeys(keys), 2)})

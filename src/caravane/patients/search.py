@@ -10,7 +10,7 @@ from rapidfuzz import fuzz
 
 from caravane.patients.identifiers import clean_record_number, normalise_cin, normalise_phone
 from caravane.patients.models import Patient, PatientNameToken
-from caravane.patients.names import comparable, name_keys, pair_keys, skeleton_text
+from caravane.patients.names import comparable, name_keys, pair_keys, prefix_keys, skeleton_text
 
 CANDIDATES = 200  # name-key hits ranked in Python; the index narrows national scale to this
 ALIAS_SEPARATOR = "|"
@@ -89,10 +89,23 @@ def token_scope(scope) -> Q | None:
     return scope.site_q("site") | Q(patient_id__in=seen)
 
 
-def _name_candidates(queryset, text: str, limit: int, scope=None) -> list[Candidate]:
+def key_range(prefix: str, *, exclusive: bool = False) -> Q:
+    """Keys that begin with ``prefix``, as a range that the key index answers (LIKE would not use it everywhere).
+
+    ``exclusive`` leaves out the key equal to ``prefix`` (already looked up exactly). Two-word keys are left
+    out: the same patient's one-word key is in the range too.
+    """
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    lower = Q(key__gt=prefix) if exclusive else Q(key__gte=prefix)
+    return lower & Q(key__lt=upper) & ~Q(key__contains=" ")
+
+
+def _name_candidates(queryset, text: str, limit: int, scope=None, *, prefix: bool = False) -> list[Candidate]:
     """Patients of ``queryset`` whose name keys match ``text``: first those sharing two words, then each word's share.
 
-    With the user's ``scope`` the keys are narrowed within the index; the queryset stays the authority.
+    With ``prefix``, the last word may be unfinished ("Moh"): patients with a key that begins with it fill
+    what is left of ``limit``. With the user's ``scope`` the keys are narrowed within the index; the queryset
+    stays the authority.
     """
     keys = name_keys(text)
     if not keys:
@@ -116,6 +129,11 @@ def _name_candidates(queryset, text: str, limit: int, scope=None) -> list[Candid
         if len(ids) >= limit:
             break
         ids.update(dict.fromkeys(having(key)[:share]))
+    for start in prefix_keys(text) if prefix else ():
+        if len(ids) >= limit:
+            break
+        found = tokens.filter(key_range(start, exclusive=start in keys)).values_list("patient_id", flat=True)
+        ids.update(dict.fromkeys(found[:limit - len(ids)]))
     rows = queryset.filter(pk__in=list(ids)[:limit]).order_by().values_list(*Candidate.__dataclass_fields__)
     return [Candidate(*row) for row in rows]
 
@@ -156,7 +174,8 @@ def search_patients(queryset, query: str, *, limit: int = 20, scope=None) -> lis
         found = queryset.filter(**{field_name: value}).select_related("commune", "merged_into")
         # A merged record found by its old identifier leads to the record that replaced it.
         return [Match(p.merged_into or p, 100.0, [field_name]) for p in found[:limit]]
-    matches = [Match(c, c.similarity(query), ["name"]) for c in _name_candidates(queryset, query, CANDIDATES, scope)]
+    matches = [Match(c, c.similarity(query), ["name"])
+               for c in _name_candidates(queryset, query, CANDIDATES, scope, prefix=True)]
     matches.sort(key=lambda m: (-m.score, m.patient.family_name, m.patient.given_name))
     return _load(matches[:limit])
 
