@@ -93,11 +93,12 @@ def key_range(prefix: str, *, exclusive: bool = False) -> Q:
     """Keys that begin with ``prefix``, as a range that the key index answers (LIKE would not use it everywhere).
 
     ``exclusive`` leaves out the key equal to ``prefix`` (already looked up exactly). Two-word keys are left
-    out: the same patient's one-word key is in the range too.
+    out (the same patient's one-word key is in the range too); the range starts after those that begin with
+    ``prefix`` and a space, so that it does not walk through them.
     """
     upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-    lower = Q(key__gt=prefix) if exclusive else Q(key__gte=prefix)
-    return lower & Q(key__lt=upper) & ~Q(key__contains=" ")
+    longer = Q(key__gte=prefix + "a", key__lt=upper) & ~Q(key__contains=" ")
+    return longer if exclusive else Q(key=prefix) | longer
 
 
 def _name_candidates(queryset, text: str, limit: int, scope=None, *, prefix: bool = False) -> list[Candidate]:
