@@ -37,19 +37,28 @@ def patient_names(patient: Patient) -> list[str]:
     return names
 
 
-def index_patient_names(patient: Patient) -> None:
-    """Recompute a patient's search keys and ranking texts (call after any change of name or merge)."""
-    names = [] if patient.merged_into_id else patient_names(patient)
+def name_keys_of(names: list[str]) -> set[str]:
+    """The search keys of a record answering to ``names``: each word's key and each pair of words'."""
     keys = set()
     for name in names:
         words = name_keys(name)
         keys.update(words, pair_keys(words))
-    PatientNameToken.objects.filter(patient=patient).delete()
-    PatientNameToken.objects.bulk_create([PatientNameToken(patient=patient, key=key, site_id=patient.registration_site_id)
-                                          for key in sorted(keys)])
-    names = names or patient_names(patient)
+    return keys
+
+
+def set_ranking_texts(patient: Patient, names: list[str]) -> None:
+    """Fill the patient's ranking texts (``search_text``, ``search_keys``) from ``names``, unsaved."""
     patient.search_text = ALIAS_SEPARATOR.join(comparable(name) for name in names)[:400]
     patient.search_keys = ALIAS_SEPARATOR.join(skeleton_text(name) for name in names)[:400]
+
+
+def index_patient_names(patient: Patient) -> None:
+    """Recompute a patient's search keys and ranking texts (call after any change of name or merge)."""
+    names = [] if patient.merged_into_id else patient_names(patient)
+    PatientNameToken.objects.filter(patient=patient).delete()
+    PatientNameToken.objects.bulk_create([PatientNameToken(patient=patient, key=key, site_id=patient.registration_site_id)
+                                          for key in sorted(name_keys_of(names))])
+    set_ranking_texts(patient, names or patient_names(patient))
     Patient.objects.filter(pk=patient.pk).update(search_text=patient.search_text, search_keys=patient.search_keys)
 
 
