@@ -13,7 +13,8 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 class Command(BaseCommand):
-    help = ("Migrate the database, load Morocco's geography and build the demo network (safe to run again); "
+    help = ("Migrate the database, load Morocco's geography and build the demo network, patients and care "
+            "(safe to run again); "
             "with --serve, start the ASGI server.")
 
     def add_arguments(self, parser):
@@ -23,6 +24,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, serve=False, host="127.0.0.1", port=8000, **options):
         from caravane.geo.models import Commune, Region
+        from caravane.care.demo import build_demo_care
         from caravane.network.demo import REGION_CAPITALS, build_demo_network
 
         if settings.CARAVANE.is_production:
@@ -37,12 +39,19 @@ class Command(BaseCommand):
             call_command("load_geography", stdout=self.stdout)
         loaded = time.perf_counter()
         result = build_demo_network()
+        care = build_demo_care()
 
         out(self.style.SUCCESS(_("Demo network ready.")))
         out("  " + _("migrate %(migrate).1f s, geography %(geography).1f s, network %(network).2f s") % {
             "migrate": migrated - started, "geography": loaded - migrated, "network": result.seconds})
         out("  " + ", ".join(f"{name.replace('_', ' ')}: {count}" for name, count in result.counts.items()))
         added = ", ".join(f"{name.replace('_', ' ')}: {count}" for name, count in result.created.items() if count)
+        out("  " + (_("added this run: %(added)s") % {"added": added} if added
+                    else _("added this run: nothing (already complete)")))
+        out("  " + _("patients and care %(seconds).2f s: %(counts)s") % {
+            "seconds": care.seconds,
+            "counts": ", ".join(f"{name.replace('_', ' ')}: {count}" for name, count in care.counts.items())})
+        added = ", ".join(f"{name}: {count}" for name, count in care.created.items() if count)
         out("  " + (_("added this run: %(added)s") % {"added": added} if added
                     else _("added this run: nothing (already complete)")))
         out("")

@@ -1,0 +1,295 @@
+"""Demo clinical data: the demo patients, their past visits (so that charts have trends) and today's queue.
+
+``build_demo_care`` runs after the demo network. Like it, it is idempotent: every row has a UUID derived from
+the slot it fills (the 12th patient of Imilchil, her 3rd past visit, the 5th place in today's queue), and a
+second run adds only what is missing. Past visits are placed relative to the day of the first run; today's
+queue is keyed by its day, so a run on a later day adds that day's queue. Everything is written in bulk in one
+transaction with one audit row: the actions would stamp every visit "now", and history needs past dates.
+"""
+
+from __future__ import annotations
+
+import datetime
+import random
+import time
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from caravane.audit.actions import do_record_audit
+from caravane.care import growth, icd10, vitals
+from caravane.care.models import Condition, Encounter, MedicationRequest, Observation
+from caravane.care.selectors import coverage_of
+from caravane.network.demo import DemoError, demo_id
+from caravane.network.models import Role, Site
+from caravane.patients.demo import REGISTRATION_SITES, DemoPatient, create_demo_patients, plan_demo_patients, staff_id
+from caravane.patients.models import Consent, Patient
+
+QUEUE_SITE = "rhc-imilchil"
+# Today's queue at Imilchil, in check-in order: four seen, three with the GP, three with the nurse, four waiting.
+QUEUE = [Encounter.Status.DONE] * 4 + [Encounter.Status.WITH_GP] * 3 + [Encounter.Status.WITH_NURSE] * 3 + \
+        [Encounter.Status.CHECKED_IN] * 4
+QUEUE_PRIORITY = {4: Encounter.Priority.URGENT, 8: Encounter.Priority.URGENT, 11: Encounter.Priority.EMERGENCY}
+HISTORY_AT_QUEUE_SITE = 30  # the first 30 patients of Imilchil all have past visits; elsewhere one in four
+SEED = 2027
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What a visit is about: its reason, diagnoses (ICD-10) and prescription lines."""
+
+    reason: str
+    diagnoses: tuple[str, ...]
+    prescriptions: tuple[tuple[str, str, str, str, int], ...]  # medication, dose, route, frequency, days
+    fever: bool = False
+
+
+CHRONIC = {
+    "hypertension": Profile("Blood pressure follow-up", ("I10",),
+                            (("Amlodipine 5 mg", "1 tablet", "oral", "once daily", 90),)),
+    "diabetes": Profile("Diabetes follow-up", ("E11.9",),
+                        (("Metformin 850 mg", "1 tablet", "oral", "twice daily with meals", 90),)),
+    "pregnancy": Profile("Antenatal visit", ("Z34.9",),
+                         (("Ferrous sulfate 200 mg + folic acid 0.4 mg", "1 tablet", "oral", "once daily", 30),)),
+}
+ACUTE = [
+    Profile("Fever and sore throat", ("J06.9",), (("Paracetamol 500 mg", "2 tablets", "oral", "three times daily", 5),),
+            fever=True),
+    Profile("Cough for a week", ("J20.9",), (("Amoxicillin 1 g", "1 tablet", "oral", "twice daily", 7),
+                                             ("Paracetamol 500 mg", "2 tablets", "oral", "if fever", 5)), fever=True),
+    Profile("Diarrhoea for two days", ("A09",), (("Oral rehydration salts", "1 sachet in 1 L of water", "oral",
+                                                  "after each loose stool", 3),)),
+    Profile("Epigastric pain", ("K29.7",), (("Omeprazole 20 mg", "1 capsule", "oral", "once daily before breakfast",
+                                             28),)),
+    Profile("Low back pain", ("M54.5",), (("Ibuprofen 400 mg", "1 tablet", "oral", "three times daily with food", 5),)),
+    Profile("Burning on urination", ("N39.0",), (("Nitrofurantoin 100 mg", "1 capsule", "oral", "twice daily", 5),)),
+    Profile("Red, sticky eye", ("H10.9",), (("Tobramycin 0.3% eye drops", "1 drop", "ophthalmic", "four times daily",
+                                             7),)),
+    Profile("Itching rash", ("L30.9",), (("Hydrocortisone 1% cream", "thin layer", "topical", "twice daily", 7),)),
+]
+CHILD_ACUTE = [
+    Profile("Fever and cough", ("J06.9",), (("Paracetamol syrup 120 mg/5 mL", "5 mL", "oral", "every 6 hours", 3),),
+            fever=True),
+    Profile("Diarrhoea", ("A09",), (("Oral rehydration salts", "1 sachet in 1 L of water", "oral",
+                                     "after each loose stool", 3), ("Zinc 20 mg", "1 tablet", "oral", "once daily", 10))),
+]
+
+
+@dataclass
+class CareDemoResult:
+    counts: dict[str, int]
+    created: dict[str, int]
+    seconds: float
+
+
+@dataclass
+class _Rows:
+    encounters: list = field(default_factory=list)
+    observations: list = field(default_factory=list)
+    conditions: list = field(default_factory=list)
+    prescriptions: list = field(default_factory=list)
+
+
+def _age(patient: Patient, day: datetime.date) -> float | None:
+    return growth.age_in_years(patient.birth_date, day)
+
+
+def _chronic_condition(patient: Patient, today: datetime.date, rng: random.Random) -> str | None:
+    age = _age(patient, today) or 0
+    draw = rng.random()
+    if patient.gender == "female" and 18 <= age <= 40 and draw < 0.15:
+        return "pregnancy"
+    if age >= 40 and draw < 0.35:
+        return "hypertension"
+    if age >= 35 and draw < 0.55:
+        return "diabetes"
+    return None
+
+
+def _vital_values(patient: Patient, day: datetime.date, condition: str | None, profile: Profile, step: int,
+                  rng: random.Random) -> dict[str, float]:
+    """Plausible vital signs; treated conditions improve from one visit to the next (``step``), so charts trend."""
+    age = _age(patient, day) or 40
+    child = age < 15
+    base_weight = 12 + 3 * age if child else 58 + patient.pk.int % 25
+    values = {"heart_rate": rng.randint(66, 92) + (12 if profile.fever else 0),
+              "temperature": round(rng.uniform(38.1, 39.2) if profile.fever else rng.uniform(36.4, 37.1), 1),
+              "spo2": rng.randint(95, 99),
+              "weight": round(base_weight + (step * 0.8 if condition == "pregnancy" else rng.uniform(-1.2, 1.2)), 1)}
+    if child:
+        values["height"] = round(80 + 6.5 * age, 1)
+        return values
+    values["height"] = 150 + patient.pk.int % 30
+    if condition == "hypertension":
+        values["systolic"] = 172 - 7 * step + rng.randint(-4, 4)
+        values["diastolic"] = 102 - 4 * step + rng.randint(-3, 3)
+    else:
+        values["systolic"] = rng.randint(108, 134)
+        values["diastolic"] = rng.randint(66, 84)
+    if condition == "diabetes":
+        values["glucose"] = 265 - 22 * step + rng.randint(-12, 12)
+    elif rng.random() < 0.2:
+        values["glucose"] = rng.randint(80, 125)
+    return values
+
+
+def _observations(encounter: Encounter, values: dict[str, float], at: datetime.datetime) -> list[Observation]:
+    patient = encounter.patient
+    age = _age(patient, encounter.service_date)
+    quantized = {key: vitals.BY_KEY[key].quantize(Decimal(str(value))) for key, value in values.items()}
+    if "weight" in quantized and "height" in quantized:
+        quantized["bmi"] = vitals.body_mass_index(quantized["weight"], quantized["height"])
+    rows = []
+    for key, value in quantized.items():
+        sign = vitals.BY_KEY[key]
+        rows.append(Observation(
+            id=demo_id("observation", encounter.pk, key), encounter=encounter, patient=patient,
+            recorder_id=encounter.nurse_id, code=sign.code, system=sign.system, display=sign.display, value=value,
+            unit=sign.unit, panel=sign.panel, interpretation=sign.interpret(value, age), effective_at=at))
+    return rows
+
+
+def _consultation(rows: _Rows, encounter: Encounter, profile: Profile) -> None:
+    """The GP's diagnoses and prescriptions for a visit."""
+    for code in profile.diagnoses:
+        entry = icd10.lookup(code)
+        rows.conditions.append(Condition(
+            id=demo_id("condition", encounter.pk, code), encounter=encounter, patient=encounter.patient,
+            recorder_id=encounter.practitioner_id, icd10_code=entry.code, icd10_label=entry.label))
+    for n, (medication, dose, route, frequency, days) in enumerate(profile.prescriptions):
+        rows.prescriptions.append(MedicationRequest(
+            id=demo_id("prescription", encounter.pk, n), encounter=encounter, patient=encounter.patient,
+            recorder_id=encounter.practitioner_id, medication=medication, dose=dose, route=route,
+            frequency=frequency, duration_days=days))
+
+
+def _visit(rows: _Rows, pk, planned: DemoPatient, day: datetime.date, checked_in_at: datetime.datetime,
+           status: str, profile: Profile, values: dict | None, *, priority=Encounter.Priority.STANDARD) -> Encounter:
+    """One visit taken as far as ``status``, with vital signs once the nurse has seen the patient."""
+    site_code, patient = planned.site_code, planned.patient
+    steps = [Encounter.Status.CHECKED_IN, Encounter.Status.WITH_NURSE, Encounter.Status.WITH_GP,
+             Encounter.Status.DONE]
+    reached = steps.index(status)
+    nurse_at = checked_in_at + datetime.timedelta(minutes=12)
+    gp_at = checked_in_at + datetime.timedelta(minutes=28)
+    done_at = checked_in_at + datetime.timedelta(minutes=47)
+    encounter = Encounter(
+        id=pk, patient=patient, site_id=patient.registration_site_id, service_date=day, status=status,
+        priority=priority, coverage_status=coverage_of(patient, day), checked_in_at=checked_in_at,
+        checked_in_by_id=staff_id(site_code, Role.ADMINISTRATIVE_ASSISTANT),
+        nurse_started_at=nurse_at if reached >= 1 else None, nurse_id=staff_id(site_code, Role.NURSE) if reached >= 1 else None,
+        gp_started_at=gp_at if reached >= 2 else None, practitioner_id=staff_id(site_code, Role.GP) if reached >= 2 else None,
+        reason=profile.reason if reached >= 2 else "")
+    if reached == 3:
+        labels = ", ".join(icd10.lookup(code).label for code in profile.diagnoses)
+        encounter.history = "Symptoms described by the patient; no known allergy."
+        encounter.examination = "General condition good. Examination consistent with the assessment."
+        encounter.assessment = labels
+        encounter.plan = "Treatment prescribed and explained. Come back if worse, or for the next follow-up."
+        encounter.finished_at = encounter.signed_at = done_at
+        encounter.signed_by_id = encounter.practitioner_id
+        _consultation(rows, encounter, profile)
+    rows.encounters.append(encounter)
+    if values is not None and reached >= 1:
+        rows.observations.extend(_observations(encounter, values, nurse_at + datetime.timedelta(minutes=5)))
+    return encounter
+
+
+def _local(day: datetime.date, hour: int, minute: int) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour, minute)))
+
+
+def _plan_care(planned: list[DemoPatient], today: datetime.date, now: datetime.datetime) -> _Rows:
+    """Past visits for some patients and today's queue at Imilchil, drawn from a fixed seed."""
+    rng = random.Random(SEED)
+    rows = _Rows()
+    conditions = {p.patient.pk: _chronic_condition(p.patient, today, rng) for p in planned}
+
+    def profile_for(p: DemoPatient) -> Profile:
+        condition = conditions[p.patient.pk]
+        if condition:
+            return CHRONIC[condition]
+        child = (_age(p.patient, today) or 40) < 15
+        return rng.choice(CHILD_ACUTE if child else ACUTE)
+
+    for p in planned:
+        has_history = p.slot < HISTORY_AT_QUEUE_SITE if p.site_code == QUEUE_SITE else rng.random() < 0.25
+        if not has_history:
+            continue
+        count = rng.randint(2, 5)
+        day = today - datetime.timedelta(days=rng.randint(10, 40))
+        days = []
+        for _ in range(count):
+            days.append(max(day, p.registered_on))
+            day -= datetime.timedelta(days=rng.randint(25, 70))
+        for step, day in enumerate(sorted(set(days))):
+            profile = profile_for(p)
+            values = _vital_values(p.patient, day, conditions[p.patient.pk], profile, step, rng)
+            _visit(rows, demo_id("encounter", p.site_code, p.slot, "history", step), p, day,
+                   _local(day, 8 + rng.randint(0, 5), rng.randint(0, 59)), Encounter.Status.DONE, profile, values)
+    at_queue_site = [p for p in planned if p.site_code == QUEUE_SITE]
+    for place, status in enumerate(QUEUE):
+        p = at_queue_site[place]
+        profile = profile_for(p)
+        past = sum(1 for e in rows.encounters if e.patient_id == p.patient.pk)
+        values = _vital_values(p.patient, today, conditions[p.patient.pk], profile, past, rng)
+        if status == Encounter.Status.WITH_NURSE and place == len(QUEUE) - 5:
+            values = None  # the nurse has just called this patient in
+        # Earlier places in the queue arrived earlier; everyone arrived within the last four hours.
+        checked_in_at = now - datetime.timedelta(minutes=240 - place * 16)
+        _visit(rows, demo_id("encounter", "queue", today.isoformat(), place), p, today, checked_in_at, status,
+               profile, values, priority=QUEUE_PRIORITY.get(place, Encounter.Priority.STANDARD))
+    return rows
+
+
+def _insert_new(rows: _Rows) -> dict[str, int]:
+    """Insert the visits not stored yet, with what was recorded in them."""
+    stored = set(Encounter.objects.filter(pk__in=[e.pk for e in rows.encounters]).values_list("pk", flat=True))
+    new = {e.pk for e in rows.encounters if e.pk not in stored}
+    created = {}
+    for name, model, items, owner in (
+            ("visits", Encounter, rows.encounters, lambda r: r.pk),
+            ("vital_signs", Observation, rows.observations, lambda r: r.encounter_id),
+            ("diagnoses", Condition, rows.conditions, lambda r: r.encounter_id),
+            ("prescriptions", MedicationRequest, rows.prescriptions, lambda r: r.encounter_id)):
+        fresh = [row for row in items if owner(row) in new]
+        model.objects.bulk_create(fresh, batch_size=500)  # bulk: the rows are final, their save() checks don't apply
+        created[name] = len(fresh)
+    return created
+
+
+def demo_care_counts(today: datetime.date | None = None) -> dict[str, int]:
+    """Row counts of the clinical demo, as the demo command reports them."""
+    today = today or timezone.localdate()
+    queue_site = Site.objects.filter(code=QUEUE_SITE).values_list("pk", flat=True).first()
+    return {
+        "patients": Patient.objects.count(),
+        "consents": Consent.objects.count(),
+        "visits": Encounter.objects.count(),
+        "vital_signs": Observation.objects.count(),
+        "diagnoses": Condition.objects.count(),
+        "prescriptions": MedicationRequest.objects.count(),
+        "queue_today": Encounter.objects.filter(site_id=queue_site, service_date=today).count(),
+    }
+
+
+def build_demo_care() -> CareDemoResult:
+    """Add the demo patients and their care (after the demo network) in one transaction with one audit row."""
+    started = time.perf_counter()
+    now = timezone.now()
+    today = timezone.localdate(now)
+    codes = [code for code, _count in REGISTRATION_SITES]
+    with transaction.atomic(durable=True):
+        sites = {site.code: site for site in Site.objects.filter(code__in=codes)}
+        if len(sites) < len(codes):
+            raise DemoError("Build the demo network first: sites " + ", ".join(sorted(set(codes) - set(sites)))
+                            + " are missing.")
+        planned = plan_demo_patients(sites, today)
+        created = create_demo_patients(planned)
+        created.update(_insert_new(_plan_care(planned, today, now)))
+        counts = demo_care_counts(today)
+        do_record_audit(actor=None, action="build_demo_care", target=("care.demo", ""),
+                        detail={"created": created, "counts": counts})
+    return CareDemoResult(counts=counts, created=created, seconds=time.perf_counter() - started)
