@@ -124,3 +124,12 @@ def test_prefix_lookup_is_a_range_on_the_key_index(registry):
     if connection.vendor == "sqlite":  # PostgreSQL's planner scans a table this small whatever the index
         plan = lookup.explain()
         assert "INDEX" in plan and "(key>? AND key<?)" in plan
+
+
+def test_search_page_finds_a_name_beginning_within_the_users_scope(registry, register, other_site, nurse, client_for):
+    from django.urls import reverse
+
+    elsewhere = register(given_name="Mohamed", family_name="Berrada", at=other_site)
+    page = client_for(nurse).get(reverse("patients:search"), {"q": "Moh"}).content.decode()
+    assert "Ait Oufkir" in page and "Alaoui" in page
+    assert "Berrada" not in page and elsewhere.record_number_display not in page
