@@ -73,7 +73,8 @@ CHILD_ACUTE = [
     Profile("Fever and cough", ("J06.9",), (("Paracetamol syrup 120 mg/5 mL", "5 mL", "oral", "every 6 hours", 3),),
             fever=True),
     Profile("Diarrhoea", ("A09",), (("Oral rehydration salts", "1 sachet in 1 L of water", "oral",
-                                     "after each loose stool", 3), ("Zinc 20 mg", "1 tablet", "oral", "once daily", 10))),
+                                     "after each loose stool", 3),
+                                    ("Zinc 20 mg", "1 tablet", "oral", "once daily", 10))),
 ]
 
 
@@ -179,8 +180,10 @@ def _visit(rows: _Rows, pk, planned: DemoPatient, day: datetime.date, checked_in
         id=pk, patient=patient, site_id=patient.registration_site_id, service_date=day, status=status,
         priority=priority, coverage_status=coverage_of(patient, day), checked_in_at=checked_in_at,
         checked_in_by_id=staff_id(site_code, Role.ADMINISTRATIVE_ASSISTANT),
-        nurse_started_at=nurse_at if reached >= 1 else None, nurse_id=staff_id(site_code, Role.NURSE) if reached >= 1 else None,
-        gp_started_at=gp_at if reached >= 2 else None, practitioner_id=staff_id(site_code, Role.GP) if reached >= 2 else None,
+        nurse_started_at=nurse_at if reached >= 1 else None,
+        nurse_id=staff_id(site_code, Role.NURSE) if reached >= 1 else None,
+        gp_started_at=gp_at if reached >= 2 else None,
+        practitioner_id=staff_id(site_code, Role.GP) if reached >= 2 else None,
         reason=profile.reason if reached >= 2 else "")
     if reached == 3:
         labels = ", ".join(icd10.lookup(code).label for code in profile.diagnoses)
