@@ -1,0 +1,44 @@
+"""Time to build the clinical demo (patients, consents, visits, today's queue) and to rebuild it (nothing to add).
+
+Usage: .venv/bin/python bench/demo_care.py
+Works in a fresh temporary SQLite database (or DATABASE_URL's, which must be empty of the demo for the first
+figure to mean anything). Target: the whole `caravane demo` under 30 s, so the clinical part well under that.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "caravane.settings")
+os.environ.setdefault("CARAVANE_DATA_DIR", tempfile.mkdtemp(prefix="caravane-bench-"))
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+
+
+def main() -> None:
+    from caravane.care.demo import build_demo_care
+    from caravane.network.demo import build_demo_network
+
+    started = time.perf_counter()
+    call_command("migrate", interactive=False, verbosity=0)
+    call_command("load_geography", stdout=open(os.devnull, "w"))
+    print(f"migrate + geography   {time.perf_counter() - started:6.2f} s")
+    print(f"demo network          {build_demo_network().seconds:6.2f} s")
+    first = build_demo_care()
+    print(f"clinical demo build   {first.seconds:6.2f} s   {first.counts}")
+    again = build_demo_care()
+    print(f"clinical demo rebuild {again.seconds:6.2f} s   added {sum(again.created.values())} rows")
+    print(f"total                 {time.perf_counter() - started:6.2f} s   (target < 30 s)")
+
+
+if __name__ == "__main__":
+    main()
