@@ -313,9 +313,15 @@ def _build(geo: _Geography) -> tuple[dict, list[DemoLogin]]:
 
     planned, specialties, equipment, placements = _plan_sites(geo)
     existing = {site.code: site for site in Site.objects.filter(code__in=[row["code"] for row in planned])}
-    new_sites = []
+    new_sites, moved_sites = [], []
     for row in planned:  # parents come before their children in ``planned``
         if row["code"] in existing:
+            # A demo site stands at its commune's centroid: follow it when a geography reload moved it.
+            site, commune = existing[row["code"]], row["commune"]
+            if site.commune_id == commune.code and (site.latitude, site.longitude) != (
+                    commune.centroid_lat, commune.centroid_lon):
+                site.latitude, site.longitude = commune.centroid_lat, commune.centroid_lon
+                moved_sites.append(site)
             continue
         parent = existing[row["parent_code"]] if row["parent_code"] else None
         commune = row["commune"]
@@ -326,6 +332,8 @@ def _build(geo: _Geography) -> tuple[dict, list[DemoLogin]]:
         new_sites.append(site)
     Site.objects.bulk_create(new_sites, batch_size=500)
     created["sites"] = len(new_sites)
+    Site.objects.bulk_update(moved_sites, ["latitude", "longitude"], batch_size=500)
+    created["sites_moved"] = len(moved_sites)
     Site.specialties.through.objects.bulk_create(
         [Site.specialties.through(site_id=site.pk, specialty_id=code)
          for site in new_sites for code in specialties.get(site.code, [])], ignore_conflicts=True)
