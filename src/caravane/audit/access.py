@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from caravane.audit.actions import do_record_audit
 from caravane.audit.models import AuditEvent
@@ -42,8 +45,37 @@ def record_denied(user, *, action: str, target, reason: str = "") -> None:
                     detail={"reason": reason} if reason else None)
 
 
+def refuse(user, *, action: str, target, reason: str, message: str | None = None) -> NoReturn:
+    """Audit a refused attempt and raise PermissionDenied (403) with ``message`` for the user (``reason`` if none)."""
+    record_denied(user, action=action, target=target, reason=reason)
+    raise PermissionDenied(reason if message is None else message)
+
+
 def require_permission(user, permission: str, *, action: str, target) -> None:
     """Raise PermissionDenied (403), with a denied audit row, unless ``user``'s role grants ``permission``."""
     if not user.has_perm(permission):
-        record_denied(user, action=action, target=target, reason=f"missing permission {permission}")
-        raise PermissionDenied("Your role does not allow this.")
+        refuse(user, action=action, target=target, reason=f"missing permission {permission}",
+               message=_("Your role does not allow this."))
+
+
+def authorize(user, target, *, permission: str, action: str, message: str, scope: str = "change",
+              in_scope: bool | None = None) -> None:
+    """Refuse (403 with a denied audit row) unless the role grants ``permission`` and ``target`` is in scope.
+
+    The scope is ``.restrict(user, scope)`` on the target's model; ``in_scope`` decides it instead for a
+    target that is not a row (or whose scope is decided otherwise).
+    """
+    if not user.has_perm(permission):
+        refuse(user, action=action, target=target, reason=f"missing {permission}", message=message)
+    if in_scope is None:
+        in_scope = type(target).objects.restrict(user, scope).filter(pk=target.pk).exists()
+    if not in_scope:
+        refuse(user, action=action, target=target, reason="out of scope", message=message)
+
+
+def staff_of(user, *, message: str):
+    """The user's staff member record; PermissionDenied (403) with ``message`` for a user who is none."""
+    staff = getattr(user, "staff", None)
+    if staff is None:
+        raise PermissionDenied(message)
+    return staff

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import datetime
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from caravane.audit.access import record_denied
+from caravane.audit.access import authorize, staff_of
 from caravane.audit.actions import do_record_audit
 from caravane.care import growth, icd10, vitals
 from caravane.care.models import Amendment, Condition, Encounter, MedicationRequest, Observation
@@ -38,25 +38,13 @@ class TransitionError(ValidationError):
 
 
 def _staff(actor):
-    staff = getattr(actor, "staff", None)
-    if staff is None:
-        raise PermissionDenied(_("Only staff members can act on visits."))
-    return staff
+    return staff_of(actor, message=_("Only staff members can act on visits."))
 
 
-def _require(actor, permission: str, *, action: str, target, in_scope: bool) -> None:
-    """Refuse (403 with a denied audit row) unless the role grants ``permission`` and the target is in scope."""
-    if actor.has_perm(permission) and in_scope:
-        return
-    record_denied(actor, action=action, target=target,
-                  reason="out of scope" if actor.has_perm(permission) else f"missing {permission}")
-    raise PermissionDenied(_("You may not do this for this site."))
-
-
-def _authorize(actor, encounter: Encounter, permission: str, action: str) -> None:
+def _authorize(actor, target, permission: str, action: str, **scope) -> None:
     """Check access before the transaction, so that a denial's audit row is committed."""
-    in_scope = Encounter.objects.restrict(actor, "change").filter(pk=encounter.pk).exists()
-    _require(actor, permission, action=action, target=encounter, in_scope=in_scope)
+    authorize(actor, target, permission=permission, action=action, message=_("You may not do this for this site."),
+              **scope)
 
 
 def _locked(encounter: Encounter) -> Encounter:
@@ -81,8 +69,7 @@ def _finish(actor, encounter: Encounter, action: str, detail: dict | None = None
 def do_check_in(*, actor, patient, site: Site, priority: str = Encounter.Priority.STANDARD,
                 stop_commune=None, day: datetime.date | None = None) -> Encounter:
     """Put a patient in the day's queue of a site (or of a mobile unit's stop)."""
-    in_scope = Site.objects.restrict(actor, "care").filter(pk=site.pk).exists()
-    _require(actor, "care.check_in", action="care.check_in", target=site, in_scope=in_scope)
+    _authorize(actor, site, "care.check_in", "care.check_in", scope="care")
     staff = _staff(actor)
     if priority not in Encounter.Priority.values:
         raise ValidationError({"priority": _("Priority: choose emergency, urgent or standard.")})

@@ -12,13 +12,13 @@ import hashlib
 import uuid
 from dataclasses import dataclass
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from caravane.audit.access import record_denied
+from caravane.audit.access import authorize, staff_of
 from caravane.audit.actions import do_record_audit
 from caravane.care import icd10
 from caravane.care.models import Encounter
@@ -138,24 +138,12 @@ def _store(act, upload: Upload, staff, communication=None) -> Attachment:
 # --- Shared checks -----------------------------------------------------------------------------------------
 
 def _staff(actor) -> StaffMember:
-    staff = getattr(actor, "staff", None)
-    if staff is None:
-        raise PermissionDenied(_("Only staff members can take part in telemedicine acts."))
-    return staff
+    return staff_of(actor, message=_("Only staff members can take part in telemedicine acts."))
 
 
-def _require(actor, permission: str, *, action: str, target, in_scope: bool) -> None:
-    """Refuse (403 with a denied audit row) unless the role grants ``permission`` and the target is in scope."""
-    if actor.has_perm(permission) and in_scope:
-        return
-    record_denied(actor, action=action, target=target,
-                  reason="out of scope" if actor.has_perm(permission) else f"missing {permission}")
-    raise PermissionDenied(_("You may not do this for this telemedicine act."))
-
-
-def _authorize(actor, act: ServiceRequest, permission: str, action: str) -> None:
-    in_scope = ServiceRequest.objects.restrict(actor, "change").filter(pk=act.pk).exists()
-    _require(actor, permission, action=action, target=act, in_scope=in_scope)
+def _authorize(actor, target, permission: str, action: str, **scope) -> None:
+    authorize(actor, target, permission=permission, action=action,
+              message=_("You may not do this for this telemedicine act."), **scope)
 
 
 def _locked(act: ServiceRequest) -> ServiceRequest:
@@ -223,8 +211,7 @@ def _route_step(step: routing_rules.Step, *, reason: str = "", by: str = "", at=
 def do_request_act(*, actor, encounter: Encounter, kind: str, specialty: Specialty | str, priority: str,
                    question: str, complex_case: bool = False, uploads: list[Upload] = ()) -> ServiceRequest:
     """Ask for a telemedicine act about the patient of a visit; refused without a valid consent to that act."""
-    in_scope = Encounter.objects.restrict(actor, "change").filter(pk=encounter.pk).exists()
-    _require(actor, "telemed.request_act", action="telemed.request_act", target=encounter, in_scope=in_scope)
+    _authorize(actor, encounter, "telemed.request_act", "telemed.request_act")
     staff = _staff(actor)
     errors = {}
     if kind not in Kind.values:
@@ -429,7 +416,7 @@ def do_open_slot(*, actor, hub: Site, start: datetime.datetime, end: datetime.da
     """A specialist makes a period at their hub bookable for teleconsultations."""
     staff = _staff(actor)
     in_scope = staff.role == Role.SPECIALIST and hub.pk in _site_ids(actor)
-    _require(actor, "telemed.manage_roster", action="telemed.open_slot", target=hub, in_scope=in_scope)
+    _authorize(actor, hub, "telemed.manage_roster", "telemed.open_slot", in_scope=in_scope)
     if end <= start:
         raise ValidationError({"end": _("End: must come after the start.")})
     if end - start > datetime.timedelta(hours=12):
@@ -447,8 +434,7 @@ def do_open_slot(*, actor, hub: Site, start: datetime.datetime, end: datetime.da
 
 def do_withdraw_slot(*, actor, slot: Slot) -> Slot:
     """A specialist withdraws a slot nobody has booked."""
-    in_scope = Slot.objects.restrict(actor, "change").filter(pk=slot.pk).exists()
-    _require(actor, "telemed.manage_roster", action="telemed.withdraw_slot", target=slot, in_scope=in_scope)
+    _authorize(actor, slot, "telemed.manage_roster", "telemed.withdraw_slot")
     with transaction.atomic(durable=True):
         slot = Slot.objects.select_for_update().get(pk=slot.pk)
         if slot.appointments.filter(status=Appointment.Status.BOOKED).exists():
@@ -657,8 +643,8 @@ def do_amend_report(*, actor, report: DiagnosticReport, reason: str, text: str) 
 
 def do_set_service_level(*, actor, priority: str, answer_minutes: int, expire_minutes: int) -> ServiceLevel:
     """Change a priority's service level (administrators)."""
-    _require(actor, "telemed.configure", action="telemed.set_service_level", target=("telemed.servicelevel", priority),
-             in_scope=True)
+    _authorize(actor, ("telemed.servicelevel", priority), "telemed.configure", "telemed.set_service_level",
+               in_scope=True)
     if priority not in Priority.values:
         raise ValidationError({"priority": _("Priority: choose urgent, priority or routine.")})
     if answer_minutes < 1:
