@@ -105,3 +105,10 @@ def test_the_planning_index_reads_the_imported_keys():
     wanted = {key for _name, _weight, keys, _ref in COMPONENTS for key in keys}
     assert {"poverty_rate_pct", "vulnerability_rate_pct", "multidimensional_poverty_pct"} <= wanted
     assert wanted - {"paved_road_distance_km"} <= set(hcp.INDICATORS)
+
+
+def test_communes_without_2014_population_get_no_figure(morocco):
+    output = run(HCP_COMMUNES_2014 / "Eddakhla-Oued-Eddahab" / "Aousserd.xml.gz")
+    lagouira = Commune.objects.get(province_id="12.066", name_fr="Lagouira")
+    assert "poverty_rate_pct" not in lagouira.indicators_2014
+    assert lagouira.code in output

@@ -169,7 +169,7 @@ class IndicatorImportReport:
     files: int = 0
     features: int = 0
     communes: TableCounts = field(default_factory=TableCounts)
-    without_data: list[str] = field(default_factory=list)  # 2024 codes some of whose 2014 parts are absent
+    without_data: list[str] = field(default_factory=list)  # 2024 codes in the files that got no figure
     unmatched: list[str] = field(default_factory=list)  # "file: name (key)" of features no 2024 commune uses
 
     def as_dict(self) -> dict:
@@ -231,11 +231,11 @@ def do_import_commune_indicators(*, paths, actor=None) -> IndicatorImportReport:
             used.update(present)
             if not present:
                 continue
-            if len(present) < len(keys):
-                # Part of a city only: no city-wide figure from a partial import.
+            # Part of a city only gives no city-wide figure; nor does a commune nobody lived in in 2014.
+            values = _weighted_mean([part for key in keys for part in parts[key]]) if len(present) == len(keys) else {}
+            if not values:
                 report.without_data.append(row["code"])
                 continue
-            values = _weighted_mean([part for key in keys for part in parts[key]])
             commune = communes[row["code"]]
             merged = {**commune.indicators_2014, **values}
             if merged == commune.indicators_2014:

@@ -25,7 +25,8 @@ class Command(BaseCommand):
         self.stdout.write(_("communes: %(total)d (%(updated)d updated, %(unchanged)d unchanged)") % {
             "total": counts.total, "updated": counts.updated, "unchanged": counts.unchanged})
         if report.without_data:
-            self.stdout.write(_("cities left out, some arrondissements missing: %(codes)s") % {
+            self.stdout.write(_("communes without figures (city partly covered, or no 2014 population): "
+                                "%(codes)s") % {
                 "codes": ", ".join(report.without_data)})
         self.stdout.write(_("unmatched features: %(count)d") % {"count": len(report.unmatched)})
         for label in report.unmatched:
