@@ -12,7 +12,7 @@ from pathlib import Path
 import shapely
 from shapely.geometry import MultiPolygon, Polygon
 
-from caravane.geo import hcp
+from caravane.geo import geometry, hcp
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
 MOROCCO = SHARED_DATA / "morocco"
@@ -47,19 +47,8 @@ def osm_provinces() -> dict[str, MultiPolygon]:
     found = {}
     for item in topology["objects"]["provinces"]["geometries"]:
         polygons = [item["arcs"]] if item["type"] == "Polygon" else item["arcs"]
-        parts = [shapely.make_valid(Polygon(ring(rings[0]), [ring(r) for r in rings[1:]])) for rings in polygons]
-        found[item["id"]] = MultiPolygon(_flat_polygons(parts))
-    return found
-
-
-def _flat_polygons(geometries) -> list[Polygon]:
-    """The polygons inside geometries, at any depth of collection (make_valid may nest them)."""
-    found = []
-    for geometry in geometries:
-        if isinstance(geometry, Polygon):
-            found.append(geometry)
-        elif hasattr(geometry, "geoms"):
-            found.extend(_flat_polygons(geometry.geoms))
+        found[item["id"]] = MultiPolygon([part for rings in polygons for part in geometry.polygons_in(
+            shapely.make_valid(Polygon(ring(rings[0]), [ring(r) for r in rings[1:]])))])
     return found
 
 

@@ -14,11 +14,11 @@ SLIVER_AREA_DEG2 = 1e-6
 DECIMALS = 5
 
 
-def _polygons(geometry) -> list[Polygon]:
+def polygons_in(geometry) -> list[Polygon]:
     """The polygons in any geometry, dropping the lines and points make_valid can leave."""
     if isinstance(geometry, Polygon):
         return [] if geometry.is_empty else [geometry]
-    return [part for item in getattr(geometry, "geoms", []) for part in _polygons(item)]
+    return [part for item in getattr(geometry, "geoms", []) for part in polygons_in(item)]
 
 
 def _without_slivers(polygon: Polygon) -> Polygon:
@@ -28,13 +28,13 @@ def _without_slivers(polygon: Polygon) -> Polygon:
 
 def boundary(polygons: list[Polygon]) -> Polygon | MultiPolygon:
     """The simplified union of a commune's polygons, valid and on the storage grid."""
-    parts = [part for polygon in polygons for part in _polygons(shapely.make_valid(polygon))]
+    parts = [part for polygon in polygons for part in polygons_in(shapely.make_valid(polygon))]
     if not parts:
         raise ValueError("a commune needs at least one non-empty polygon")
     merged = shapely.union_all(parts) if len(parts) > 1 else parts[0]
-    merged = shapely.MultiPolygon([_without_slivers(part) for part in _polygons(merged)])
+    merged = shapely.MultiPolygon([_without_slivers(part) for part in polygons_in(merged)])
     simplified = shapely.simplify(merged, SIMPLIFY_TOLERANCE_DEG, preserve_topology=True)
-    snapped = _polygons(shapely.set_precision(simplified, GRID_DEG))
+    snapped = polygons_in(shapely.set_precision(simplified, GRID_DEG))
     if not snapped:
         raise ValueError("the boundary vanished when simplified")
     return snapped[0] if len(snapped) == 1 else MultiPolygon(snapped)
