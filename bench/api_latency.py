@@ -10,18 +10,11 @@ Target: p99 under 150 ms for a 50-row page, so a list answers promptly even on a
 from __future__ import annotations
 
 import argparse
-import os
-import statistics
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "caravane.settings")
+from benchlib import p50_p99, setup_django
 
-import django  # noqa: E402
-
-django.setup()
+setup_django()
 
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
@@ -31,12 +24,6 @@ TARGET_P99_MS = 150
 CALLERS = ("coordinator", "coordinator.draa-tafilalet", "nurse.imilchil")
 ENDPOINTS = ("/api/sites", "/api/sites?kind=mobile_unit", "/api/sites?q=centre", "/api/staff",
              "/api/staff?role=nurse", "/api/staff?page=2&page_size=200")
-
-
-def percentile(samples: list[float], fraction: float) -> float:
-    """The sample below which ``fraction`` of the samples fall (nearest rank)."""
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, max(0, round(fraction * len(ordered)) - 1))]
 
 
 def measure(client: Client, url: str, headers: dict, requests: int) -> tuple[list[float], int]:
@@ -80,7 +67,7 @@ def main():
         try:
             for url in ENDPOINTS:
                 samples, rows = measure(client, url, headers, args.requests)
-                p50, p99 = statistics.median(samples), percentile(samples, 0.99)
+                p50, p99 = p50_p99(samples)
                 worst = max(worst, p99)
                 print(f"{username:28} {url:36} {rows:>5} {p50:>7.1f} {p99:>7.1f}")
         finally:

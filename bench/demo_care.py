@@ -8,18 +8,11 @@ figure to mean anything). Target: the whole `caravane demo` under 30 s, so the c
 from __future__ import annotations
 
 import os
-import sys
-import tempfile
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "caravane.settings")
-os.environ.setdefault("CARAVANE_DATA_DIR", tempfile.mkdtemp(prefix="caravane-bench-"))
+from benchlib import setup_django
 
-import django  # noqa: E402
-
-django.setup()
+setup_django(temporary_data=True)
 
 from django.core.management import call_command  # noqa: E402
 

@@ -11,15 +11,11 @@ Target: p99 under 50 ms on PostgreSQL.
 from __future__ import annotations
 
 import argparse
-import os
 import random
-import statistics
-import subprocess
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from benchlib import latency, percentile, run_per_database, setup_django, verdict
+
 TARGET_P99_MS = 50
 BENCH_DB = "caravane_patient_bench"
 
@@ -72,11 +68,6 @@ CIN_PREFIXES = ["A", "B", "BE", "BH", "BJ", "BK", "C", "CB", "D", "E", "EE", "F"
 
 def zipf_weights(n: int) -> list[float]:
     return [1 / (rank + 1) for rank in range(n)]
-
-
-def percentile(samples: list[float], fraction: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, max(0, round(fraction * len(ordered)) - 1))]
 
 
 def synthetic_people(count: int, rng: random.Random, cins: set):
@@ -195,11 +186,7 @@ def queries(count: int, rng: random.Random) -> list[tuple[str, str]]:
 
 def child(args) -> None:
     """Build and time against the database this process was started on."""
-    sys.path.insert(0, str(ROOT / "src"))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "caravane.settings")
-    import django
-
-    django.setup()
+    setup_django()
     from django.core.management import call_command
     from django.db import connection, reset_queries
 
@@ -239,24 +226,10 @@ def child(args) -> None:
             samples.append(elapsed)
             by_kind.setdefault(kind, []).append(elapsed)
         reset_queries()
-        p99 = percentile(samples, 0.99)
-        print(f"  {label:17} p50 {statistics.median(samples):6.1f} ms   p99 {p99:6.1f} ms"
-              + (f"   (target p99 < {TARGET_P99_MS} ms: {'met' if p99 < TARGET_P99_MS else 'MISSED'})"
-                 if connection.vendor == "postgresql" else ""))
+        target = f"   ({verdict(percentile(samples, 0.99), TARGET_P99_MS)})" if connection.vendor == "postgresql" else ""
+        print(f"  {label:17} {latency(samples)}{target}")
         for kind, values in sorted(by_kind.items()):
-            print(f"      {kind:22} n={len(values):3}  p50 {statistics.median(values):6.1f}  "
-                  f"p99 {percentile(values, 0.99):6.1f} ms")
-
-
-def postgres_url() -> str:
-    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-    server = base.rsplit("/", 1)[0]
-    import psycopg
-
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB]).fetchone():
-            conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
-    return f"{server}/{BENCH_DB}"
+            print(f"      {kind:22} n={len(values):3}  {latency(values)}")
 
 
 def main():
@@ -269,18 +242,8 @@ def main():
     if args.child:
         child(args)
         return
-    base = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    runs = []
-    if args.only in (None, "sqlite"):
-        runs.append({**base, "CARAVANE_DATA_DIR": "/tmp/caravane-patient-bench"})
-    if args.only in (None, "postgres"):
-        runs.append({**base, "DATABASE_URL": postgres_url()})
-    status = 0
-    for env in runs:
-        command = [sys.executable, __file__, "--child", "--patients", str(args.patients), "--queries", str(args.queries)]
-        status |= subprocess.run(command, env=env, cwd=ROOT).returncode
-    sys.exit(status)
-
+    run_per_database(__file__, ["--patients", str(args.patients), "--queries", str(args.queries)], only=args.only,
+                     sqlite_dir="/tmp/caravane-patient-bench", database=BENCH_DB)
 
 if __name__ == "__main__":
     main()

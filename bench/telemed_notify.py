@@ -15,7 +15,6 @@ import asyncio
 import datetime
 import json
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -25,6 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT))
+from benchlib import latency, percentile, postgres_url, verdict  # noqa: E402
+
 TARGET_P99_MS = 250
 
 
@@ -87,9 +88,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=200)
     args = parser.parse_args()
-    from bench.telemed_worklist import build_network, postgres_url
+    from bench.telemed_worklist import BENCH_DB, build_network
 
-    os.environ["DATABASE_URL"] = postgres_url()
+    os.environ["DATABASE_URL"] = postgres_url(BENCH_DB)
     os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "caravane.settings")
     import django
@@ -112,12 +113,10 @@ def main():
             delays = asyncio.run(measure(*started, raw, cookie, encounter, hub, args.requests))
         finally:
             servers.stop(started)
-    ordered = sorted(delays)
-    p99 = ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
     print(f"notification from server :{started[0].port} to a WebSocket on :{started[1].port} through Redis, "
           f"{len(delays)} requests")
-    print(f"  POST sent -> event received   p50 {statistics.median(delays):6.1f} ms   p99 {p99:6.1f} ms   "
-          f"max {ordered[-1]:6.1f} ms   target p99 < {TARGET_P99_MS} ms: {'met' if p99 < TARGET_P99_MS else 'MISSED'}")
+    print(f"  POST sent -> event received   {latency(delays)}   max {max(delays):6.1f} ms   "
+          f"{verdict(percentile(delays, 0.99), TARGET_P99_MS)}")
 
 
 if __name__ == "__main__":

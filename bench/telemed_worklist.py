@@ -13,15 +13,12 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import os
 import random
 import statistics
-import subprocess
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from benchlib import latency, percentile, run_per_database, setup_django, verdict
+
 TARGET_P99_MS = 100
 BENCH_DB = "caravane_telemed_bench"
 SPECIALTIES = ["gyn-obstetrics", "paediatrics", "endocrinology", "dermatology", "ent", "cardiology", "pulmonology"]
@@ -30,11 +27,6 @@ SPOKES = 50
 PATIENTS = 5000
 # Share of acts still open (waiting or in progress); the rest are reported, closed, declined, cancelled, expired.
 OPEN_SHARE = 0.08
-
-
-def percentile(samples: list[float], fraction: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
 def build_network():
@@ -133,11 +125,7 @@ def build_acts(count: int) -> None:
 
 def child(args) -> None:
     """Build and time against the database this process was started on."""
-    sys.path.insert(0, str(ROOT / "src"))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "caravane.settings")
-    import django
-
-    django.setup()
+    setup_django()
     from django.core.management import call_command
     from django.db import connection, transaction
 
@@ -172,22 +160,9 @@ def child(args) -> None:
         if n >= 20:  # the first reads warm caches
             samples.append(elapsed)
             sizes.append(len(entries))
-    p99 = percentile(samples, 0.99)
-    print(f"  worklist read   p50 {statistics.median(samples):6.1f} ms   p99 {p99:6.1f} ms   "
+    print(f"  worklist read   {latency(samples)}   "
           f"(entries per read: median {statistics.median(sizes):.0f}, max {max(sizes)})"
-          + (f"   target p99 < {TARGET_P99_MS} ms: {'met' if p99 < TARGET_P99_MS else 'MISSED'}"
-             if connection.vendor == "postgresql" else ""))
-
-
-def postgres_url() -> str:
-    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-    server = base.rsplit("/", 1)[0]
-    import psycopg
-
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB]).fetchone():
-            conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
-    return f"{server}/{BENCH_DB}"
+          + (f"   {verdict(percentile(samples, 0.99), TARGET_P99_MS)}" if connection.vendor == "postgresql" else ""))
 
 
 def main():
@@ -200,18 +175,9 @@ def main():
     if args.child:
         child(args)
         return
-    base = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-    runs = []
-    if args.only in (None, "sqlite"):
-        runs.append({**base, "CARAVANE_DATA_DIR": "/tmp/caravane-telemed-bench"})
-    if args.only in (None, "postgres"):
-        runs.append({**base, "DATABASE_URL": postgres_url()})
-    status = 0
-    for env in runs:
-        command = [sys.executable, __file__, "--child", "--acts", str(args.acts), "--queries", str(args.queries)]
-        status |= subprocess.run(command, env=env, cwd=ROOT).returncode
-    sys.exit(status)
-
+    run_per_database(__file__, ["--acts", str(args.acts), "--queries", str(args.queries)], only=args.only,
+                     sqlite_dir="/tmp/caravane-telemed-bench", database=BENCH_DB,
+                     drop_env=("DATABASE_URL", "REDIS_URL"))
 
 if __name__ == "__main__":
     main()
