@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from caravane.audit.access import fetch_protected, record_denied
+from caravane.audit.access import fetch_protected, refuse
 from caravane.care import actions, charts, vitals
 from caravane.care.models import Encounter, MedicationRequest
 from caravane.care.selectors import consents_of, encounters_of, queue_for, telemed_reports_of, vital_series
@@ -47,8 +47,8 @@ def _board_site(request):
     wanted = request.GET.get("site") or request.POST.get("site")
     site = sites.filter(pk=wanted).first() if wanted else sites.first()
     if wanted and site is None:
-        record_denied(request.user, action="care.view_queue", target=("network.site", wanted), reason="out of scope")
-        raise PermissionDenied(_("This site's queue is not in your scope."))
+        refuse(request.user, action="care.view_queue", target=("network.site", wanted), reason="out of scope",
+               message=_("This site's queue is not in your scope."))
     return site, sites
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -18,7 +18,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from caravane.accounts.scope import scope_for
-from caravane.audit.access import record_denied
+from caravane.audit.access import refuse
 from caravane.audit.actions import do_record_audit
 from caravane.core.events import group_name, publish_on_commit
 from caravane.network.models import (
@@ -50,23 +50,17 @@ _UNSET = object()
 
 # --- permission and scope -------------------------------------------------------------------------------------
 
-def _refuse(actor, *, action: str, target, reason: str):
-    """Audit a refused attempt and raise PermissionDenied with a message for the user."""
-    record_denied(actor, action=action, target=target, reason=reason)
-    raise PermissionDenied(reason)
-
-
 def _require(actor, *, permission: str, action: str, target, sites=(), communes=()) -> None:
     """Refuse unless ``actor`` holds ``permission`` and may change every site (and place) concerned."""
     if actor is None or not actor.is_authenticated or not actor.has_perm(permission):
-        _refuse(actor, action=action, target=target, reason=_("Your role does not allow this change."))
+        refuse(actor, action=action, target=target, reason=_("Your role does not allow this change."))
     saved = [site.pk for site in sites if site is not None and not site._state.adding]
     if saved and Site.objects.restrict(actor, "change").filter(pk__in=saved).count() != len(set(saved)):
-        _refuse(actor, action=action, target=target, reason=_("This site is outside your area of responsibility."))
+        refuse(actor, action=action, target=target, reason=_("This site is outside your area of responsibility."))
     scope = scope_for(actor)
     for commune in communes:
         if commune is not None and not scope.covers_site(Site(commune=commune)):
-            _refuse(actor, action=action, target=target,
+            refuse(actor, action=action, target=target,
                     reason=_("This place is outside your area of responsibility."))
 
 
@@ -241,7 +235,7 @@ def do_register_staff(*, actor, first_name: str, last_name: str, role: str, firs
     target = ("network.staffmember", "")
     _require(actor, permission="network.change_staff", action="create", target=target)
     if role in ELEVATED_ROLES and not scope_for(actor).national:
-        _refuse(actor, action="create", target=target,
+        refuse(actor, action="create", target=target,
                 reason=_("Only national administrators may register coordinators and administrators."))
     registration_number = (registration_number or "").strip()
     errors = {}
@@ -275,7 +269,7 @@ def do_assign_staff(*, actor, staff: StaffMember, site: Site, start_date: dateti
     # Someone already working elsewhere may only be assigned by whoever is responsible for them there.
     if staff.assignments.filter(active_on()).exists() and \
             not StaffMember.objects.restrict(actor, "change").filter(pk=staff.pk).exists():
-        _refuse(actor, action="assign", target=staff,
+        refuse(actor, action="assign", target=staff,
                 reason=_("This person works at sites outside your area of responsibility."))
     check_dates(start_date, end_date)
     if not site.active:

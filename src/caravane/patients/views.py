@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from caravane.accounts.scope import scope_for
-from caravane.audit.access import fetch_protected, record_denied
+from caravane.audit.access import authorize, fetch_protected
 from caravane.audit.actions import do_record_audit
 from caravane.network.models import Site
 from caravane.patients import actions, selectors
@@ -23,9 +23,8 @@ from caravane.patients.search import find_duplicates, search_patients
 
 
 def _require(request, permission: str, action: str) -> None:
-    if not request.user.has_perm(permission):
-        record_denied(request.user, action=action, target=("patients.patient", ""), reason=f"missing {permission}")
-        raise PermissionDenied(_("Your role does not allow this."))
+    authorize(request.user, ("patients.patient", ""), permission=permission, action=action,
+              message=_("Your role does not allow this."), in_scope=True)
 
 
 def _open_patient(request, pk, *, permission="patients.view_patient", action="view", audit_action=None):

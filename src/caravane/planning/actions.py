@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from caravane.audit.access import authorize, refuse
 from caravane.audit.actions import do_record_audit
 from caravane.audit.models import AuditEvent
 from caravane.core.events import publish_on_commit
@@ -24,9 +24,8 @@ class ApplyRefused(ValueError):
 
 
 def _require(actor, permission: str, action: str, target=None) -> None:
-    if actor is not None and not actor.has_perm(permission):
-        do_record_audit(actor=actor, action=action, target=target, outcome=AuditEvent.Outcome.DENIED)
-        raise PermissionDenied(permission)
+    if actor is not None:
+        authorize(actor, target, permission=permission, action=action, message=permission, in_scope=True)
 
 
 def do_import_facilities(*, actor, source: str, content: str | bytes, filename: str = "") -> FacilityImport:
@@ -103,9 +102,8 @@ def do_apply_scenario(*, actor, scenario: Scenario, effective_date: datetime.dat
     allowed = set(Site.objects.restrict(actor, "change").filter(pk__in=[u.pk for u in units])
                   .values_list("pk", flat=True))
     if len(allowed) < len(units):
-        do_record_audit(actor=actor, action="planning.apply_scenario", target=scenario,
-                        outcome=AuditEvent.Outcome.DENIED, detail={"reason": "units outside scope"})
-        raise PermissionDenied("planning.apply_plan")
+        refuse(actor, action="planning.apply_scenario", target=scenario, reason="units outside scope",
+               message="planning.apply_plan")
     communes = Commune.objects.in_bulk([u["base"] for u in planned]
                                        + [code for u in planned for day in u.get("tour", {}).get("days", [])
                                           for code in day])

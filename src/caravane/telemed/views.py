@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from caravane.audit.access import fetch_protected, record_denied, require_permission
+from caravane.audit.access import fetch_protected, refuse, require_permission, staff_of
 from caravane.care import vitals
 from caravane.care.models import Encounter
 from caravane.network.models import Role, Site, Specialty
@@ -34,10 +34,7 @@ def _errors(error: ValidationError) -> dict:
 
 
 def _staff(request):
-    staff = getattr(request.user, "staff", None)
-    if staff is None:
-        raise PermissionDenied(_("Only staff members can take part in telemedicine acts."))
-    return staff
+    return staff_of(request.user, message=_("Only staff members can take part in telemedicine acts."))
 
 
 def index(request):
@@ -277,9 +274,8 @@ def _worklist_choice(request):
         return (choices[0] if choices else (None, None)), choices
     chosen = next(((h, s) for h, s in choices if str(h.pk) == hub_id and s.pk == specialty_id), None)
     if chosen is None:
-        record_denied(request.user, action="telemed.view_worklist", target=("network.site", hub_id),
-                      reason="out of scope")
-        raise PermissionDenied(_("This worklist is not in your scope."))
+        refuse(request.user, action="telemed.view_worklist", target=("network.site", hub_id), reason="out of scope",
+               message=_("This worklist is not in your scope."))
     return chosen, choices
 
 
