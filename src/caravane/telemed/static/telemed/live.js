@@ -1,48 +1,19 @@
 // Live telemedicine pages: an act's panel or a hub's worklist is re-read from the server whenever its
 // WebSocket feed says something changed; service-level timers count down between updates.
+import { reread, showLive, subscribe } from "../caravane/js/live.js";
+
 const root = document.querySelector("[data-feed][data-refresh-url]");
 const body = root && (root.matches("[data-live-body]") ? root : root.querySelector("[data-live-body]"));
 const label = document.querySelector("[data-live-label]");
-let delay = 1000;
 
 async function refresh() {
-  const response = await fetch(root.dataset.refreshUrl, { credentials: "same-origin", headers: { Accept: "text/html" } });
-  if (response.redirected) {
-    location.reload(); // the session ended: let the server send the login page
-    return;
-  }
-  if (response.ok) {
-    body.innerHTML = await response.text();
-    root.dataset.refreshed = String(Date.now());
-    tick();
-  }
+  if (await reread(root.dataset.refreshUrl, body, root)) tick();
 }
 
-function setLive(state) {
-  root.dataset.live = state;
-  label?.classList.toggle("ok", state === "on");
-  label?.classList.toggle("warn", state !== "on");
-}
-
-function connect() {
-  const scheme = location.protocol === "https:" ? "wss" : "ws";
-  const socket = new WebSocket(`${scheme}://${location.host}${root.dataset.feed}`);
-  socket.addEventListener("open", () => {
-    if (delay > 1000) refresh(); // catch up on anything missed while disconnected
-    delay = 1000;
-    setLive("on");
-  });
-  socket.addEventListener("message", (message) => {
-    const { payload } = JSON.parse(message.data);
-    // An act's page follows its own act only; a worklist every act of its hub and specialty.
-    if (root.dataset.act && payload?.act !== root.dataset.act) return;
-    refresh();
-  });
-  socket.addEventListener("close", () => {
-    setLive("off");
-    setTimeout(connect, delay);
-    delay = Math.min(delay * 2, 30000);
-  });
+// An act's page follows its own act only; a worklist every act of its hub and specialty.
+function onEvent(event) {
+  if (event && root.dataset.act && event.payload?.act !== root.dataset.act) return;
+  refresh();
 }
 
 // Durations are isolated left-to-right so that "1 h 05" reads the same in an Arabic page.
@@ -66,7 +37,7 @@ function tick() {
 }
 
 if (root && root.dataset.feed) {
-  connect();
+  subscribe(root.dataset.feed, onEvent, (state) => showLive(root, label, state));
   tick();
   setInterval(tick, 1000);
 }
