@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import statistics
 import subprocess
@@ -57,18 +58,29 @@ def postgres_url(database: str) -> str:
     return f"{server}/{database}"
 
 
-def run_per_database(script: str, arguments: list[str], *, only: str | None, sqlite_dir: str, database: str,
-                     drop_env: tuple[str, ...] = ("DATABASE_URL",)) -> None:
-    """Run ``script --child arguments`` once on SQLite (in ``sqlite_dir``) and once on PostgreSQL ``database``.
+def main_per_database(script: str, doc: str, child, *, counts: dict[str, int], sqlite_dir: str, database: str,
+                      drop_env: tuple[str, ...] = ("DATABASE_URL",)) -> None:
+    """A bench's command line: ``--<count> N`` options (defaults ``counts``) and ``--only sqlite|postgres``.
 
-    Each run is a fresh process, since Django binds its database at start-up; exits with their combined status.
+    Runs ``child(args)`` in a fresh process once on SQLite (in ``sqlite_dir``) and once on PostgreSQL
+    ``database``, since Django binds its database at start-up; exits with their combined status.
     """
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    for name, default in counts.items():
+        parser.add_argument(f"--{name}", type=int, default=default)
+    parser.add_argument("--only", choices=("sqlite", "postgres"))
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args)
+        return
     base = {k: v for k, v in os.environ.items() if k not in drop_env}
     runs = []
-    if only in (None, "sqlite"):
+    if args.only in (None, "sqlite"):
         runs.append({**base, "CARAVANE_DATA_DIR": sqlite_dir})
-    if only in (None, "postgres"):
+    if args.only in (None, "postgres"):
         runs.append({**base, "DATABASE_URL": postgres_url(database)})
+    arguments = [part for name in counts for part in (f"--{name}", str(getattr(args, name)))]
     status = 0
     for env in runs:
         status |= subprocess.run([sys.executable, script, "--child", *arguments], env=env, cwd=ROOT).returncode

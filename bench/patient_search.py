@@ -10,11 +10,10 @@ Target: p99 under 50 ms on PostgreSQL.
 
 from __future__ import annotations
 
-import argparse
 import random
 import time
 
-from benchlib import latency, percentile, run_per_database, setup_django, verdict
+from benchlib import latency, main_per_database, percentile, setup_django, verdict
 
 TARGET_P99_MS = 50
 BENCH_DB = "caravane_patient_bench"
@@ -233,17 +232,9 @@ def child(args) -> None:
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--patients", type=int, default=200_000)
-    parser.add_argument("--queries", type=int, default=400)
-    parser.add_argument("--only", choices=("sqlite", "postgres"))
-    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.child:
-        child(args)
-        return
-    run_per_database(__file__, ["--patients", str(args.patients), "--queries", str(args.queries)], only=args.only,
-                     sqlite_dir="/tmp/caravane-patient-bench", database=BENCH_DB)
+    main_per_database(__file__, __doc__, child, counts={"patients": 200_000, "queries": 400},
+                      sqlite_dir="/tmp/caravane-patient-bench", database=BENCH_DB)
+
 
 if __name__ == "__main__":
     main()

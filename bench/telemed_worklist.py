@@ -11,13 +11,12 @@ Target: p99 under 100 ms on PostgreSQL.
 
 from __future__ import annotations
 
-import argparse
 import datetime
 import random
 import statistics
 import time
 
-from benchlib import latency, percentile, run_per_database, setup_django, verdict
+from benchlib import latency, main_per_database, percentile, setup_django, verdict
 
 TARGET_P99_MS = 100
 BENCH_DB = "caravane_telemed_bench"
@@ -166,18 +165,10 @@ def child(args) -> None:
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--acts", type=int, default=100_000)
-    parser.add_argument("--queries", type=int, default=500)
-    parser.add_argument("--only", choices=("sqlite", "postgres"))
-    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.child:
-        child(args)
-        return
-    run_per_database(__file__, ["--acts", str(args.acts), "--queries", str(args.queries)], only=args.only,
-                     sqlite_dir="/tmp/caravane-telemed-bench", database=BENCH_DB,
-                     drop_env=("DATABASE_URL", "REDIS_URL"))
+    main_per_database(__file__, __doc__, child, counts={"acts": 100_000, "queries": 500},
+                      sqlite_dir="/tmp/caravane-telemed-bench", database=BENCH_DB,
+                      drop_env=("DATABASE_URL", "REDIS_URL"))
+
 
 if __name__ == "__main__":
     main()
