@@ -191,16 +191,7 @@ def _allowed(inst: MclpInstance, chosen: list[int]) -> np.ndarray:
 
 def greedy(inst: MclpInstance, pad: _Padded | None = None) -> list[int]:
     """Plain greedy: open, one at a time, the base that adds the most served population."""
-    pad = pad or _Padded(inst)
-    residual, chosen = inst.weights.copy(), []
-    for _ in range(inst.n_units):
-        gains = np.where(_allowed(inst, chosen), _gains(inst, pad, residual), -1.0)
-        j = int(np.argmax(gains))
-        if gains[j] < 0:
-            break
-        chosen.append(j)
-        _take(inst, residual, j)
-    return chosen
+    return _complete(inst, pad or _Padded(inst), [])
 
 
 def _trivial_bound(inst: MclpInstance) -> float:
