@@ -7,7 +7,6 @@ import datetime
 import uuid
 from typing import Literal, Optional
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 
@@ -15,7 +14,7 @@ from caravane.audit.access import fetch_protected
 from caravane.audit.actions import do_record_audit
 from caravane.care import actions, icd10, vitals
 from caravane.care.models import Encounter, MedicationRequest
-from caravane.core.api import ERRORS, INPUT_ERRORS, BadInput, PageNumber, get_or_404, require_permission
+from caravane.core.api import ERRORS, INPUT_ERRORS, BadInput, PageNumber, get_or_404, require_permission, run_action
 from caravane.network.models import Site
 from caravane.patients.models import Patient
 from caravane.patients.selectors import linked_record_ids
@@ -151,16 +150,9 @@ class EncounterFilters(Schema):
 def _run(action, **kwargs):
     """Run an action, turning its refusal into a 400 that names the fields."""
     try:
-        return action(**kwargs)
+        return run_action(action, **kwargs)
     except vitals.VitalsError as error:
         raise BadInput(error.errors)
-    except DjangoValidationError as error:
-        raise BadInput(_flatten(error.message_dict) if hasattr(error, "error_dict")
-                       else {"__all__": " ".join(error.messages)})
-
-
-def _flatten(errors: dict) -> dict[str, str]:
-    return {field: " ".join(m) if isinstance(m, list) else m for field, m in errors.items()}
 
 
 def _encounter(request, pk, permission="care.view_chart") -> Encounter:

@@ -103,6 +103,21 @@ def require_permission(request, permission: str, *, target) -> None:
         raise PermissionDenied(_("Your role does not allow this."))
 
 
+def input_error(error: DjangoValidationError) -> BadInput:
+    """The 400 for an action's ValidationError: its messages by field (``__all__`` when it names none)."""
+    if hasattr(error, "error_dict"):
+        return BadInput({field: " ".join(messages) for field, messages in error.message_dict.items()})
+    return BadInput({"__all__": " ".join(error.messages)})
+
+
+def run_action(action, **kwargs):
+    """Run a ``do_*`` action, turning its refusal (ValidationError) into a 400 that names the fields."""
+    try:
+        return action(**kwargs)
+    except DjangoValidationError as error:
+        raise input_error(error)
+
+
 def get_or_404(queryset, **lookup):
     """The one object of ``queryset`` matching ``lookup``, or a JSON 404 naming what was not found."""
     try:

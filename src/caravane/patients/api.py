@@ -14,7 +14,7 @@ from ninja import Field, Query, Router, Schema, Status
 from caravane.accounts.scope import scope_for
 from caravane.audit.access import fetch_protected
 from caravane.audit.actions import do_record_audit
-from caravane.core.api import ERRORS, INPUT_ERRORS, BadInput, get_or_404, require_permission
+from caravane.core.api import ERRORS, INPUT_ERRORS, BadInput, get_or_404, input_error, require_permission
 from caravane.patients import actions, selectors
 from caravane.patients.forms import RegistrationForm
 from caravane.patients.models import Consent, Patient
@@ -274,8 +274,7 @@ def record_consent(request, pk: uuid.UUID, payload: ConsentIn):
                                             period_start=payload.period_start or timezone.localdate(),
                                             period_end=payload.period_end, note=payload.note)
     except ValidationError as error:
-        raise BadInput({field: " ".join(messages) for field, messages in error.message_dict.items()}
-                       if hasattr(error, "error_dict") else {"__all__": " ".join(error.messages)})
+        raise input_error(error)
     return Status(201, consent_resource(consent))
 
 

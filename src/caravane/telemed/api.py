@@ -10,7 +10,6 @@ import datetime
 import uuid
 from typing import Literal, Optional
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import FileResponse
 from django.utils import timezone
 from ninja import Field, File, Form, Query, Router, Schema
@@ -20,7 +19,7 @@ from ninja.pagination import paginate
 from caravane.audit.access import fetch_protected
 from caravane.audit.actions import do_record_audit
 from caravane.care.models import Encounter
-from caravane.core.api import ERRORS, INPUT_ERRORS, BadInput, PageNumber, get_or_404, require_permission
+from caravane.core.api import ERRORS, INPUT_ERRORS, PageNumber, get_or_404, require_permission, run_action
 from caravane.network.models import Site
 from caravane.telemed import actions, selectors, sla
 from caravane.telemed.models import (
@@ -298,16 +297,6 @@ class RequestFilters(Schema):
 
 # --- Helpers ------------------------------------------------------------------------------------------------
 
-def _run(action, **kwargs):
-    """Run an action, turning its refusal into a 400 that names the fields."""
-    try:
-        return action(**kwargs)
-    except DjangoValidationError as error:
-        if hasattr(error, "error_dict"):
-            raise BadInput({field: " ".join(messages) for field, messages in error.message_dict.items()})
-        raise BadInput({"__all__": " ".join(error.messages)})
-
-
 def _act(request, pk, audit_action: str = "telemed.view_act") -> ServiceRequest:
     return fetch_protected(request.user, ServiceRequest.objects.select_related("requesting_site", "specialty"),
                            pk=pk, permission="telemed.view_act", audit_action=audit_action,
@@ -347,7 +336,7 @@ def create_request(request, data: ServiceRequestIn):
     encounter = fetch_protected(request.user, Encounter.objects.select_related("site", "patient"),
                                 pk=data.encounter, permission="telemed.request_act",
                                 audit_action="telemed.request_lookup", site_of=lambda e: e.site)
-    return 201, _run(actions.do_request_act, actor=request.user, encounter=encounter, kind=data.kind,
+    return 201, run_action(actions.do_request_act, actor=request.user, encounter=encounter, kind=data.kind,
                      specialty=data.specialty, priority=data.priority, question=data.question,
                      complex_case=data.complex_case)
 
@@ -379,7 +368,7 @@ def transition(request, pk: uuid.UUID, data: TransitionIn):
     """Move the act: accept, decline (reason), escalate (reason), start, cancel (reason), close.
     Booking (scheduled) and signing the report (reported) have their own endpoints."""
     act = _act(request, pk, audit_action="telemed.view_act")
-    act = _run(lambda: TRANSITION_ACTIONS[data.to](request.user, act, data.reason))
+    act = run_action(lambda: TRANSITION_ACTIONS[data.to](request.user, act, data.reason))
     return _task(act)
 
 
@@ -388,7 +377,7 @@ def reassign(request, pk: uuid.UUID, data: ReassignIn):
     """A coordinator sends the act to another hub offering its specialty, with a reason."""
     act = _act(request, pk)
     hub = get_or_404(Site.objects.all(), pk=data.hub)
-    return _run(actions.do_reassign, actor=request.user, act=act, hub=hub, reason=data.reason)
+    return run_action(actions.do_reassign, actor=request.user, act=act, hub=hub, reason=data.reason)
 
 
 @router.get("/worklist", response={200: list[ServiceRequestOut], **ERRORS}, url_name="telemed_worklist")
@@ -414,7 +403,7 @@ def add_attachments(request, pk: uuid.UUID, category: Form[Literal[tuple(Attachm
                     files: File[list[UploadedFile]]):
     """Attach photos, documents or ECG files (multipart: ``category`` and ``files``)."""
     act = _act(request, pk)
-    return 201, _run(actions.do_attach, actor=request.user, act=act, uploads=_uploads(files, category))
+    return 201, run_action(actions.do_attach, actor=request.user, act=act, uploads=_uploads(files, category))
 
 
 @router.get("/attachments/{pk}/content", response={200: None, **ERRORS})
@@ -444,14 +433,14 @@ def send_communication(request, pk: uuid.UUID, text: Form[str], in_response_to: 
     of one ``category``)."""
     act = _act(request, pk)
     parent = get_or_404(Communication.objects.filter(act=act), pk=in_response_to) if in_response_to else None
-    return 201, _run(actions.do_send_message, actor=request.user, act=act, text=text, in_response_to=parent,
+    return 201, run_action(actions.do_send_message, actor=request.user, act=act, text=text, in_response_to=parent,
                      information_request=information_request, uploads=_uploads(files, category))
 
 
 @router.post("/service-requests/{pk}/incidents", response={201: IncidentOut, **ERRORS, **INPUT_ERRORS})
 def report_incident(request, pk: uuid.UUID, data: IncidentIn):
     """Record a technical incident during the act."""
-    return 201, _run(actions.do_report_incident, actor=request.user, act=_act(request, pk), **data.dict())
+    return 201, run_action(actions.do_report_incident, actor=request.user, act=_act(request, pk), **data.dict())
 
 
 # --- Rosters and bookings -----------------------------------------------------------------------------------
@@ -469,14 +458,14 @@ def list_slots(request, filters: Query[SlotFilters]):
 def open_slot(request, data: SlotIn):
     """A specialist opens a bookable period at their hub."""
     hub = get_or_404(Site.objects.all(), pk=data.hub)
-    return 201, _run(actions.do_open_slot, actor=request.user, hub=hub, start=data.start, end=data.end)
+    return 201, run_action(actions.do_open_slot, actor=request.user, hub=hub, start=data.start, end=data.end)
 
 
 @router.delete("/slots/{pk}", response={200: SlotOut, **ERRORS, **INPUT_ERRORS})
 def withdraw_slot(request, pk: uuid.UUID):
     """Withdraw an unbooked slot (it stays on record, unbookable)."""
     slot = get_or_404(Slot.objects.all(), pk=pk)
-    return _run(actions.do_withdraw_slot, actor=request.user, slot=slot)
+    return run_action(actions.do_withdraw_slot, actor=request.user, slot=slot)
 
 
 @router.get("/service-requests/{pk}/appointments", response={200: list[AppointmentOut], **ERRORS})
@@ -490,7 +479,7 @@ def book(request, pk: uuid.UUID, data: AppointmentIn):
     """Book the act's teleconsultation in a free slot of its hub and specialty."""
     act = _act(request, pk)
     slot = get_or_404(Slot.objects.all(), pk=data.slot)
-    return 201, _run(actions.do_book, actor=request.user, act=act, slot=slot)
+    return 201, run_action(actions.do_book, actor=request.user, act=act, slot=slot)
 
 
 @router.post("/appointments/{pk}/cancel", response={200: AppointmentOut, **ERRORS, **INPUT_ERRORS})
@@ -499,7 +488,7 @@ def cancel_appointment(request, pk: uuid.UUID, data: ReasonIn):
     appointment = fetch_protected(request.user, Appointment.objects.select_related("act__requesting_site"), pk=pk,
                                   permission="telemed.view_act", audit_action="telemed.view_appointment",
                                   site_of=lambda a: a.act.requesting_site)
-    return _run(actions.do_cancel_appointment, actor=request.user, appointment=appointment, reason=data.reason)
+    return run_action(actions.do_cancel_appointment, actor=request.user, appointment=appointment, reason=data.reason)
 
 
 # --- Reports ------------------------------------------------------------------------------------------------
@@ -513,20 +502,21 @@ def get_report(request, pk: uuid.UUID):
 @router.put("/service-requests/{pk}/report", response={200: DiagnosticReportOut, **ERRORS, **INPUT_ERRORS})
 def save_report(request, pk: uuid.UUID, data: ReportIn):
     """Write the draft report (the ICD-10 code is checked against WHO 2019)."""
-    return _run(actions.do_save_report, actor=request.user, act=_act(request, pk), **data.dict())
+    return run_action(actions.do_save_report, actor=request.user, act=_act(request, pk), **data.dict())
 
 
 @router.post("/service-requests/{pk}/report/sign", response={200: DiagnosticReportOut, **ERRORS, **INPUT_ERRORS})
 def sign_report(request, pk: uuid.UUID):
     """Sign the report: it is frozen and filed in the patient's chart."""
-    return _run(actions.do_sign_report, actor=request.user, act=_act(request, pk))
+    return run_action(actions.do_sign_report, actor=request.user, act=_act(request, pk))
 
 
 @router.post("/service-requests/{pk}/report/amendments", response={201: AmendmentOut, **ERRORS, **INPUT_ERRORS})
 def amend_report(request, pk: uuid.UUID, data: AmendmentIn):
     """Correct a signed report by an amendment."""
     report = get_or_404(DiagnosticReport.objects.all(), act=_act(request, pk))
-    return 201, _run(actions.do_amend_report, actor=request.user, report=report, reason=data.reason, text=data.text)
+    return 201, run_action(actions.do_amend_report, actor=request.user, report=report, reason=data.reason,
+                           text=data.text)
 
 
 # --- Indicators ---------------------------------------------------------------------------------------------
