@@ -52,6 +52,15 @@ def _locked(encounter: Encounter) -> Encounter:
     return Encounter.objects.select_for_update().select_related("patient", "site").get(pk=encounter.pk)
 
 
+def _locked_open(encounter: Encounter, statuses, message: str) -> Encounter:
+    """The encounter locked for an entry: refused once signed, or with ``message`` unless it is in ``statuses``."""
+    encounter = _locked(encounter)
+    _refuse_if_signed(encounter)
+    if encounter.status not in statuses:
+        raise TransitionError(message)
+    return encounter
+
+
 def _refuse_if_signed(encounter: Encounter) -> None:
     if encounter.is_signed:
         raise ValidationError(_("This visit is closed and its note signed; add an amendment instead."))
@@ -114,10 +123,8 @@ def do_record_vitals(*, actor, encounter: Encounter, values: dict) -> list[Obser
     parsed = vitals.parse_vitals(values)
     _authorize(actor, encounter, "care.record_vitals", "care.record_vitals")
     with transaction.atomic(durable=True):
-        encounter = _locked(encounter)
-        _refuse_if_signed(encounter)
-        if encounter.status not in (Status.WITH_NURSE, Status.WITH_GP):
-            raise TransitionError(_("Vital signs are recorded once the patient is with the nurse or the GP."))
+        encounter = _locked_open(encounter, (Status.WITH_NURSE, Status.WITH_GP),
+                                 _("Vital signs are recorded once the patient is with the nurse or the GP."))
         patient, now = encounter.patient, timezone.now()
         age = growth.age_in_years(patient.birth_date, encounter.service_date)
         if "weight" in parsed and "height" in parsed:
@@ -150,10 +157,8 @@ def do_save_note(*, actor, encounter: Encounter, referral_to: Site | None = None
         raise TypeError(f"unknown note fields: {sorted(unknown)}")
     _authorize(actor, encounter, "care.consult", "care.save_note")
     with transaction.atomic(durable=True):
-        encounter = _locked(encounter)
-        _refuse_if_signed(encounter)
-        if encounter.status != Status.WITH_GP:
-            raise TransitionError(_("The consultation note is written while the patient is with the GP."))
+        encounter = _locked_open(encounter, (Status.WITH_GP,),
+                                 _("The consultation note is written while the patient is with the GP."))
         if note.get("referral_letter") and referral_to is None:
             raise ValidationError({"referral_to": _("Referral: choose the site the patient is referred to.")})
         for field, value in note.items():
@@ -178,10 +183,8 @@ def do_add_diagnosis(*, actor, encounter: Encounter, icd10_code: str = "", text:
         raise ValidationError({"icd10_code": _("Diagnosis: give an ICD-10 code or a description.")})
     _authorize(actor, encounter, "care.consult", "care.add_diagnosis")
     with transaction.atomic(durable=True):
-        encounter = _locked(encounter)
-        _refuse_if_signed(encounter)
-        if encounter.status != Status.WITH_GP:
-            raise TransitionError(_("Diagnoses are recorded while the patient is with the GP."))
+        encounter = _locked_open(encounter, (Status.WITH_GP,),
+                                 _("Diagnoses are recorded while the patient is with the GP."))
         condition = Condition.objects.create(
             encounter=encounter, patient=encounter.patient, recorder=_staff(actor),
             icd10_code=entry.code if entry else "", icd10_label=entry.label if entry else "", text=text[:255])
@@ -210,10 +213,8 @@ def do_prescribe(*, actor, encounter: Encounter, medication: str, dose: str, rou
         raise ValidationError(errors)
     _authorize(actor, encounter, "care.prescribe", "care.prescribe")
     with transaction.atomic(durable=True):
-        encounter = _locked(encounter)
-        _refuse_if_signed(encounter)
-        if encounter.status != Status.WITH_GP:
-            raise TransitionError(_("Prescriptions are written while the patient is with the GP."))
+        encounter = _locked_open(encounter, (Status.WITH_GP,),
+                                 _("Prescriptions are written while the patient is with the GP."))
         request = MedicationRequest.objects.create(
             encounter=encounter, patient=encounter.patient, recorder=_staff(actor), medication=medication.strip(),
             dose=dose.strip(), route=route, frequency=frequency.strip(), duration_days=duration,
