@@ -15,9 +15,18 @@ if [ "${1:-}" != "--compile" ]; then
     -i ".venv/*" -i "static/*" -i "*/migrations/*" -i "*.egg-info/*"
 fi
 "$PY" -m django compilemessages -l fr -l ar
-grep -c '^msgid ' locale/*/LC_MESSAGES/django.po | sed 's/^/msgids: /'
+# msgfmt's statistics leave out the header; anything untranslated or fuzzy fails the run, so a
+# refresh that brings new strings is not mistaken for a finished one.
+missing=0
 for po in locale/*/LC_MESSAGES/django.po; do
-  untranslated=$(msgattrib --untranslated --no-obsolete "$po" | grep -c '^msgid ' || true)
-  fuzzy=$(msgattrib --only-fuzzy --no-obsolete "$po" | grep -c '^msgid ' || true)
-  echo "$po: $untranslated untranslated, $fuzzy fuzzy (header counts as one when non-zero)"
+  stats=$(LC_ALL=C msgfmt --statistics -o /dev/null "$po" 2>&1)
+  translated=$(sed -n 's/^\([0-9]*\) translated.*/\1/p' <<<"$stats")
+  fuzzy=$(grep -o '[0-9]* fuzzy' <<<"$stats" | cut -d' ' -f1 || true)
+  untranslated=$(grep -o '[0-9]* untranslated' <<<"$stats" | cut -d' ' -f1 || true)
+  echo "$po: ${translated:-0} translated, ${untranslated:-0} untranslated, ${fuzzy:-0} fuzzy"
+  missing=$((missing + ${untranslated:-0} + ${fuzzy:-0}))
 done
+if [ "$missing" -gt 0 ]; then
+  echo "$missing strings to translate: msgattrib --untranslated / --only-fuzzy lists them" >&2
+  exit 1
+fi
