@@ -10,8 +10,8 @@ Typical use (see tests/browser/test_foundation.py)::
         login(page, "nurse1")
         page.goto(live_asgi.url("/sites/"))
 
-Several people at once (e.g. a nurse, a GP and a specialist): open one context per person with
-``new_context()`` (separate cookies), log each one in, and drive their pages side by side.
+Several people at once (e.g. a nurse, a GP and a specialist): ``person(username)`` opens a signed-in
+context of its own (separate cookies) for each, and their pages are driven side by side.
 WebSockets work because the server is the real ASGI application (HTTP + Channels).
 """
 
@@ -191,6 +191,25 @@ def login(live_asgi):
         return page
 
     return sign_in
+
+
+@pytest.fixture
+def person(browser, login):
+    """``person(username, locale=, width=, height=)``: a signed-in context of its own (own cookies) as
+    ``(context, page, errors)``; ``errors`` gathers script errors and console errors but a refused form's 400."""
+
+    def open_context(username, *, locale="fr-FR", width=1024, height=768):
+        context = browser.new_context(viewport={"width": width, "height": height}, locale=locale)
+        page = context.new_page()
+        errors = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        # A refused form answers 400 by design; any other console error is a fault.
+        page.on("console", lambda message: errors.append(message.text)
+                if message.type == "error" and "status of 400" not in message.text else None)
+        login(page, username)
+        return context, page, errors
+
+    return open_context
 
 
 @pytest.fixture

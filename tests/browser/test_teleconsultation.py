@@ -54,17 +54,6 @@ def mobile_network(live_asgi, site_factory, commune_factory, staff_factory):
     return visit, central
 
 
-def _person(browser, login, username):
-    context = browser.new_context(viewport={"width": 1024, "height": 768}, locale="fr-FR")
-    page = context.new_page()
-    errors = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("console", lambda message: errors.append(message.text)
-            if message.type == "error" and "status of 400" not in message.text else None)
-    login(page, username)
-    return context, page, errors
-
-
 def _mark(page):
     """Tag the document: the tag survives live updates and vanishes on a reload."""
     page.evaluate("window.__notReloaded = true")
@@ -74,13 +63,13 @@ def _not_reloaded(page) -> bool:
     return page.evaluate("window.__notReloaded === true")
 
 
-def test_teleconsultation_from_a_mobile_unit_to_the_central_platform(live_asgi, browser, login, screenshot,
+def test_teleconsultation_from_a_mobile_unit_to_the_central_platform(live_asgi, person, screenshot,
                                                                       mobile_network):
     from caravane.telemed.models import ServiceRequest
 
     visit, central = mobile_network
-    gp_context, gp, gp_errors = _person(browser, login, "gp.umm")
-    cardio_context, cardio, cardio_errors = _person(browser, login, "cardio.central")
+    gp_context, gp, gp_errors = person("gp.umm")
+    cardio_context, cardio, cardio_errors = person("cardio.central")
 
     # The cardiologist publishes availability on the roster, then watches the worklist.
     cardio.goto(live_asgi.url("/telemed/roster/"))
@@ -174,7 +163,7 @@ def test_teleconsultation_from_a_mobile_unit_to_the_central_platform(live_asgi, 
     cardio_context.close()
 
 
-def test_worklist_timer_counts_down_and_flags_the_breach_live(live_asgi, browser, login, screenshot,
+def test_worklist_timer_counts_down_and_flags_the_breach_live(live_asgi, person, screenshot,
                                                                 mobile_network):
     from django.utils import timezone
 
@@ -186,7 +175,7 @@ def test_worklist_timer_counts_down_and_flags_the_breach_live(live_asgi, browser
     act = do_request_act(actor=gp, encounter=visit, kind="teleconsultation", specialty="cardiology",
                          priority="urgent", question="Chest pain since this morning.")
     ServiceRequest.objects.filter(pk=act.pk).update(due_at=timezone.now() + datetime.timedelta(seconds=4))
-    context, page, errors = _person(browser, login, "cardio.central")
+    context, page, errors = person("cardio.central")
     page.goto(live_asgi.url("/telemed/worklist/"))
     row = page.locator(f"tr.worklist-row[data-act='{act.pk}']")
     assert "breached" not in row.get_attribute("class")

@@ -16,18 +16,6 @@ def health_centre(live_asgi, site_factory, staff_factory):
     return site
 
 
-def _person(browser, login, role):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
-    page = context.new_page()
-    errors = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    # A refused form answers 400 by design; any other console error is a fault.
-    page.on("console", lambda message: errors.append(message.text)
-            if message.type == "error" and "status of 400" not in message.text else None)
-    login(page, f"{role}.aitourir")
-    return context, page, errors
-
-
 def _open_board(page, live_asgi):
     page.goto(live_asgi.url("/care/queue/"))
     page.wait_for_selector("#queue-board[data-live=on]", timeout=WAIT_MS)
@@ -37,12 +25,13 @@ def _card_in(page, status, name):
     return page.locator(f".queue-column[data-status={status}] .queue-card", has_text=name)
 
 
-def test_three_people_play_a_visit(live_asgi, browser, login, screenshot, health_centre):
+def test_three_people_play_a_visit(live_asgi, person, screenshot, health_centre):
     from caravane.audit.models import AuditEvent
     from caravane.care.models import Encounter, Observation
     from caravane.patients.identifiers import clean_record_number
 
-    people = {role: _person(browser, login, role) for role in ("assistant", "nurse", "gp")}
+    people = {role: person(f"{role}.aitourir", locale="en-US", width=1280, height=900)
+              for role in ("assistant", "nurse", "gp")}
     assistant, nurse, gp = (people[role][1] for role in ("assistant", "nurse", "gp"))
 
     # The assistant registers the patient through the patients app's page.
