@@ -8,6 +8,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -22,6 +23,18 @@ def setup_django(*, temporary_data: bool = False) -> None:
     import django
 
     django.setup()
+
+
+def migrate_with_geography() -> float:
+    """Migrate and load the geography, print how long it took, and return when it started (perf_counter)."""
+    from django.core.management import call_command
+
+    started = time.perf_counter()
+    call_command("migrate", interactive=False, verbosity=0)
+    with open(os.devnull, "w") as quiet:
+        call_command("load_geography", stdout=quiet)
+    print(f"migrate + geography   {time.perf_counter() - started:6.2f} s")
+    return started
 
 
 def percentile(samples: list[float], fraction: float) -> float:

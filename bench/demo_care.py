@@ -7,24 +7,18 @@ figure to mean anything). Target: the whole `caravane demo` under 30 s, so the c
 
 from __future__ import annotations
 
-import os
 import time
 
-from benchlib import setup_django
+from benchlib import migrate_with_geography, setup_django
 
 setup_django(temporary_data=True)
-
-from django.core.management import call_command  # noqa: E402
 
 
 def main() -> None:
     from caravane.care.demo import build_demo_care
     from caravane.network.demo import build_demo_network
 
-    started = time.perf_counter()
-    call_command("migrate", interactive=False, verbosity=0)
-    call_command("load_geography", stdout=open(os.devnull, "w"))
-    print(f"migrate + geography   {time.perf_counter() - started:6.2f} s")
+    started = migrate_with_geography()
     print(f"demo network          {build_demo_network().seconds:6.2f} s")
     first = build_demo_care()
     print(f"clinical demo build   {first.seconds:6.2f} s   {first.counts}")

@@ -8,14 +8,12 @@ all 50 units in one query whatever their number.
 
 from __future__ import annotations
 
-import os
 import time
 
-from benchlib import setup_django
+from benchlib import migrate_with_geography, setup_django
 
 setup_django(temporary_data=True)
 
-from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
@@ -25,10 +23,7 @@ def main() -> None:
     from caravane.network.models import Site
     from caravane.network.selectors import annotate_staffing, staffing_by_site
 
-    started = time.perf_counter()
-    call_command("migrate", interactive=False, verbosity=0)
-    call_command("load_geography", stdout=open(os.devnull, "w"))
-    print(f"migrate + geography   {time.perf_counter() - started:6.2f} s")
+    migrate_with_geography()
     first = build_demo_network()
     print(f"demo build            {first.seconds:6.2f} s   (target < 2 s) {first.counts}")
     again = build_demo_network()
