@@ -49,3 +49,20 @@ class UUIDModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+class LocalizedNameMixin:
+    """A name stored per language, shown in the reader's language (French when it has none)."""
+
+    localized_name_fields = {"fr": "name_fr", "ar": "name_ar", "en": "name_en"}
+
+    @property
+    def localized_name(self) -> str:
+        from django.utils.translation import get_language
+
+        fields = self.localized_name_fields
+        field = fields.get((get_language() or "fr")[:2])
+        return (getattr(self, field, "") if field else "") or getattr(self, fields["fr"])
+
+    def __str__(self):
+        return self.localized_name

@@ -3,8 +3,10 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from caravane.core.models import LocalizedNameMixin
 
-class Region(models.Model):
+
+class Region(LocalizedNameMixin, models.Model):
     """One of the 12 regions; the key is the HCP two-digit code ("01" to "12")."""
 
     code = models.CharField(max_length=2, primary_key=True)
@@ -16,11 +18,8 @@ class Region(models.Model):
     class Meta:
         ordering = ["code"]
 
-    def __str__(self):
-        return self.name_fr
 
-
-class Province(models.Model):
+class Province(LocalizedNameMixin, models.Model):
     """A province or prefecture; the key is the dotted HCP code ("01.511").
 
     Casablanca's eight prefectures of arrondissements carry a longer code ("06.141.01.00"):
@@ -44,11 +43,8 @@ class Province(models.Model):
     class Meta:
         ordering = ["code"]
 
-    def __str__(self):
-        return self.name_fr
 
-
-class Commune(models.Model):
+class Commune(LocalizedNameMixin, models.Model):
     """A 2024 census commune with its figures, centroid and boundary (GeoJSON, WGS84)."""
 
     class Kind(models.TextChoices):
@@ -79,5 +75,3 @@ class Commune(models.Model):
     class Meta:
         ordering = ["code"]
 
-    def __str__(self):
-        return self.name_fr

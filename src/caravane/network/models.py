@@ -10,10 +10,10 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from caravane.core.models import RestrictedQuerySet, UUIDModel
+from caravane.core.models import LocalizedNameMixin, RestrictedQuerySet, UUIDModel
 
 
-class Specialty(models.Model):
+class Specialty(LocalizedNameMixin, models.Model):
     """A medical specialty offered by hubs (union of the 2018 and 2023 programmes)."""
 
     code = models.SlugField(max_length=40, primary_key=True)
@@ -23,13 +23,11 @@ class Specialty(models.Model):
 
     class Meta:
         ordering = ["name_fr"]
-        verbose_name_plural = "specialties"
-
-    def __str__(self):
-        return self.name_fr
+        verbose_name = _("specialty")
+        verbose_name_plural = _("specialties")
 
 
-class DeviceKind(models.Model):
+class DeviceKind(LocalizedNameMixin, models.Model):
     """A kind of connected device a site can be equipped with (ECG, dermatoscope...)."""
 
     code = models.SlugField(max_length=40, primary_key=True)
@@ -39,9 +37,6 @@ class DeviceKind(models.Model):
 
     class Meta:
         ordering = ["name_fr"]
-
-    def __str__(self):
-        return self.name_fr
 
 
 class SiteQuerySet(RestrictedQuerySet):
@@ -53,7 +48,7 @@ class SiteQuerySet(RestrictedQuerySet):
         return scope.site_q("")
 
 
-class Site(UUIDModel):
+class Site(LocalizedNameMixin, UUIDModel):
     """A place of care in the network: a spoke, a mobile unit or a hub."""
 
     class Kind(models.TextChoices):
@@ -82,12 +77,10 @@ class Site(UUIDModel):
     active = models.BooleanField(default=True)
 
     objects = SiteQuerySet.as_manager()
+    localized_name_fields = {"fr": "name", "ar": "name_ar"}
 
     class Meta:
         ordering = ["name"]
-
-    def __str__(self):
-        return self.name
 
     @property
     def is_spoke(self) -> bool:
