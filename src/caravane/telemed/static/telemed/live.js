@@ -1,6 +1,6 @@
 // Live telemedicine pages: an act's panel or a hub's worklist is re-read from the server whenever its
 // WebSocket feed says something changed; service-level timers count down between updates.
-import { reread, showLive, subscribe } from "../caravane/js/live.js";
+import { durationText, reread, showLive, subscribe } from "../caravane/js/live.js";
 
 const root = document.querySelector("[data-feed][data-refresh-url]");
 const body = root && (root.matches("[data-live-body]") ? root : root.querySelector("[data-live-body]"));
@@ -16,23 +16,16 @@ function onEvent(event) {
   refresh();
 }
 
-// Durations are isolated left-to-right so that "1 h 05" reads the same in an Arabic page.
-function duration(seconds) {
-  const minutes = Math.floor(Math.abs(seconds) / 60);
-  const text = minutes >= 60 ? `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, "0")}` : `${minutes} min`;
-  return `\u2066${text}\u2069`;
-}
-
 // Service-level timers: time left before the answer is due, or how late it is; overdue rows are highlighted.
 function tick() {
   const now = Date.now();
   for (const cell of body.querySelectorAll("[data-due][data-running='1']")) {
     const left = Math.round((Date.parse(cell.dataset.due) - now) / 1000);
-    cell.textContent = left >= 0 ? duration(left) : `${root.dataset.overdue} ${duration(left)}`;
+    cell.textContent = left >= 0 ? durationText(left) : `${root.dataset.overdue} ${durationText(left)}`;
     cell.closest("tr")?.classList.toggle("breached", left < 0);
   }
   for (const cell of body.querySelectorAll("[data-since]")) {
-    cell.textContent = duration((now - Date.parse(cell.dataset.since)) / 1000);
+    cell.textContent = durationText((now - Date.parse(cell.dataset.since)) / 1000);
   }
 }
 

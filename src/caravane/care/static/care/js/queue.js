@@ -1,5 +1,5 @@
 // The live queue board: re-reads the server-rendered columns whenever a visit of this site and day changes.
-import { reread, showLive, subscribe } from "../../caravane/js/live.js";
+import { durationText, reread, showLive, subscribe } from "../../caravane/js/live.js";
 
 const board = document.getElementById("queue-board");
 const columns = document.getElementById("queue-columns");
@@ -13,8 +13,7 @@ function refresh() {
 function tick() {
   const now = Date.now();
   for (const node of columns.querySelectorAll("[data-since]")) {
-    const minutes = Math.max(0, Math.floor((now - Date.parse(node.dataset.since)) / 60000));
-    node.textContent = `${minutes} min`;
+    node.textContent = durationText(Math.max(0, now - Date.parse(node.dataset.since)) / 1000);
   }
 }
 
