@@ -160,3 +160,20 @@ def test_board_columns_fragment_and_scope(client, team, visit_at_gp, site_factor
     assert client.get(reverse("care:queue"), {"site": other.pk}).status_code == 403
     assert client.get(reverse("care:queue_columns"), {"site": other.pk}).status_code == 403
     assert AuditEvent.objects.filter(action="care.view_queue", outcome="denied", object_id=str(other.pk)).count() == 2
+
+
+@pytest.mark.parametrize("language, shown, hidden", [("ar", "جماعة", "Douar Tizi"), ("fr", "Douar Tizi", "جماعة")])
+def test_board_names_the_stop_in_the_readers_language(site_factory, staff_factory, patient_factory, commune_factory,
+                                                      language, shown, hidden):
+    from django.test import Client
+
+    from caravane.network.models import Site
+
+    unit = site_factory(kind=Site.Kind.MOBILE_UNIT, name="UMM 07")
+    assistant = staff_factory(role="assistant", site=unit).user
+    actions.do_check_in(actor=assistant, patient=patient_factory(site=unit), site=unit,
+                        stop_commune=commune_factory(name="Douar Tizi"))
+    reader = Client(headers={"accept-language": language})
+    reader.force_login(assistant)
+    page = reader.get(reverse("care:queue_columns"), {"site": unit.pk}).content.decode()
+    assert f'<span class="stop">{shown}</span>' in page and hidden not in page

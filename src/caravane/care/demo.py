@@ -38,43 +38,53 @@ SEED = 2027
 
 @dataclass(frozen=True)
 class Profile:
-    """What a visit is about: its reason, diagnoses (ICD-10) and prescription lines."""
+    """What a visit is about: its reason, the GP's assessment, diagnoses (ICD-10) and prescription lines."""
 
     reason: str
+    assessment: str
     diagnoses: tuple[str, ...]
     prescriptions: tuple[tuple[str, str, str, str, int], ...]  # medication, dose, route, frequency, days
     fever: bool = False
 
 
+# Written in French, as the network's doctors write their notes; routes are coded (MedicationRequest.Route).
 CHRONIC = {
-    "hypertension": Profile("Blood pressure follow-up", ("I10",),
-                            (("Amlodipine 5 mg", "1 tablet", "oral", "once daily", 90),)),
-    "diabetes": Profile("Diabetes follow-up", ("E11.9",),
-                        (("Metformin 850 mg", "1 tablet", "oral", "twice daily with meals", 90),)),
-    "pregnancy": Profile("Antenatal visit", ("Z34.9",),
-                         (("Ferrous sulfate 200 mg + folic acid 0.4 mg", "1 tablet", "oral", "once daily", 30),)),
+    "hypertension": Profile("Suivi tensionnel", "Hypertension artérielle essentielle", ("I10",),
+                            (("Amlodipine 5 mg", "1 comprimé", "oral", "1 fois par jour", 90),)),
+    "diabetes": Profile("Suivi du diabète", "Diabète de type 2 non compliqué", ("E11.9",),
+                        (("Metformine 850 mg", "1 comprimé", "oral", "2 fois par jour au cours des repas", 90),)),
+    "pregnancy": Profile("Consultation prénatale", "Grossesse d'évolution normale", ("Z34.9",),
+                         (("Sulfate ferreux 200 mg + acide folique 0,4 mg", "1 comprimé", "oral", "1 fois par jour",
+                           30),)),
 }
 ACUTE = [
-    Profile("Fever and sore throat", ("J06.9",), (("Paracetamol 500 mg", "2 tablets", "oral", "three times daily", 5),),
-            fever=True),
-    Profile("Cough for a week", ("J20.9",), (("Amoxicillin 1 g", "1 tablet", "oral", "twice daily", 7),
-                                             ("Paracetamol 500 mg", "2 tablets", "oral", "if fever", 5)), fever=True),
-    Profile("Diarrhoea for two days", ("A09",), (("Oral rehydration salts", "1 sachet in 1 L of water", "oral",
-                                                  "after each loose stool", 3),)),
-    Profile("Epigastric pain", ("K29.7",), (("Omeprazole 20 mg", "1 capsule", "oral", "once daily before breakfast",
-                                             28),)),
-    Profile("Low back pain", ("M54.5",), (("Ibuprofen 400 mg", "1 tablet", "oral", "three times daily with food", 5),)),
-    Profile("Burning on urination", ("N39.0",), (("Nitrofurantoin 100 mg", "1 capsule", "oral", "twice daily", 5),)),
-    Profile("Red, sticky eye", ("H10.9",), (("Tobramycin 0.3% eye drops", "1 drop", "ophthalmic", "four times daily",
-                                             7),)),
-    Profile("Itching rash", ("L30.9",), (("Hydrocortisone 1% cream", "thin layer", "topical", "twice daily", 7),)),
+    Profile("Fièvre et mal de gorge", "Infection aiguë des voies respiratoires supérieures, probablement virale",
+            ("J06.9",),
+            (("Paracétamol 500 mg", "2 comprimés", "oral", "3 fois par jour", 5),), fever=True),
+    Profile("Toux depuis une semaine", "Bronchite aiguë", ("J20.9",),
+            (("Amoxicilline 1 g", "1 comprimé", "oral", "2 fois par jour", 7),
+             ("Paracétamol 500 mg", "2 comprimés", "oral", "si fièvre", 5)), fever=True),
+    Profile("Diarrhée depuis deux jours", "Gastro-entérite aiguë sans déshydratation", ("A09",),
+            (("Sels de réhydratation orale (SRO)", "1 sachet dans 1 L d'eau", "oral", "après chaque selle liquide",
+              3),)),
+    Profile("Douleurs épigastriques", "Gastrite", ("K29.7",),
+            (("Oméprazole 20 mg", "1 gélule", "oral", "1 fois par jour avant le petit-déjeuner", 28),)),
+    Profile("Lombalgie", "Lombalgie commune", ("M54.5",),
+            (("Ibuprofène 400 mg", "1 comprimé", "oral", "3 fois par jour au cours des repas", 5),)),
+    Profile("Brûlures mictionnelles", "Infection urinaire basse non compliquée", ("N39.0",),
+            (("Nitrofurantoïne 100 mg", "1 gélule", "oral", "2 fois par jour", 5),)),
+    Profile("Œil rouge avec sécrétions", "Conjonctivite bactérienne", ("H10.9",),
+            (("Tobramycine 0,3 % collyre", "1 goutte", "ophthalmic", "4 fois par jour", 7),)),
+    Profile("Éruption cutanée prurigineuse", "Dermatite", ("L30.9",),
+            (("Hydrocortisone 1 % crème", "en couche mince", "topical", "2 fois par jour", 7),)),
 ]
 CHILD_ACUTE = [
-    Profile("Fever and cough", ("J06.9",), (("Paracetamol syrup 120 mg/5 mL", "5 mL", "oral", "every 6 hours", 3),),
-            fever=True),
-    Profile("Diarrhoea", ("A09",), (("Oral rehydration salts", "1 sachet in 1 L of water", "oral",
-                                     "after each loose stool", 3),
-                                    ("Zinc 20 mg", "1 tablet", "oral", "once daily", 10))),
+    Profile("Fièvre et toux", "Infection aiguë des voies respiratoires supérieures", ("J06.9",),
+            (("Paracétamol sirop 120 mg/5 mL", "5 mL", "oral", "toutes les 6 heures", 3),), fever=True),
+    Profile("Diarrhée", "Gastro-entérite aiguë sans déshydratation", ("A09",),
+            (("Sels de réhydratation orale (SRO)", "1 sachet dans 1 L d'eau", "oral", "après chaque selle liquide",
+              3),
+             ("Zinc 20 mg", "1 comprimé", "oral", "1 fois par jour", 10))),
 ]
 
 
@@ -186,11 +196,10 @@ def _visit(rows: _Rows, pk, planned: DemoPatient, day: datetime.date, checked_in
         practitioner_id=staff_id(site_code, Role.GP) if reached >= 2 else None,
         reason=profile.reason if reached >= 2 else "")
     if reached == 3:
-        labels = ", ".join(icd10.lookup(code).label for code in profile.diagnoses)
-        encounter.history = "Symptoms described by the patient; no known allergy."
-        encounter.examination = "General condition good. Examination consistent with the assessment."
-        encounter.assessment = labels
-        encounter.plan = "Treatment prescribed and explained. Come back if worse, or for the next follow-up."
+        encounter.history = "Symptômes rapportés par le patient. Pas d'allergie connue."
+        encounter.examination = "Bon état général. Examen clinique en faveur du diagnostic retenu."
+        encounter.assessment = profile.assessment
+        encounter.plan = "Traitement prescrit et expliqué. Reconsulter en cas d'aggravation ou au prochain contrôle."
         encounter.finished_at = encounter.signed_at = done_at
         encounter.signed_by_id = encounter.practitioner_id
         _consultation(rows, encounter, profile)
