@@ -7,7 +7,6 @@ from django.db.models import Count
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import get_language
-from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_GET
 
 from caravane.audit.access import fetch_protected
@@ -109,7 +108,6 @@ def site_map(request):
     return render(request, "network/site_map.html", {"kinds": Site.Kind.choices})
 
 
-@gzip_page
 @require_GET
 def site_map_data(request):
     """Sites as points with their referral links, in the user's language."""
@@ -124,7 +122,6 @@ def site_map_data(request):
     return response
 
 
-@gzip_page
 @require_GET
 def map_outlines(request):
     """Province outlines (GeoJSON) for the offline base layer; they change only with the geography."""

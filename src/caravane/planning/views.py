@@ -8,7 +8,6 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_GET, require_POST
 
 from caravane.audit.access import fetch_protected, require_permission
@@ -101,7 +100,6 @@ def scenario_progress(request, pk):
                          "finished": scenario.finished})
 
 
-@gzip_page
 @login_required
 @require_GET
 def scenario_map(request, pk):
@@ -112,7 +110,6 @@ def scenario_map(request, pk):
     return JsonResponse(data)
 
 
-@gzip_page
 @login_required
 @require_GET
 def commune_shapes(request):
