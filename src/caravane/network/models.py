@@ -42,7 +42,7 @@ class DeviceKind(LocalizedNameMixin, models.Model):
 class SiteQuerySet(RestrictedQuerySet):
     def scope_filter(self, scope, action):
         # The site directory (names, places, referral chain) is needed by everyone to refer
-        # patients; changing a site is limited to the sites in the user's scope.
+        # patients; any other action (change, work, watch) is limited to the sites in the user's scope.
         if action == "view":
             return None
         return scope.site_q("")

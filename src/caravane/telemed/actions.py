@@ -415,7 +415,7 @@ def do_expire_overdue(*, now: datetime.datetime | None = None) -> list[ServiceRe
 def do_open_slot(*, actor, hub: Site, start: datetime.datetime, end: datetime.datetime) -> Slot:
     """A specialist makes a period at their hub bookable for teleconsultations."""
     staff = _staff(actor)
-    in_scope = staff.role == Role.SPECIALIST and hub.pk in _site_ids(actor)
+    in_scope = staff.role == Role.SPECIALIST and Site.objects.restrict(actor, "work").filter(pk=hub.pk).exists()
     _authorize(actor, hub, "telemed.manage_roster", "telemed.open_slot", in_scope=in_scope)
     if end <= start:
         raise ValidationError({"end": _("End: must come after the start.")})
@@ -443,12 +443,6 @@ def do_withdraw_slot(*, actor, slot: Slot) -> Slot:
         slot.save()
         do_record_audit(actor=actor, action="telemed.withdraw_slot", target=slot, site=slot.hub)
     return slot
-
-
-def _site_ids(actor) -> frozenset:
-    from caravane.accounts.scope import scope_for
-
-    return scope_for(actor).site_ids
 
 
 def do_book(*, actor, act: ServiceRequest, slot: Slot) -> Appointment:

@@ -50,8 +50,6 @@ def open_information_requests(act: ServiceRequest):
 
 def worklist_choices(user) -> list[tuple[Site, Specialty]]:
     """The (hub, specialty) worklists a user may open: a specialist's own, a coordinator's territory's hubs."""
-    from caravane.accounts.scope import scope_for
-
     staff = getattr(user, "staff", None)
     if staff is None or not user.has_perm("telemed.view_act"):
         return []
@@ -60,11 +58,9 @@ def worklist_choices(user) -> list[tuple[Site, Specialty]]:
         return [(hub, specialties[code]) for hub, code in selectors.worklists_of(user)]
     if staff.role not in (Role.COORDINATOR, Role.ADMINISTRATOR):
         return []
-    scope = scope_for(user)
-    hubs = (Site.objects.filter(kind__in=Site.HUB_KINDS, active=True).select_related("commune")
+    hubs = (Site.objects.restrict(user, "work").filter(kind__in=Site.HUB_KINDS, active=True)
             .prefetch_related("specialties").order_by("name"))
-    return [(hub, specialty) for hub in hubs if scope.national or scope.covers_site(hub)
-            for specialty in hub.specialties.all()]
+    return [(hub, specialty) for hub in hubs for specialty in hub.specialties.all()]
 
 
 def worklist_url(hub, specialty_id: str) -> str:

@@ -63,12 +63,10 @@ def worklist(user, *, hub, specialty, statuses=OPEN_STATUSES, limit: int = 100,
 
 def worklists_of(user) -> list[tuple[Site, str]]:
     """The (hub, specialty) pairs whose worklist a specialist works on: their current hubs, their specialty."""
-    from caravane.accounts.scope import scope_for
-
     staff = getattr(user, "staff", None)
     if staff is None or staff.role != Role.SPECIALIST or not staff.specialty_id:
         return []
-    hubs = Site.objects.filter(pk__in=scope_for(user).site_ids, kind__in=Site.HUB_KINDS).order_by("name")
+    hubs = Site.objects.restrict(user, "work").filter(kind__in=Site.HUB_KINDS).order_by("name")
     return [(hub, staff.specialty_id) for hub in hubs]
 
 
@@ -291,22 +289,17 @@ def may_watch_hub(user, hub_id, specialty_id: str) -> bool:
     if not user.has_perm("telemed.view_act"):
         return False
     scope = scope_for(user)
-    hub = Site.objects.filter(pk=hub_id, kind__in=Site.HUB_KINDS).select_related("commune").first()
-    if hub is None:
+    if not Site.objects.restrict(user, "work").filter(pk=hub_id, kind__in=Site.HUB_KINDS).exists():
         return False
     if scope.role == Role.SPECIALIST:
-        return hub.pk in scope.site_ids and user.staff.specialty_id == specialty_id
-    if scope.national:
-        return True
-    return scope.role == Role.COORDINATOR and scope.covers_site(hub)
+        return user.staff.specialty_id == specialty_id
+    return scope.national or scope.role == Role.COORDINATOR
 
 
 def may_watch_site(user, site_id) -> bool:
     """Whether a user may follow a requesting site's acts: its staff, and coordinators over it."""
     from caravane.accounts.scope import scope_for
 
-    if not user.has_perm("telemed.view_act"):
+    if not user.has_perm("telemed.view_act") or scope_for(user).role == Role.SPECIALIST:
         return False
-    scope = scope_for(user)
-    site = Site.objects.filter(pk=site_id).select_related("commune").first()
-    return site is not None and scope.role != Role.SPECIALIST and scope.covers_site(site)
+    return Site.objects.restrict(user, "work").filter(pk=site_id).exists()
