@@ -15,8 +15,8 @@ setup_django(temporary_data=True)
 
 
 def main() -> None:
-    from caravane.care.demo import build_demo_care
-    from caravane.network.demo import build_demo_network
+    from caravane.demo.care import build_demo_care
+    from caravane.demo.network import build_demo_network
 
     started = migrate_with_geography()
     print(f"demo network          {build_demo_network().seconds:6.2f} s")

@@ -19,7 +19,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 
 def main() -> None:
-    from caravane.network.demo import build_demo_network
+    from caravane.demo.network import build_demo_network
     from caravane.network.models import Site
     from caravane.network.selectors import annotate_staffing, staffing_by_site
 

@@ -190,7 +190,7 @@ def child(args) -> None:
     from django.db import connection, reset_queries
 
     from caravane.accounts.models import User
-    from caravane.accounts.scope import scope_for
+    from caravane.core.access import Perm, scope_of
     from caravane.network.models import Assignment, Site, StaffMember
     from caravane.patients.models import Patient
     from caravane.patients.search import search_patients
@@ -214,7 +214,7 @@ def child(args) -> None:
     total = Patient.objects.count()
     print(f"{connection.vendor}: {total} patients, {len(workload)} queries")
     for label, queryset, scope in (("national scope", Patient.objects.all(), None),
-                                   ("one site's nurse", Patient.objects.restrict(user), scope_for(user))):
+                                   ("one site's nurse", Patient.objects.restrict(user, Perm.VIEW_PATIENT), scope_of(user))):
         for _kind, query in workload[:20]:  # warm caches
             search_patients(queryset, query, scope=scope)
         samples, by_kind = [], {}

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "caravane.care",
     "caravane.telemed",
     "caravane.planning",
+    "caravane.demo",  # above every app: builds the demo through their actions
 ]
 
 MIDDLEWARE = [
@@ -50,7 +51,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "caravane.audit.context.AuditContextMiddleware",
+    "caravane.audit.middleware.AuditMiddleware",
     "caravane.accounts.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

@@ -4,7 +4,7 @@ import datetime
 
 import pytest
 
-from caravane.accounts.scope import scope_for
+from caravane.core.access import Perm, scope_of as scope_for
 from caravane.network.models import Assignment, Site, StaffMember
 
 
@@ -19,7 +19,7 @@ def territory(commune_factory, site_factory):
 
 
 def _changeable(user):
-    return set(Site.objects.restrict(user, "change").values_list("code", flat=True))
+    return set(Site.objects.restrict(user, Perm.VIEW_STAFF).values_list("code", flat=True))
 
 
 def test_staff_reach_only_their_current_sites(staff_factory, territory):
@@ -89,5 +89,5 @@ def test_colleagues_visible_through_shared_current_sites(staff_factory, territor
     nurse = staff_factory(role="nurse", site=territory["here"])
     colleague = staff_factory(role="gp", site=territory["here"])
     stranger = staff_factory(role="gp", site=territory["elsewhere"])
-    visible = set(StaffMember.objects.restrict(nurse.user, "view").values_list("pk", flat=True))
+    visible = set(StaffMember.objects.restrict(nurse.user, Perm.VIEW_STAFF).values_list("pk", flat=True))
     assert {nurse.pk, colleague.pk} <= visible and stranger.pk not in visible

@@ -5,7 +5,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from caravane.audit.models import AuditEvent
 from caravane.care import actions
-from caravane.care.models import Amendment, Condition, Encounter, MedicationRequest, Observation, SignedRecordError
+from caravane.care.models import Amendment, Condition, Encounter, MedicationRequest, Observation, ImmutableRecordError
 
 
 def audit_count(encounter):
@@ -121,11 +121,11 @@ def test_signed_note_is_frozen_and_amendments_append(visit_at_gp, team):
     with pytest.raises(ValidationError):
         actions.do_record_vitals(actor=team["gp"], encounter=closed, values={"spo2": "95"})
     closed.assessment = "Pneumonia"
-    with pytest.raises(SignedRecordError):
+    with pytest.raises(ImmutableRecordError):
         closed.save()
-    with pytest.raises(SignedRecordError):
+    with pytest.raises(ImmutableRecordError):
         MedicationRequest.objects.get(encounter=closed).save()
-    with pytest.raises(SignedRecordError):
+    with pytest.raises(ImmutableRecordError):
         Observation.objects.filter(encounter=closed).first().delete()
 
     with pytest.raises(ValidationError) as refused:
@@ -139,7 +139,7 @@ def test_signed_note_is_frozen_and_amendments_append(visit_at_gp, team):
     assert list(Amendment.objects.filter(encounter=closed).values_list("reason", flat=True)) == [
         "Chest X-ray result", "Typo"]
     first.text = "rewritten"
-    with pytest.raises(SignedRecordError):
+    with pytest.raises(ImmutableRecordError):
         first.save()
 
 

@@ -10,9 +10,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from caravane.audit.models import AuditEvent
-from caravane.care.demo import QUEUE_SITE, build_demo_care
+from caravane.demo.care import QUEUE_SITE, build_demo_care
 from caravane.care.models import Condition, Encounter, MedicationRequest, Observation
-from caravane.network.demo import build_demo_network
+from caravane.demo.network import build_demo_network
 from caravane.network.models import Site
 from caravane.patients.models import Consent, Patient, PatientNameToken
 from caravane.patients.search import search_patients

@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.utils import translation
 
 from caravane.geo.models import Commune
-from caravane.network.demo import build_demo_network
+from caravane.demo.network import build_demo_network
 from caravane.network.models import Site
 
 SHIFT = 0.18  # about how far north the uncorrected polygons lay

@@ -10,7 +10,7 @@ from django.contrib.auth import authenticate
 from django.core.management import call_command
 
 from caravane.audit.models import AuditEvent
-from caravane.network.demo import DEMO_PASSWORD, build_demo_network, demo_counts
+from caravane.demo.network import DEMO_PASSWORD, build_demo_network, demo_counts
 from caravane.network.models import Assignment, Deployment, Site, StaffMember
 from caravane.network.selectors import staffing_by_site
 

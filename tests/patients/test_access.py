@@ -1,6 +1,7 @@
 import pytest
 from django.urls import reverse
 
+from caravane.core.access import Perm
 from caravane.audit.models import AuditEvent
 from caravane.patients.models import Patient
 
@@ -39,7 +40,7 @@ def test_a_visit_at_another_site_brings_the_patient_into_its_scope(client_for, o
 
     Encounter.objects.create(patient=patient, site=other_site, service_date=timezone.localdate(),
                              checked_in_at=timezone.now(), checked_in_by=nurse)
-    assert patient in Patient.objects.restrict(outsider.user)
+    assert patient in Patient.objects.restrict(outsider.user, Perm.VIEW_PATIENT)
     client = client_for(outsider)
     assert client.get(reverse("patients:detail", args=[patient.pk])).status_code == 200
     assert [m.patient for m in client.get(reverse("patients:search"), {"q": "Touria"}).context["matches"]] == [patient]

@@ -44,13 +44,15 @@ def test_bad_input_is_refused_naming_the_field_and_nothing_is_saved(client_for, 
     audit_rows = AuditEvent.objects.count()
     with_en = {"HTTP_ACCEPT_LANGUAGE": "en"}
     response = client_for(nurse).post(reverse("patients:register"), form_data(site, **{field: value}), **with_en)
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert field in response.context["form"].errors
     assert f'data-field="{field}"' in response.content.decode()
     assert f"{label}:" in response.content.decode()
     assert Patient.objects.count() == 0
     assert AuditEvent.objects.filter(action="register").count() == 0
-    assert AuditEvent.objects.count() == audit_rows
+    # The attempt itself leaves one row, marked failed.
+    assert list(AuditEvent.objects.order_by("-at")[:AuditEvent.objects.count() - audit_rows]
+                .values_list("action", "outcome")) == [("open_register", "failed")]
 
 
 def test_a_birth_year_alone_is_stored_and_shown_as_estimated(client_for, nurse, site):
@@ -110,4 +112,4 @@ def test_a_pharmacist_cannot_register(client_for, staff_factory, site):
     response = client_for(pharmacist).post(reverse("patients:register"), form_data(site))
     assert response.status_code == 403
     assert not Patient.objects.exists()
-    assert AuditEvent.objects.filter(action="register", outcome="denied", actor=pharmacist.user).exists()
+    assert AuditEvent.objects.filter(action="open_register", outcome="denied", actor=pharmacist.user).exists()

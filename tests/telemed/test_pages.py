@@ -90,7 +90,7 @@ def test_out_of_scope_act_is_403_and_audited(people, request_act, who):
     assert AuditEvent.objects.filter(actor=user, action="telemed.view_act", outcome="denied",
                                      object_id=str(act.pk)).exists()
     assert _client(user).post(reverse("telemed:operate", args=[act.pk, "accept"])).status_code == 403
-    assert _client(user).get(reverse("telemed:act_live", args=[act.pk])).status_code == 404
+    assert _client(user).get(reverse("telemed:act_live", args=[act.pk])).status_code == 403
     act.refresh_from_db()
     assert act.status == "requested"
 

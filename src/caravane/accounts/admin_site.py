@@ -15,8 +15,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 
+from caravane.core.access import Perm
+
 # Held by the administrator role only (it holds every permission).
-ADMIN_PERMISSION = "accounts.use_admin"
 
 
 class AuditedAdminMixin:
@@ -53,7 +54,7 @@ class CaravaneAdminSite(admin.AdminSite):
 
     def has_permission(self, request):
         user = request.user
-        return user.is_authenticated and user.is_active and user.has_perm(ADMIN_PERMISSION)
+        return user.is_authenticated and user.is_active and user.has_perm(Perm.USE_ADMIN)
 
     def register(self, model_or_iterable, admin_class=None, **options):
         """Register as usual, with the change auditing mixed into the model admin."""
@@ -63,10 +64,10 @@ class CaravaneAdminSite(admin.AdminSite):
 
     def refuse(self, request):
         """Audit and refuse a signed-in user who is not an administrator."""
-        from caravane.audit.access import record_denied
+        from caravane.audit import gate
 
-        record_denied(request.user, action="view", target=("admin.site", ""), reason="not an administrator")
-        raise PermissionDenied(_("The administration pages are for administrators only."))
+        gate.refuse(request.user, Perm.USE_ADMIN, ("admin.site", ""), audit_action="view",
+                    reason="not an administrator", message=_("The administration pages are for administrators only."))
 
     def admin_view(self, view, cacheable=False):
         inner = super().admin_view(view, cacheable)

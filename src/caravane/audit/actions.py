@@ -6,6 +6,7 @@ from django.db import models
 
 from caravane.audit.context import current_request_context
 from caravane.audit.models import AuditEvent
+from caravane.core.access import scope_of
 
 
 def object_label(obj) -> tuple[str, str]:
@@ -32,18 +33,17 @@ def do_record_audit(
 
     Without an explicit ``site``, the row carries the actor's current primary site, if any.
     """
-    from caravane.accounts.scope import scope_for
-
     context = current_request_context()
     object_type, object_id = object_label(target)
     authenticated = actor is not None and getattr(actor, "is_authenticated", False)
-    scope = scope_for(actor) if authenticated else None
+    scope = scope_of(actor) if authenticated else None
     if site is not None:
         site_id, site_name = site.pk, str(site)
     elif scope is not None and scope.primary_site_id is not None:
         site_id, site_name = scope.primary_site_id, scope.primary_site_name
     else:
         site_id, site_name = None, ""
+    context.rows_written += 1
     return AuditEvent.objects.create(
         actor=actor if authenticated else None,
         actor_username=(actor.get_username() if authenticated else (detail or {}).get("username", ""))[:150],

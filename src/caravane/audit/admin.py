@@ -1,11 +1,13 @@
 """The audit trail in the admin: readable by administrators, never added to, changed or deleted."""
 
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied
 
-from caravane.audit.access import record_denied
+from caravane.audit import gate
 from caravane.audit.actions import do_record_audit
 from caravane.audit.models import AuditEvent
+from caravane.core.access import Perm
+
+APPEND_ONLY = "the audit trail is append-only"
 
 
 @admin.register(AuditEvent)
@@ -31,11 +33,18 @@ class AuditEventAdmin(admin.ModelAdmin):
         do_record_audit(actor=request.user, action="view", target=("audit.auditevent", ""), detail={"via": "admin"})
         return super().changelist_view(request, extra_context)
 
+    # Adding, changing and deleting rows are refused, each with a denied row.
+    def add_view(self, request, form_url="", extra_context=None):
+        gate.refuse(request.user, Perm.VIEW_AUDIT, ("audit.auditevent", ""), audit_action="add", reason=APPEND_ONLY)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        gate.refuse(request.user, Perm.VIEW_AUDIT, ("audit.auditevent", object_id), audit_action="delete",
+                    reason=APPEND_ONLY)
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         if request.method != "GET":
-            record_denied(request.user, action="change", target=("audit.auditevent", object_id),
-                          reason="the audit trail is append-only")
-            raise PermissionDenied
+            gate.refuse(request.user, Perm.VIEW_AUDIT, ("audit.auditevent", object_id), audit_action="change",
+                        reason=APPEND_ONLY)
         do_record_audit(actor=request.user, action="view", target=("audit.auditevent", object_id),
                         detail={"via": "admin"})
         return super().change_view(request, object_id, form_url, extra_context)

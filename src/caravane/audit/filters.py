@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from caravane.audit.models import AuditEvent
 from caravane.core.filters import Filter, FilterSet
-from caravane.network.models import Role
+from caravane.core.access import Role
 
 
 @dataclass(frozen=True)

@@ -4,11 +4,11 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from caravane.core.models import new_uuid7
+from caravane.core.models import AppendOnlyMixin, ImmutableRecordError, new_uuid7
 
 
-class AppendOnlyError(RuntimeError):
-    """Raised on any attempt to change or delete an audit row."""
+# Kept under the audit trail's own name for its callers.
+AppendOnlyError = ImmutableRecordError
 
 
 class AuditEventQuerySet(models.QuerySet):
@@ -19,7 +19,7 @@ class AuditEventQuerySet(models.QuerySet):
         raise AppendOnlyError("The audit trail is append-only: rows cannot be deleted.")
 
 
-class AuditEvent(models.Model):
+class AuditEvent(AppendOnlyMixin, models.Model):
     """One audited event: who did what to which object, from where, and how it ended."""
 
     class Outcome(models.TextChoices):
@@ -56,14 +56,7 @@ class AuditEvent(models.Model):
     @property
     def role_label(self) -> str:
         """The actor's role as a person reads it."""
-        from caravane.network.models import Role
+        from caravane.core.access import Role
 
         return str(Role(self.role).label) if self.role in Role.values else self.role
 
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise AppendOnlyError("The audit trail is append-only: rows cannot be updated.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise AppendOnlyError("The audit trail is append-only: rows cannot be deleted.")

@@ -11,12 +11,12 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from caravane.audit.access import require_permission
+from caravane.audit import gate
 from caravane.audit.actions import do_record_audit
 from caravane.audit.filters import AuditFilterSet, DayFilter
 from caravane.audit.selectors import audit_events
+from caravane.core.access import Perm
 
-AUDIT_PERMISSION = "audit.view_auditevent"
 AUDIT_TARGET = ("audit.auditevent", "")
 PAGE_SIZE = 50
 CSV_COLUMNS = ("at", "actor_username", "role", "site_name", "site_id", "object_type", "object_id", "action",
@@ -36,7 +36,7 @@ def _form_fields(filterset: AuditFilterSet) -> list[dict]:
 @require_GET
 def event_list(request):
     """Audit rows, newest first, filtered and paginated; opening it is itself audited."""
-    require_permission(request.user, AUDIT_PERMISSION, action="view", target=AUDIT_TARGET)
+    gate.require(request.user, Perm.VIEW_AUDIT, AUDIT_TARGET, audit_action="view")
     filterset = AuditFilterSet(request.GET)
     # Written before the page is counted, so that the count and the rows shown agree.
     do_record_audit(actor=request.user, action="view", target=AUDIT_TARGET,
@@ -76,7 +76,7 @@ def _csv_lines(events):
 @require_GET
 def event_export(request):
     """The filtered audit rows as CSV; the export itself is audited with its filters."""
-    require_permission(request.user, AUDIT_PERMISSION, action="export", target=AUDIT_TARGET)
+    gate.require(request.user, Perm.VIEW_AUDIT, AUDIT_TARGET, audit_action="export")
     filterset = AuditFilterSet(request.GET)
     if not filterset.is_valid:
         return HttpResponseBadRequest("\n".join(f"{name}: {error}" for name, error in filterset.errors.items()),

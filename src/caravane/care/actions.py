@@ -13,11 +13,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from caravane.audit.access import authorize, staff_of
+from caravane.audit import gate
 from caravane.audit.actions import do_record_audit
 from caravane.care import growth, icd10, vitals
 from caravane.care.models import Amendment, Condition, Encounter, MedicationRequest, Observation
 from caravane.care.selectors import coverage_of, queue_group, queue_payload
+from caravane.core.access import Perm
+from caravane.core.errors import TransitionError
 from caravane.core.events import publish_on_commit
 from caravane.network.models import Site
 
@@ -25,26 +27,21 @@ Status = Encounter.Status
 
 # The visit's state machine: which status may follow which, and the permission each step needs.
 # The last step, with the GP -> done, is do_close_visit: it signs the note.
-TRANSITIONS: dict[tuple[str, str], str] = {
-    (Status.CHECKED_IN, Status.WITH_NURSE): "care.record_vitals",
-    (Status.WITH_NURSE, Status.WITH_GP): "care.record_vitals",
+TRANSITIONS: dict[tuple[str, str], Perm] = {
+    (Status.CHECKED_IN, Status.WITH_NURSE): Perm.RECORD_VITALS,
+    (Status.WITH_NURSE, Status.WITH_GP): Perm.RECORD_VITALS,
 }
 TIMESTAMP_OF = {Status.WITH_NURSE: "nurse_started_at", Status.WITH_GP: "gp_started_at"}
 STAFF_OF = {Status.WITH_NURSE: "nurse", Status.WITH_GP: "practitioner"}
 
 
-class TransitionError(ValidationError):
-    """A status change the visit's state machine does not allow."""
-
-
 def _staff(actor):
-    return staff_of(actor, message=_("Only staff members can act on visits."))
+    return gate.staff_of(actor, Perm.VIEW_QUEUE, message=_("Only staff members can act on visits."))
 
 
-def _authorize(actor, target, permission: str, action: str, **scope) -> None:
-    """Check access before the transaction, so that a denial's audit row is committed."""
-    authorize(actor, target, permission=permission, action=action, message=_("You may not do this for this site."),
-              **scope)
+def _authorize(actor, target, perm: Perm, action: str) -> None:
+    """Check access before the transaction (once per request: a page that asked already is answered at once)."""
+    gate.require(actor, perm, target, audit_action=action, message=_("You may not do this for this site."))
 
 
 def _locked(encounter: Encounter) -> Encounter:
@@ -78,7 +75,7 @@ def _finish(actor, encounter: Encounter, action: str, detail: dict | None = None
 def do_check_in(*, actor, patient, site: Site, priority: str = Encounter.Priority.STANDARD,
                 stop_commune=None, day: datetime.date | None = None) -> Encounter:
     """Put a patient in the day's queue of a site (or of a mobile unit's stop)."""
-    _authorize(actor, site, "care.check_in", "care.check_in", scope="care")
+    _authorize(actor, site, Perm.CHECK_IN, "care.check_in")
     staff = _staff(actor)
     if priority not in Encounter.Priority.values:
         raise ValidationError({"priority": _("Priority: choose emergency, urgent or standard.")})
@@ -102,7 +99,7 @@ def do_check_in(*, actor, patient, site: Site, priority: str = Encounter.Priorit
 
 def do_advance(*, actor, encounter: Encounter, to: str) -> Encounter:
     """Move a visit to its next status; any other change is refused."""
-    permission = TRANSITIONS.get((encounter.status, to), "care.view_queue")
+    permission = TRANSITIONS.get((encounter.status, to), Perm.VIEW_QUEUE)
     _authorize(actor, encounter, permission, "care.advance")
     with transaction.atomic(durable=True):
         encounter = _locked(encounter)
@@ -121,7 +118,7 @@ def do_advance(*, actor, encounter: Encounter, to: str) -> Encounter:
 def do_record_vitals(*, actor, encounter: Encounter, values: dict) -> list[Observation]:
     """Record vital signs (raw form values); impossible values refuse the whole set, abnormal ones are flagged."""
     parsed = vitals.parse_vitals(values)
-    _authorize(actor, encounter, "care.record_vitals", "care.record_vitals")
+    _authorize(actor, encounter, Perm.RECORD_VITALS, "care.record_vitals")
     with transaction.atomic(durable=True):
         encounter = _locked_open(encounter, (Status.WITH_NURSE, Status.WITH_GP),
                                  _("Vital signs are recorded once the patient is with the nurse or the GP."))
@@ -155,7 +152,7 @@ def do_save_note(*, actor, encounter: Encounter, referral_to: Site | None = None
     unknown = set(note) - set(NOTE_FIELDS) - {"referral_letter"}
     if unknown:
         raise TypeError(f"unknown note fields: {sorted(unknown)}")
-    _authorize(actor, encounter, "care.consult", "care.save_note")
+    _authorize(actor, encounter, Perm.CONSULT, "care.save_note")
     with transaction.atomic(durable=True):
         encounter = _locked_open(encounter, (Status.WITH_GP,),
                                  _("The consultation note is written while the patient is with the GP."))
@@ -181,7 +178,7 @@ def do_add_diagnosis(*, actor, encounter: Encounter, icd10_code: str = "", text:
                 "code": icd10_code, "edition": icd10.EDITION}})
     elif not text:
         raise ValidationError({"icd10_code": _("Diagnosis: give an ICD-10 code or a description.")})
-    _authorize(actor, encounter, "care.consult", "care.add_diagnosis")
+    _authorize(actor, encounter, Perm.CONSULT, "care.add_diagnosis")
     with transaction.atomic(durable=True):
         encounter = _locked_open(encounter, (Status.WITH_GP,),
                                  _("Diagnoses are recorded while the patient is with the GP."))
@@ -211,7 +208,7 @@ def do_prescribe(*, actor, encounter: Encounter, medication: str, dose: str, rou
         errors["duration_days"] = _("Duration: a number of days between 1 and 365.")
     if errors:
         raise ValidationError(errors)
-    _authorize(actor, encounter, "care.prescribe", "care.prescribe")
+    _authorize(actor, encounter, Perm.PRESCRIBE, "care.prescribe")
     with transaction.atomic(durable=True):
         encounter = _locked_open(encounter, (Status.WITH_GP,),
                                  _("Prescriptions are written while the patient is with the GP."))
@@ -225,7 +222,7 @@ def do_prescribe(*, actor, encounter: Encounter, medication: str, dose: str, rou
 
 def do_close_visit(*, actor, encounter: Encounter) -> Encounter:
     """Close the visit and sign its note; from now on it only takes amendments."""
-    _authorize(actor, encounter, "care.consult", "care.close_visit")
+    _authorize(actor, encounter, Perm.CONSULT, "care.close_visit")
     with transaction.atomic(durable=True):
         encounter = _locked(encounter)
         _refuse_if_signed(encounter)
@@ -252,7 +249,7 @@ def do_amend(*, actor, encounter: Encounter, reason: str, text: str) -> Amendmen
         errors["text"] = _("Amendment: write the correction.")
     if errors:
         raise ValidationError(errors)
-    _authorize(actor, encounter, "care.consult", "care.amend")
+    _authorize(actor, encounter, Perm.CONSULT, "care.amend")
     with transaction.atomic(durable=True):
         encounter = _locked(encounter)
         if not encounter.is_signed:

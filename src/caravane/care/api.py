@@ -10,11 +10,11 @@ from typing import Literal, Optional
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 
-from caravane.audit.access import fetch_protected
-from caravane.audit.actions import do_record_audit
+from caravane.audit import gate
+from caravane.core.access import Perm
 from caravane.care import actions, icd10, vitals
 from caravane.care.models import Encounter, MedicationRequest
-from caravane.core.api import ERRORS, INPUT_ERRORS, BadInput, PageNumber, get_or_404, require_permission, run_action
+from caravane.core.api import ERRORS, INPUT_ERRORS, BadInput, PageNumber, get_or_404, run_action
 from caravane.network.models import Site
 from caravane.patients.models import Patient
 from caravane.patients.selectors import linked_record_ids
@@ -155,17 +155,18 @@ def _run(action, **kwargs):
         raise BadInput(error.errors)
 
 
-def _encounter(request, pk, permission="care.view_chart") -> Encounter:
-    return fetch_protected(request.user, Encounter.objects.select_related("site"), pk=pk, permission=permission,
-                           audit_action="care.view_visit", site_of=lambda e: e.site)
+def _encounter(request, pk, perm: Perm = Perm.VIEW_CHART) -> Encounter:
+    return gate.get(request.user, Encounter.objects.select_related("site"), pk, perm, audit_action="care.view_visit",
+                    site_of=lambda e: e.site)
 
 
 @router.get("/encounters", response={200: list[EncounterOut], **ERRORS}, url_name="care_encounters")
 @paginate(PageNumber)
 def list_encounters(request, filters: Query[EncounterFilters]):
     """Visits in the caller's scope, filtered by site, day, patient or status."""
-    require_permission(request, "care.view_chart", target=("care.encounter", ""))
-    queryset = Encounter.objects.restrict(request.user, "view").order_by("-service_date", "-checked_in_at")
+    target = ("care.encounter", "")
+    queryset = gate.restrict(request.user, Encounter.objects.all(), Perm.VIEW_CHART, target=target,
+                             audit_action="care.list_visits").order_by("-service_date", "-checked_in_at")
     for name, value in filters.dict(exclude_none=True).items():
         if name == "patient":
             # A patient's visits include those of the records merged into theirs.
@@ -173,17 +174,16 @@ def list_encounters(request, filters: Query[EncounterFilters]):
             queryset = queryset.filter(patient_id__in=linked_record_ids(patient) if patient else [value])
         else:
             queryset = queryset.filter(**{"service_date" if name == "day" else name: value})
-    do_record_audit(actor=request.user, action="care.list_visits", target=("care.encounter", ""),
-                    detail={k: str(v) for k, v in filters.dict(exclude_none=True).items()})
+    gate.note(request.user, Perm.VIEW_CHART, target, filters={k: str(v) for k, v in filters.dict(exclude_none=True).items()})
     return queryset
 
 
 @router.post("/encounters", response={201: EncounterOut, **ERRORS, **INPUT_ERRORS})
 def create_encounter(request, data: EncounterIn):
     """Check a patient in to the day's queue of a site."""
-    patient = fetch_protected(request.user, Patient.objects.all(), pk=data.patient,
-                              permission="patients.view_patient", audit_action="care.check_in_lookup")
-    site = get_or_404(Site.objects.all(), pk=data.site)
+    site = gate.get(request.user, Site.objects.all(), data.site, Perm.CHECK_IN, audit_action="care.check_in")
+    patient = gate.get(request.user, Patient.objects.all(), data.patient, Perm.VIEW_PATIENT,
+                       audit_action="care.check_in_lookup")
     stop = None
     if data.stop_commune:
         from caravane.geo.models import Commune
@@ -202,7 +202,7 @@ def get_encounter(request, pk: uuid.UUID):
 @router.post("/encounters/{pk}/status", response={200: EncounterOut, **ERRORS, **INPUT_ERRORS})
 def advance_encounter(request, pk: uuid.UUID, data: StatusIn):
     """Move the visit to the nurse, then to the GP; closing is /close."""
-    return _run(actions.do_advance, actor=request.user, encounter=_encounter(request, pk, "care.view_queue"),
+    return _run(actions.do_advance, actor=request.user, encounter=_encounter(request, pk, Perm.VIEW_QUEUE),
                 to=data.to)
 
 
@@ -211,14 +211,14 @@ def save_note(request, pk: uuid.UUID, data: NoteIn):
     """Write the GP's consultation note (until the visit is closed)."""
     note = data.dict()
     referral = note.pop("referral_to")
-    return _run(actions.do_save_note, actor=request.user, encounter=_encounter(request, pk),
+    return _run(actions.do_save_note, actor=request.user, encounter=_encounter(request, pk, Perm.CONSULT),
                 referral_to=get_or_404(Site.objects.all(), pk=referral) if referral else None, **note)
 
 
 @router.post("/encounters/{pk}/close", response={200: EncounterOut, **ERRORS, **INPUT_ERRORS})
 def close_encounter(request, pk: uuid.UUID):
     """Close the visit and sign its note."""
-    return _run(actions.do_close_visit, actor=request.user, encounter=_encounter(request, pk))
+    return _run(actions.do_close_visit, actor=request.user, encounter=_encounter(request, pk, Perm.CONSULT))
 
 
 @router.get("/encounters/{pk}/observations", response={200: list[ObservationOut], **ERRORS})
@@ -230,7 +230,7 @@ def list_observations(request, pk: uuid.UUID):
 @router.post("/encounters/{pk}/observations", response={201: list[ObservationOut], **ERRORS, **INPUT_ERRORS})
 def create_observations(request, pk: uuid.UUID, data: VitalsIn):
     """Record vital signs: impossible values are refused (400, naming the field), abnormal ones flagged."""
-    return 201, _run(actions.do_record_vitals, actor=request.user, encounter=_encounter(request, pk),
+    return 201, _run(actions.do_record_vitals, actor=request.user, encounter=_encounter(request, pk, Perm.RECORD_VITALS),
                      values=data.dict(exclude_none=True))
 
 
@@ -243,7 +243,7 @@ def list_conditions(request, pk: uuid.UUID):
 @router.post("/encounters/{pk}/conditions", response={201: ConditionOut, **ERRORS, **INPUT_ERRORS})
 def create_condition(request, pk: uuid.UUID, data: ConditionIn):
     """Record a diagnosis: an ICD-10 code (WHO 2019) and/or free text."""
-    return 201, _run(actions.do_add_diagnosis, actor=request.user, encounter=_encounter(request, pk),
+    return 201, _run(actions.do_add_diagnosis, actor=request.user, encounter=_encounter(request, pk, Perm.CONSULT),
                      icd10_code=data.icd10_code, text=data.text)
 
 
@@ -256,7 +256,7 @@ def list_medication_requests(request, pk: uuid.UUID):
 @router.post("/encounters/{pk}/medication-requests", response={201: MedicationRequestOut, **ERRORS, **INPUT_ERRORS})
 def create_medication_request(request, pk: uuid.UUID, data: MedicationRequestIn):
     """Add a prescription line."""
-    return 201, _run(actions.do_prescribe, actor=request.user, encounter=_encounter(request, pk), **data.dict())
+    return 201, _run(actions.do_prescribe, actor=request.user, encounter=_encounter(request, pk, Perm.PRESCRIBE), **data.dict())
 
 
 @router.get("/icd10", response={200: list[Icd10Out], **ERRORS}, url_name="care_icd10_search")

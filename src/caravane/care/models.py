@@ -10,11 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from caravane.core.models import RestrictedQuerySet, UUIDModel
-
-
-class SignedRecordError(RuntimeError):
-    """Raised on any attempt to change a signed note or an append-only record."""
+from caravane.core.models import AppendOnly, ImmutableRecordError, RestrictedQuerySet, UUIDModel
 
 
 class EncounterQuerySet(RestrictedQuerySet):
@@ -103,11 +99,11 @@ class Encounter(UUIDModel):
     def save(self, *args, **kwargs):
         # The note is frozen once signed: checked against the stored row, not the (possibly stale) instance.
         if not self._state.adding and Encounter.objects.filter(pk=self.pk, signed_at__isnull=False).exists():
-            raise SignedRecordError("This visit's note is signed; record an amendment instead.")
+            raise ImmutableRecordError("This visit's note is signed; record an amendment instead.")
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
-        raise SignedRecordError("Visits are never deleted.")
+        raise ImmutableRecordError("Visits are never deleted.")
 
 
 class EncounterRecord(UUIDModel):
@@ -125,13 +121,13 @@ class EncounterRecord(UUIDModel):
 
     def save(self, *args, **kwargs):
         if Encounter.objects.filter(pk=self.encounter_id, signed_at__isnull=False).exists():
-            raise SignedRecordError("This visit is signed; record an amendment instead.")
+            raise ImmutableRecordError("This visit is signed; record an amendment instead.")
         if not self._state.adding:
-            raise SignedRecordError("Clinical records are append-only.")
+            raise ImmutableRecordError("Clinical records are append-only.")
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
-        raise SignedRecordError("Clinical records are never deleted.")
+        raise ImmutableRecordError("Clinical records are never deleted.")
 
 
 class Observation(EncounterRecord):
@@ -215,7 +211,7 @@ class MedicationRequest(EncounterRecord):
         return f"{self.medication} {self.dose} {self.frequency} × {self.duration_days} d"
 
 
-class Amendment(UUIDModel):
+class Amendment(AppendOnly):
     """A correction to a signed visit note, with its reason; appended, never changed."""
 
     encounter = models.ForeignKey(Encounter, on_delete=models.PROTECT, related_name="amendments")
@@ -230,11 +226,3 @@ class Amendment(UUIDModel):
 
     def __str__(self):
         return f"Amendment of {self.encounter_id}: {self.reason}"
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise SignedRecordError("Amendments are append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise SignedRecordError("Amendments are never deleted.")

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from django.db.models import Prefetch
 from django.utils import timezone
 
+from caravane.core.access import Perm
 from caravane.care import vitals
 from caravane.care.models import Amendment, Condition, Encounter, MedicationRequest, Observation
 from caravane.core.events import group_name
@@ -40,7 +41,7 @@ class QueueColumn:
 def queue_for(user, site, day: datetime.date) -> list[QueueColumn]:
     """The site's visits of the day, one column per status, most urgent then earliest first."""
     columns = {status: QueueColumn(status, label) for status, label in Encounter.Status.choices}
-    visits = (Encounter.objects.restrict(user, "view").filter(site=site, service_date=day)
+    visits = (Encounter.objects.restrict(user, Perm.VIEW_QUEUE).filter(site=site, service_date=day)
               .select_related("patient", "stop_commune"))
     now = timezone.now()
     for visit in sorted(visits, key=lambda v: (Encounter.PRIORITY_ORDER[v.priority], v.checked_in_at)):
@@ -59,7 +60,7 @@ def queue_for(user, site, day: datetime.date) -> list[QueueColumn]:
 def encounters_of(patient):
     """All the patient's visits (merged records included), newest first, with everything recorded in them.
 
-    Only for a chart whose opening was authorised (fetch_protected on the patient): the chart is whole.
+    Only for a chart whose opening the gate granted: the chart is whole.
     """
     return (
         Encounter.objects.filter(patient_id__in=linked_record_ids(patient))
@@ -101,9 +102,3 @@ def consents_of(patient) -> list:
     """The patient's consents (under this record or one merged into it), newest first."""
     return list(patient_consents(patient))
 
-
-def telemed_reports_of(patient) -> list:
-    """The patient's signed telemedicine reports, filed in the chart (read by the telemed app)."""
-    from caravane.telemed.selectors import chart_reports
-
-    return chart_reports(patient)

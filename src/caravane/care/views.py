@@ -14,10 +14,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from caravane.audit.access import fetch_protected, refuse
+from caravane.audit import gate
 from caravane.care import actions, charts, vitals
 from caravane.care.models import Encounter, MedicationRequest
-from caravane.care.selectors import consents_of, encounters_of, queue_for, telemed_reports_of, vital_series
+from caravane.core.access import Perm
+from caravane.core.errors import messages_by_field
+from caravane.care.chart_sections import section_entries
+from caravane.care.selectors import consents_of, encounters_of, queue_for, vital_series
 from caravane.geo.models import Commune
 from caravane.network.models import Deployment, Site, active_on
 from caravane.patients.identifiers import clean_record_number
@@ -37,18 +40,19 @@ def _day(request) -> datetime.date:
         raise Http404(_("Day: use the YYYY-MM-DD format."))
 
 
-def _working_sites(user):
-    return Site.objects.restrict(user, "care").filter(kind__in=Site.SPOKE_KINDS, active=True)
+def _working_sites(user, perm: Perm):
+    return gate.restrict(user, Site.objects.all(), perm, target=("network.site", "")).filter(
+        kind__in=Site.SPOKE_KINDS, active=True)
 
 
-def _board_site(request):
-    """The site whose board is asked for, or the user's first working site."""
-    sites = _working_sites(request.user)
+def _board_site(request, perm: Perm = Perm.VIEW_QUEUE):
+    """The site whose board is asked for (refused, audited, outside the user's sites), or their first one."""
+    sites = _working_sites(request.user, perm)
     wanted = request.GET.get("site") or request.POST.get("site")
-    site = sites.filter(pk=wanted).first() if wanted else sites.first()
-    if wanted and site is None:
-        refuse(request.user, action="care.view_queue", target=("network.site", wanted), reason="out of scope",
-               message=_("This site's queue is not in your scope."))
+    if not wanted:
+        return sites.first(), sites
+    site = gate.get(request.user, Site.objects.all(), wanted, perm, audit_action="care.view_queue",
+                    message=_("This site's queue is not in your scope."))
     return site, sites
 
 
@@ -62,13 +66,19 @@ def _stop_communes(site):
     return Commune.objects.filter(province=deployment.province).order_by("name_fr")
 
 
+def _audited_queue(request, site, day):
+    """The board's columns; showing patients' names is a read of their records, audited with who was shown."""
+    columns = queue_for(request.user, site, day)
+    gate.require(request.user, Perm.VIEW_QUEUE, site, in_scope=True, audit_action="care.view_queue", site=site)
+    gate.returned(request.user, Perm.VIEW_QUEUE, site, [visit.patient_id for column in columns for visit in column.visits])
+    return columns
+
+
 def queue_board(request):
     """The day's queue of a site: waiting, with the nurse, with the GP, done; updated live."""
-    if not request.user.has_perm("care.view_queue"):
-        raise PermissionDenied
     site, sites = _board_site(request)
     day = _day(request)
-    columns = queue_for(request.user, site, day) if site else []
+    columns = _audited_queue(request, site, day) if site else []
     return render(request, "care/queue.html", {
         "site": site, "sites": sites, "day": day, "columns": columns, "priorities": Encounter.Priority.choices,
         "stops": _stop_communes(site), "is_today": day == timezone.localdate(),
@@ -77,29 +87,32 @@ def queue_board(request):
 
 def queue_columns(request):
     """The board's columns alone, re-read by the live module when a visit changes."""
-    if not request.user.has_perm("care.view_queue"):
-        raise PermissionDenied
     site, _sites = _board_site(request)
     if site is None:
         raise Http404
-    return render(request, "care/_queue_columns.html", {"columns": queue_for(request.user, site, _day(request))})
+    return render(request, "care/_queue_columns.html", {"columns": _audited_queue(request, site, _day(request))})
 
 
 @require_POST
 def check_in(request):
     """Check a patient in, found by record number (board form) or by id (from the patient's page)."""
-    site, _sites = _board_site(request)
+    site, _sites = _board_site(request, Perm.CHECK_IN)
     if site is None:
-        raise PermissionDenied
+        gate.refuse(request.user, Perm.CHECK_IN, ("network.site", ""), reason="no site to check in at",
+                    message=_("You work at no site where patients are checked in."))
     patient_id, number = request.POST.get("patient"), (request.POST.get("record_number") or "").strip()
     back = redirect(f"{reverse('care:queue')}?site={site.pk}")
     if patient_id:
-        patient = fetch_protected(request.user, Patient.objects.all(), pk=patient_id,
-                                  permission="patients.view_patient", audit_action="care.check_in_lookup")
+        patient = gate.get(request.user, Patient.objects.all(), patient_id, Perm.VIEW_PATIENT,
+                           audit_action="care.check_in_lookup")
     else:
         canonical = clean_record_number(number)
-        patient = Patient.objects.restrict(request.user, "view").filter(record_number=canonical).first() \
-            if canonical else None
+        found = Patient.objects.filter(record_number=canonical).first() if canonical else None
+        try:
+            patient = gate.get(request.user, Patient.objects.all(), found.pk, Perm.VIEW_PATIENT,
+                               audit_action="care.check_in_lookup") if found else None
+        except PermissionDenied:  # audited; answered as an unknown number, so that nothing leaks
+            patient = None
         if patient is None:
             messages.error(request, _("Record number: no patient “%(number)s” in your scope.") % {"number": number})
             return back
@@ -119,9 +132,9 @@ def check_in(request):
     return back
 
 
-def _visit(request, pk, permission="care.view_chart"):
-    return fetch_protected(request.user, Encounter.objects.select_related("patient", "site"), pk=pk,
-                           permission=permission, audit_action="care.view_visit", site_of=lambda e: e.site)
+def _visit(request, pk, perm: Perm = Perm.VIEW_CHART):
+    return gate.get(request.user, Encounter.objects.select_related("patient", "site"), pk, perm,
+                    audit_action="care.view_visit", site_of=lambda e: e.site)
 
 
 def _render_visit(request, encounter, *, errors=None, data=None, status=200):
@@ -143,13 +156,16 @@ def visit(request, pk):
     return _render_visit(request, _visit(request, pk))
 
 
-def _act(request, pk, run, success: str):
-    """Run a visit action from a form; errors re-render the page with field-named messages and nothing saved."""
-    encounter = _visit(request, pk)
+def _act(request, pk, perm: Perm, run, success: str):
+    """Run a visit action from a form; errors re-render the page with field-named messages and nothing saved.
+
+    The gate is asked for the action's own permission here, before the form is read; the action finds it granted.
+    """
+    encounter = _visit(request, pk, perm)
     try:
         run(encounter)
     except ValidationError as error:
-        errors = error.message_dict if hasattr(error, "error_dict") else {"__all__": error.messages}
+        errors = messages_by_field(error)
         return _render_visit(request, encounter, errors=errors, data=request.POST, status=400)
     except vitals.VitalsError as error:
         errors = {field: [message] for field, message in error.errors.items()}
@@ -161,13 +177,15 @@ def _act(request, pk, run, success: str):
 @require_POST
 def advance(request, pk):
     to = request.POST.get("to", "")
-    return _act(request, pk, lambda e: actions.do_advance(actor=request.user, encounter=e, to=to),
+    perm = actions.TRANSITIONS.get((Encounter.objects.filter(pk=pk).values_list("status", flat=True).first(), to),
+                                   Perm.VIEW_QUEUE)
+    return _act(request, pk, perm, lambda e: actions.do_advance(actor=request.user, encounter=e, to=to),
                 _("Visit moved on."))
 
 
 @require_POST
 def record_vitals(request, pk):
-    return _act(request, pk, lambda e: actions.do_record_vitals(actor=request.user, encounter=e, values=request.POST),
+    return _act(request, pk, Perm.RECORD_VITALS, lambda e: actions.do_record_vitals(actor=request.user, encounter=e, values=request.POST),
                 _("Vital signs recorded."))
 
 
@@ -179,14 +197,14 @@ def save_note(request, pk):
             actor=request.user, encounter=encounter,
             referral_to=Site.objects.filter(pk=referral).first() if referral else None,
             **{name: request.POST.get(name, "") for name in (*actions.NOTE_FIELDS, "referral_letter")})
-    return _act(request, pk, run, _("Consultation note saved."))
+    return _act(request, pk, Perm.CONSULT, run, _("Consultation note saved."))
 
 
 @require_POST
 def add_diagnosis(request, pk):
     # The search field may carry "J06.9 — label" as picked from the suggestions: the code is its first word.
     code = (request.POST.get("icd10_code") or "").split(" ", 1)[0]
-    return _act(request, pk, lambda e: actions.do_add_diagnosis(actor=request.user, encounter=e, icd10_code=code,
+    return _act(request, pk, Perm.CONSULT, lambda e: actions.do_add_diagnosis(actor=request.user, encounter=e, icd10_code=code,
                                                                 text=request.POST.get("text", "")),
                 _("Diagnosis recorded."))
 
@@ -194,27 +212,27 @@ def add_diagnosis(request, pk):
 @require_POST
 def prescribe(request, pk):
     fields = ("medication", "dose", "route", "frequency", "duration_days", "instructions")
-    return _act(request, pk, lambda e: actions.do_prescribe(actor=request.user, encounter=e,
+    return _act(request, pk, Perm.PRESCRIBE, lambda e: actions.do_prescribe(actor=request.user, encounter=e,
                                                             **{f: request.POST.get(f, "") for f in fields}),
                 _("Prescription added."))
 
 
 @require_POST
 def close_visit(request, pk):
-    return _act(request, pk, lambda e: actions.do_close_visit(actor=request.user, encounter=e),
+    return _act(request, pk, Perm.CONSULT, lambda e: actions.do_close_visit(actor=request.user, encounter=e),
                 _("Visit closed and note signed."))
 
 
 @require_POST
 def amend(request, pk):
-    return _act(request, pk, lambda e: actions.do_amend(actor=request.user, encounter=e, reason=request.POST.get(
+    return _act(request, pk, Perm.CONSULT, lambda e: actions.do_amend(actor=request.user, encounter=e, reason=request.POST.get(
         "amendment_reason", ""), text=request.POST.get("amendment_text", "")), _("Amendment recorded."))
 
 
 def chart(request, pk):
     """The patient chart: one timeline of visits, vital-sign trends, diagnoses, prescriptions and consents."""
-    patient = fetch_protected(request.user, Patient.objects.all(), pk=pk, permission="care.view_chart",
-                              audit_action="care.view_chart", site_of=lambda p: p.registration_site)
+    patient = gate.get(request.user, Patient.objects.all(), pk, Perm.VIEW_CHART, audit_action="care.view_chart",
+                       site_of=lambda p: p.registration_site)
     if patient.merged_into_id:
         # A merged record's history is part of its survivor's chart: show that one, whole.
         return redirect("care:chart", pk=surviving_record(patient).pk)
@@ -226,11 +244,10 @@ def chart(request, pk):
     for consent in consents:
         consent.status_today = consent.status_on(today)
         consent.status_label = CONSENT_STATUS_LABELS.get(consent.status_today, consent.status_today)
-    # One timeline, newest first: visits (by their check-in), consents (with their documents) and signed
-    # telemedicine reports.
-    timeline = sorted([("visit", e.checked_in_at, e) for e in encounters] +
-                      [("consent", c.obtained_at, c) for c in consents] +
-                      [("telemed_report", r.signed_at, r) for r in telemed_reports_of(patient)],
+    # One timeline, newest first: visits (by their check-in), consents (with their documents) and what other
+    # apps file in the chart (signed telemedicine reports...).
+    timeline = sorted([("visit", e.checked_in_at, e, "") for e in encounters] +
+                      [("consent", c.obtained_at, c, "") for c in consents] + section_entries(patient),
                       key=lambda entry: entry[1], reverse=True)
     return render(request, "care/chart.html", {
         "patient": patient, "timeline": timeline,

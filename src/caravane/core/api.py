@@ -14,7 +14,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.pagination import PaginationBase
 from pydantic import create_model
 
-from caravane.audit.access import record_denied
+from caravane.core.errors import messages_by_field
 
 
 class FieldError(Schema):
@@ -96,18 +96,9 @@ def api_not_found(request):
     return JsonResponse({"detail": _("No API endpoint at this address."), "errors": []}, status=404)
 
 
-def require_permission(request, permission: str, *, target) -> None:
-    """Refuse (403, with a denied audit row) a caller whose role lacks ``permission``."""
-    if not request.user.has_perm(permission):
-        record_denied(request.user, action="view", target=target, reason=f"missing permission {permission}")
-        raise PermissionDenied(_("Your role does not allow this."))
-
-
 def input_error(error: DjangoValidationError) -> BadInput:
     """The 400 for an action's ValidationError: its messages by field (``__all__`` when it names none)."""
-    if hasattr(error, "error_dict"):
-        return BadInput({field: " ".join(messages) for field, messages in error.message_dict.items()})
-    return BadInput({"__all__": " ".join(error.messages)})
+    return BadInput({field: " ".join(messages) for field, messages in messages_by_field(error).items()})
 
 
 def run_action(action, **kwargs):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid6
 from django.db import models
 
+from caravane.core.access import Perm, Scope, scope_of
+
 
 def new_uuid7():
     """A time-ordered UUID (v7), so keys minted at field sites sort and sync well."""
@@ -12,31 +14,29 @@ def new_uuid7():
 
 
 class RestrictedQuerySet(models.QuerySet):
-    """A queryset that knows how to narrow itself to what a user may do.
+    """A queryset that knows how to narrow itself to what a user may do (NetBox's ``restrict``).
 
-    Each model's queryset subclass implements ``scope_filter(scope, action)`` and
-    returns a ``Q`` (or None for "everything"). ``restrict`` is the one entry point
-    that views, API handlers and selectors use; nothing filters by scope ad hoc.
+    Each model's queryset subclass implements ``scope_filter(scope, perm)`` and returns a ``Q`` (or None for
+    "every row"). ``restrict`` is the one entry point that views, API handlers and selectors use; nothing
+    filters by scope ad hoc.
     """
 
-    def restrict(self, user, action: str = "view"):
-        """Rows of this queryset that ``user`` may ``action`` (view, change, delete...)."""
-        from caravane.accounts.scope import scope_for
+    _scope_needs_distinct = False
 
-        scope = scope_for(user)
-        if not scope.authenticated:
+    def restrict(self, user, perm: Perm):
+        """Rows of this queryset on which ``user`` holds ``perm``: none without the permission, else its scope."""
+        scope = scope_of(user)
+        if not scope.allows(perm):
             return self.none()
         if scope.national:
             return self
-        condition = self.scope_filter(scope, action)
+        condition = self.scope_filter(scope, perm)
         if condition is None:
             return self
         return self.filter(condition).distinct() if self._scope_needs_distinct else self.filter(condition)
 
-    _scope_needs_distinct = False
-
-    def scope_filter(self, scope, action: str):
-        """The condition that limits rows to ``scope``; subclasses override it."""
+    def scope_filter(self, scope: Scope, perm: Perm):
+        """The condition that limits rows to ``scope`` for ``perm``; subclasses override it."""
         raise NotImplementedError(f"{self.model.__name__} defines no scope filter")
 
 
@@ -66,3 +66,26 @@ class LocalizedNameMixin:
 
     def __str__(self):
         return self.localized_name
+
+
+class ImmutableRecordError(RuntimeError):
+    """Raised on any attempt to change or delete a signed or append-only record."""
+
+
+class AppendOnlyMixin:
+    """Rows written once and never changed nor deleted (mix into any model)."""
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ImmutableRecordError(f"{self._meta.verbose_name} rows are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ImmutableRecordError(f"{self._meta.verbose_name} rows are never deleted.")
+
+
+class AppendOnly(AppendOnlyMixin, UUIDModel):
+    """Base of field-site rows that are written once and never changed nor deleted."""
+
+    class Meta:
+        abstract = True

@@ -5,15 +5,17 @@ from typing import Any, Optional
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 
+from caravane.audit import gate
+from caravane.core.access import Perm
 from caravane.core.api import (
-    ERRORS, INPUT_ERRORS, PageNumber, apply_filters, filter_query, get_or_404, require_permission,
+    ERRORS, INPUT_ERRORS, PageNumber, apply_filters, filter_query, get_or_404,
 )
 from caravane.geo.filters import CommuneFilterSet, ProvinceFilterSet
 from caravane.geo.models import Commune, Province, Region
 
 router = Router(tags=["geography"])
 
-PERMISSION = "geo.view_geography"
+PERMISSION = Perm.VIEW_GEOGRAPHY
 ProvinceFilters = filter_query(ProvinceFilterSet, "ProvinceFilters")
 CommuneFilters = filter_query(CommuneFilterSet, "CommuneFilters")
 
@@ -56,14 +58,14 @@ class CommuneDetailOut(CommuneOut):
 @paginate(PageNumber)
 def list_regions(request):
     """The 12 regions with their 2024 population."""
-    require_permission(request, PERMISSION, target=("geo.region", ""))
+    gate.require(request.user, PERMISSION, ("geo.region", ""))
     return Region.objects.all()
 
 
 @router.get("/regions/{code}", response={200: RegionOut, **ERRORS}, summary="Get a region")
 def get_region(request, code: str):
     """One region by its two-digit code ("01" to "12")."""
-    require_permission(request, PERMISSION, target=("geo.region", code))
+    gate.require(request.user, PERMISSION, ("geo.region", code))
     return get_or_404(Region.objects.all(), pk=code)
 
 
@@ -71,14 +73,14 @@ def get_region(request, code: str):
 @paginate(PageNumber)
 def list_provinces(request, filters: ProvinceFilters = Query(...)):
     """Provinces and prefectures, filtered by region, kind or name."""
-    require_permission(request, PERMISSION, target=("geo.province", ""))
+    gate.require(request.user, PERMISSION, ("geo.province", ""))
     return apply_filters(ProvinceFilterSet, filters, Province.objects.all())
 
 
 @router.get("/provinces/{code}", response={200: ProvinceOut, **ERRORS}, summary="Get a province")
 def get_province(request, code: str):
     """One province by its dotted code ("01.511")."""
-    require_permission(request, PERMISSION, target=("geo.province", code))
+    gate.require(request.user, PERMISSION, ("geo.province", code))
     return get_or_404(Province.objects.all(), pk=code)
 
 
@@ -86,7 +88,7 @@ def get_province(request, code: str):
 @paginate(PageNumber)
 def list_communes(request, filters: CommuneFilters = Query(...)):
     """Communes with population, kind and centroid; boundaries are on each commune's detail."""
-    require_permission(request, PERMISSION, target=("geo.commune", ""))
+    gate.require(request.user, PERMISSION, ("geo.commune", ""))
     communes = Commune.objects.defer("geometry", "indicators_2014")
     return apply_filters(CommuneFilterSet, filters, communes)
 
@@ -94,5 +96,5 @@ def list_communes(request, filters: CommuneFilters = Query(...)):
 @router.get("/communes/{code}", response={200: CommuneDetailOut, **ERRORS}, summary="Get a commune")
 def get_commune(request, code: str):
     """One commune by its dotted code, with its GeoJSON boundary."""
-    require_permission(request, PERMISSION, target=("geo.commune", code))
+    gate.require(request.user, PERMISSION, ("geo.commune", code))
     return get_or_404(Commune.objects.all(), pk=code)

@@ -17,15 +17,13 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from caravane.accounts.scope import scope_for
-from caravane.audit.access import refuse
+from caravane.audit import gate
 from caravane.audit.actions import do_record_audit
+from caravane.core.access import PHYSICIAN_ROLES, Perm, Role, scope_of
 from caravane.core.events import group_name, publish_on_commit
 from caravane.network.models import (
-    PHYSICIAN_ROLES,
     Assignment,
     Deployment,
-    Role,
     Site,
     StaffMember,
     active_on,
@@ -50,18 +48,19 @@ _UNSET = object()
 
 # --- permission and scope -------------------------------------------------------------------------------------
 
-def _require(actor, *, permission: str, action: str, target, sites=(), communes=()) -> None:
-    """Refuse unless ``actor`` holds ``permission`` and may change every site (and place) concerned."""
-    if actor is None or not actor.is_authenticated or not actor.has_perm(permission):
-        refuse(actor, action=action, target=target, reason=_("Your role does not allow this change."))
+def _require(actor, perm: Perm, *, action: str, target, sites=(), communes=()) -> None:
+    """Refuse unless ``actor`` holds ``perm`` and may change every site (and place) concerned."""
+    gate.require(actor, perm, target, in_scope=True, audit_action=action,
+                 message=_("Your role does not allow this change."))
     saved = [site.pk for site in sites if site is not None and not site._state.adding]
-    if saved and Site.objects.restrict(actor, "change").filter(pk__in=saved).count() != len(set(saved)):
-        refuse(actor, action=action, target=target, reason=_("This site is outside your area of responsibility."))
-    scope = scope_for(actor)
+    if saved and Site.objects.restrict(actor, perm).filter(pk__in=saved).count() != len(set(saved)):
+        gate.refuse(actor, perm, target, audit_action=action, reason="site out of scope",
+                    message=_("This site is outside your area of responsibility."))
+    scope = scope_of(actor)
     for commune in communes:
         if commune is not None and not scope.covers_site(Site(commune=commune)):
-            refuse(actor, action=action, target=target,
-                    reason=_("This place is outside your area of responsibility."))
+            gate.refuse(actor, perm, target, audit_action=action, reason="place out of scope",
+                        message=_("This place is outside your area of responsibility."))
 
 
 # --- validation helpers -----------------------------------------------------------------------------------------
@@ -153,7 +152,7 @@ def do_create_site(*, actor, code: str, name: str, kind: str, commune, name_ar: 
                    latitude: float | None = None, longitude: float | None = None, specialties=(), equipment=(),
                    active: bool = True) -> Site:
     """Create a site in a commune, with its referral parent, specialties and equipment."""
-    _require(actor, permission="network.change_site", action="create", target=("network.site", code),
+    _require(actor, Perm.CHANGE_SITE, action="create", target=("network.site", code),
              sites=[parent], communes=[commune])
     errors = {}
     code = (code or "").strip()
@@ -188,7 +187,7 @@ def do_update_site(*, actor, site: Site, name=_UNSET, name_ar=_UNSET, parent=_UN
                    latitude=_UNSET, longitude=_UNSET, specialties=_UNSET, equipment=_UNSET, active=_UNSET) -> Site:
     """Change a site's details; only the arguments given are changed."""
     new_commune = None if commune is _UNSET else commune
-    _require(actor, permission="network.change_site", action="change", target=site,
+    _require(actor, Perm.CHANGE_SITE, action="change", target=site,
              sites=[site, None if parent is _UNSET else parent], communes=[new_commune])
     changed: dict[str, object] = {}
     if name is not _UNSET:
@@ -233,10 +232,10 @@ def do_register_staff(*, actor, first_name: str, last_name: str, role: str, firs
                       user=None, coverage_region=None, coverage_province=None) -> StaffMember:
     """Register a person working in the network; physicians need a registration number, specialists a specialty."""
     target = ("network.staffmember", "")
-    _require(actor, permission="network.change_staff", action="create", target=target)
-    if role in ELEVATED_ROLES and not scope_for(actor).national:
-        refuse(actor, action="create", target=target,
-                reason=_("Only national administrators may register coordinators and administrators."))
+    _require(actor, Perm.CHANGE_STAFF, action="create", target=target)
+    if role in ELEVATED_ROLES and not scope_of(actor).national:
+        gate.refuse(actor, Perm.CHANGE_STAFF, target, audit_action="create", reason="elevated role",
+                    message=_("Only national administrators may register coordinators and administrators."))
     registration_number = (registration_number or "").strip()
     errors = {}
     if not (first_name or "").strip():
@@ -265,12 +264,12 @@ def do_register_staff(*, actor, first_name: str, last_name: str, role: str, firs
 def do_assign_staff(*, actor, staff: StaffMember, site: Site, start_date: datetime.date,
                     end_date: datetime.date | None = None) -> Assignment:
     """Assign a staff member to a site between two dates, refusing an overlap with another assignment there."""
-    _require(actor, permission="network.change_staff", action="assign", target=staff, sites=[site])
+    _require(actor, Perm.CHANGE_STAFF, action="assign", target=staff, sites=[site])
     # Someone already working elsewhere may only be assigned by whoever is responsible for them there.
     if staff.assignments.filter(active_on()).exists() and \
-            not StaffMember.objects.restrict(actor, "change").filter(pk=staff.pk).exists():
-        refuse(actor, action="assign", target=staff,
-                reason=_("This person works at sites outside your area of responsibility."))
+            not StaffMember.objects.restrict(actor, Perm.CHANGE_STAFF).filter(pk=staff.pk).exists():
+        gate.refuse(actor, Perm.CHANGE_STAFF, staff, audit_action="assign", reason="staff out of scope",
+                    message=_("This person works at sites outside your area of responsibility."))
     check_dates(start_date, end_date)
     if not site.active:
         raise ValidationError({"site": _("%(site)s is closed.") % {"site": site}})
@@ -299,7 +298,7 @@ def do_assign_staff(*, actor, staff: StaffMember, site: Site, start_date: dateti
 def do_end_assignment(*, actor, assignment: Assignment, end_date: datetime.date | None = None) -> Assignment:
     """End an assignment on ``end_date`` (today by default)."""
     site = assignment.site
-    _require(actor, permission="network.change_staff", action="end_assignment", target=assignment, sites=[site])
+    _require(actor, Perm.CHANGE_STAFF, action="end_assignment", target=assignment, sites=[site])
     end_date = end_date or timezone.localdate()
     if end_date < assignment.start_date:
         raise ValidationError({"end_date": _("The end date must not be before the start date (%(start)s).") % {
@@ -322,9 +321,15 @@ def do_end_assignment(*, actor, assignment: Assignment, end_date: datetime.date 
 # --- mobile units -----------------------------------------------------------------------------------------------
 
 def do_deploy_mobile_unit(*, actor, unit: Site, province, base_commune, start_date: datetime.date,
-                          end_date: datetime.date | None = None, note: str = "") -> Deployment:
-    """Base a mobile unit in a commune of a province from ``start_date``, closing its previous deployment."""
-    _require(actor, permission="network.change_site", action="deploy", target=unit, sites=[unit],
+                          end_date: datetime.date | None = None, note: str = "",
+                          supersede_later: bool = False) -> Deployment:
+    """Base a mobile unit in a commune of a province from ``start_date``, closing its previous deployment.
+
+    A deployment planned to start on or after ``start_date`` is refused, unless ``supersede_later`` (a plan
+    applied over the current one): it is then kept on record with an empty period.
+    Within a caller's transaction (a whole plan applied at once) it joins that transaction.
+    """
+    _require(actor, Perm.CHANGE_SITE, action="deploy", target=unit, sites=[unit],
              communes=[base_commune])
     if unit.kind != Site.Kind.MOBILE_UNIT:
         raise ValidationError({"unit": _("%(site)s is not a mobile medical unit.") % {"site": unit}})
@@ -336,10 +341,14 @@ def do_deploy_mobile_unit(*, actor, unit: Site, province, base_commune, start_da
         raise ValidationError({"base_commune": _("%(commune)s is not in the province of %(province)s.") % {
             "commune": base_commune, "province": province}})
     check_dates(start_date, end_date)
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         Site.objects.select_for_update().filter(pk=unit.pk).first()
         later = unit.deployments.filter(start_date__gte=start_date).first()
-        if later is not None:
+        if later is not None and supersede_later:
+            for superseded in unit.deployments.filter(start_date__gte=start_date):
+                superseded.end_date = superseded.start_date - datetime.timedelta(days=1)
+                superseded.save(update_fields=["end_date", "updated_at"])
+        elif later is not None:
             raise ValidationError({"start_date": _(
                 "The unit already has a deployment starting on %(start)s; a new one must start after it.") % {
                 "start": later.start_date}})

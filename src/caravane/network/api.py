@@ -8,10 +8,10 @@ from django.db.models import Prefetch
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 
-from caravane.audit.access import fetch_protected
-from caravane.audit.actions import do_record_audit
+from caravane.audit import gate
+from caravane.core.access import Perm
 from caravane.core.api import (
-    ERRORS, INPUT_ERRORS, PageNumber, apply_filters, filter_query, get_or_404, require_permission,
+    ERRORS, INPUT_ERRORS, PageNumber, apply_filters, filter_query, get_or_404,
 )
 from caravane.network.filters import SiteFilterSet, StaffFilterSet
 from caravane.network.models import Assignment, DeviceKind, Site, Specialty, StaffMember, active_on
@@ -131,9 +131,8 @@ def _staff_queryset():
 @paginate(PageNumber)
 def list_sites(request, filters: SiteFilters = Query(...)):
     """The site directory, filtered by kind, region, province, specialty or name."""
-    require_permission(request, "network.view_site", target=("network.site", ""))
     # A commune's boundary can weigh tens of kilobytes: never load it for a list.
-    sites = Site.objects.restrict(request.user).select_related("commune").defer(*HEAVY_COMMUNE_FIELDS)
+    sites = gate.restrict(request.user, Site.objects.all(), Perm.VIEW_SITE, target=("network.site", "")).select_related("commune").defer(*HEAVY_COMMUNE_FIELDS)
     return apply_filters(SiteFilterSet, filters, sites)
 
 
@@ -141,8 +140,7 @@ def list_sites(request, filters: SiteFilters = Query(...)):
             summary="Get a site")
 def get_site(request, site_id: uuid.UUID):
     """A site with its referral chain, specialties and equipment; a mobile unit also with deployment and staffing."""
-    require_permission(request, "network.view_site", target=("network.site", site_id))
-    sites = (Site.objects.restrict(request.user)
+    sites = (gate.restrict(request.user, Site.objects.all(), Perm.VIEW_SITE, target=("network.site", str(site_id)))
              .select_related("commune", "parent", "parent__parent", "parent__parent__parent")
              .defer(*HEAVY_COMMUNE_FIELDS)
              .prefetch_related("specialties", "equipment"))
@@ -154,9 +152,9 @@ def get_site(request, site_id: uuid.UUID):
 @paginate(PageNumber)
 def list_site_staff(request, site_id: uuid.UUID, filters: StaffFilters = Query(...)):
     """The people assigned to a site today; refused (403, audited) outside the caller's scope."""
-    site = fetch_protected(request.user, Site.objects.all(), pk=site_id, permission="network.view_staff",
-                           action="view_staff", site_of=lambda found: found)
-    staff = (_staff_queryset().restrict(request.user)
+    site = gate.get(request.user, Site.objects.all(), site_id, Perm.VIEW_STAFF, audit_action="view_staff",
+                    site_of=lambda found: found)
+    staff = (_staff_queryset().restrict(request.user, Perm.VIEW_STAFF)
              .filter(active_on(prefix="assignments__"), assignments__site=site).distinct())
     return apply_filters(StaffFilterSet, filters, staff)
 
@@ -165,19 +163,17 @@ def list_site_staff(request, site_id: uuid.UUID, filters: StaffFilters = Query(.
 @paginate(PageNumber)
 def list_staff(request, filters: StaffFilters = Query(...)):
     """The staff the caller may see (their sites, or their province or region for a coordinator); audited."""
-    require_permission(request, "network.view_staff", target=("network.staffmember", ""))
-    staff = apply_filters(StaffFilterSet, filters, _staff_queryset().restrict(request.user))
-    do_record_audit(actor=request.user, action="list", target=("network.staffmember", ""),
-                    detail={"filters": filters.model_dump(exclude_none=True)})
-    return staff
+    target = ("network.staffmember", "")
+    staff = gate.restrict(request.user, _staff_queryset(), Perm.VIEW_STAFF, target=target, audit_action="list")
+    gate.note(request.user, Perm.VIEW_STAFF, target, filters=filters.model_dump(exclude_none=True))
+    return apply_filters(StaffFilterSet, filters, staff)
 
 
 @router.get("/staff/{staff_id}", response={200: StaffDetailOut, **ERRORS, **INPUT_ERRORS}, tags=["staff"],
             summary="Get a staff member")
 def get_staff(request, staff_id: uuid.UUID):
     """One staff member; refused (403) outside the caller's scope. Every attempt is audited."""
-    return fetch_protected(request.user, _staff_queryset(), pk=staff_id,
-                           permission="network.view_staff")
+    return gate.get(request.user, _staff_queryset(), staff_id, Perm.VIEW_STAFF, audit_action="view")
 
 
 @router.get("/specialties", response={200: list[CatalogueOut], **ERRORS, **INPUT_ERRORS}, tags=["catalogues"],
@@ -185,7 +181,7 @@ def get_staff(request, staff_id: uuid.UUID):
 @paginate(PageNumber)
 def list_specialties(request):
     """Medical specialties offered by the hubs."""
-    require_permission(request, "network.view_site", target=("network.specialty", ""))
+    gate.require(request.user, Perm.VIEW_SITE, ("network.specialty", ""))
     return Specialty.objects.all()
 
 
@@ -194,5 +190,5 @@ def list_specialties(request):
 @paginate(PageNumber)
 def list_device_kinds(request):
     """Kinds of connected devices a site can be equipped with."""
-    require_permission(request, "network.view_site", target=("network.devicekind", ""))
+    gate.require(request.user, Perm.VIEW_SITE, ("network.devicekind", ""))
     return DeviceKind.objects.all()

@@ -4,7 +4,8 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from caravane.core.filters import Filter, FilterSet, SearchFilter
-from caravane.network.models import Role, Site
+from caravane.core.access import Role
+from caravane.network.models import Site
 
 
 def _name_field(model) -> str:

@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from caravane.core.access import Perm, Role
 from caravane.core.models import LocalizedNameMixin, RestrictedQuerySet, UUIDModel
 
 
@@ -40,10 +41,10 @@ class DeviceKind(LocalizedNameMixin, models.Model):
 
 
 class SiteQuerySet(RestrictedQuerySet):
-    def scope_filter(self, scope, action):
+    def scope_filter(self, scope, perm):
         # The site directory (names, places, referral chain) is needed by everyone to refer
-        # patients; any other action (change, work, watch) is limited to the sites in the user's scope.
-        if action == "view":
+        # patients; anything else done at a site (care, answering, changing it) is limited to the user's sites.
+        if perm == Perm.VIEW_SITE:
             return None
         return scope.site_q("")
 
@@ -122,26 +123,13 @@ def active_on(day: datetime.date | None = None, prefix: str = "") -> Q:
     )
 
 
-class Role(models.TextChoices):
-    ADMINISTRATIVE_ASSISTANT = "assistant", _("Administrative assistant")
-    NURSE = "nurse", _("Nurse")
-    GP = "gp", _("General practitioner")
-    SPECIALIST = "specialist", _("Specialist")
-    PHARMACIST = "pharmacist", _("Pharmacist")
-    COORDINATOR = "coordinator", _("Programme coordinator")
-    ADMINISTRATOR = "administrator", _("Administrator")
-
-
-PHYSICIAN_ROLES = (Role.GP, Role.SPECIALIST)
-
-
 class StaffMemberQuerySet(RestrictedQuerySet):
     _scope_needs_distinct = True
 
-    def scope_filter(self, scope, action):
+    def scope_filter(self, scope, perm):
         own = Q(user_id=scope.user_id) if scope.user_id else Q(pk__in=[])
         in_scope = scope.site_q("assignments__site") & active_on(prefix="assignments__")
-        if action == "view":
+        if perm == Perm.VIEW_STAFF:
             return own | in_scope
         return in_scope
 

@@ -14,7 +14,9 @@ from django.db.models import Case, Count, IntegerField, OuterRef, Q, Subquery, V
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from caravane.network.models import Assignment, Deployment, Role, Site, active_on
+from caravane.core.access import Role
+
+from caravane.network.models import Assignment, Deployment, Site, active_on
 
 # The programme's staffing of a mobile medical unit: the minimum on duty for it to run.
 UNIT_STAFFING_REQUIREMENT: dict[str, int] = {

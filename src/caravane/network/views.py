@@ -9,8 +9,8 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.translation import get_language
 from django.views.decorators.http import require_GET
 
-from caravane.audit.access import fetch_protected
-from caravane.audit.actions import do_record_audit
+from caravane.audit import gate
+from caravane.core.access import Perm
 from caravane.network import mapdata
 from caravane.network.filters import SiteFilterSet
 from caravane.network.models import Site
@@ -20,23 +20,21 @@ from caravane.network.templatetags.network_tags import localized_name
 
 SITES_PER_PAGE = 25
 UNITS_PER_PAGE = 50
-STAFF_PERMISSION = "network.view_staff"
-# Site.objects.restrict(user, VIEW_STAFF) keeps only the sites in the user's scope.
-VIEW_STAFF = "view_staff"
 
 
 def _sites(user):
-    return Site.objects.restrict(user, "view").select_related("commune__province", "commune__region", "parent")
+    return gate.restrict(user, Site.objects.all(), Perm.VIEW_SITE, target=("network.site", "")).select_related(
+        "commune__province", "commune__region", "parent")
 
 
 def _may_view_staff(user, site) -> bool:
-    return user.has_perm(STAFF_PERMISSION) and Site.objects.restrict(user, VIEW_STAFF).filter(pk=site.pk).exists()
+    return Site.objects.restrict(user, Perm.VIEW_STAFF).filter(pk=site.pk).exists()
 
 
 @require_GET
 def home(request):
     """The dashboard: sites by kind, understaffed mobile units, shortcuts."""
-    sites = Site.objects.restrict(request.user, "view").filter(active=True)
+    sites = _sites(request.user).filter(active=True)
     counts = dict(sites.order_by().values_list("kind").annotate(n=Count("pk")).values_list("kind", "n"))
     return render(request, "network/home.html", {
         "kind_counts": [(value, label, counts.get(value, 0)) for value, label in Site.Kind.choices],
@@ -69,8 +67,8 @@ def site_detail(request, pk):
     children = _sites(request.user).filter(parent=site).order_by("kind", "name")
     staff = None
     if _may_view_staff(request.user, site):
+        gate.require(request.user, Perm.VIEW_STAFF, site, in_scope=True, audit_action="view_staff", site=site)
         staff = site_staff(site)
-        do_record_audit(actor=request.user, action=VIEW_STAFF, target=site, site=site)
     is_unit = site.kind == Site.Kind.MOBILE_UNIT
     return render(request, "network/site_detail.html", {
         "site": site,
@@ -85,8 +83,8 @@ def site_detail(request, pk):
 @require_GET
 def site_staff_page(request, pk):
     """The staff of a site with their roles; refused (403, audited) outside the user's scope."""
-    site = fetch_protected(request.user, _sites(request.user), pk=pk, permission=STAFF_PERMISSION,
-                           action=VIEW_STAFF, site_of=lambda obj: obj)
+    site = gate.get(request.user, _sites(request.user), pk, Perm.VIEW_STAFF, audit_action="view_staff",
+                    site_of=lambda obj: obj)
     return render(request, "network/site_staff.html", {"site": site, "staff": site_staff(site)})
 
 
@@ -111,7 +109,8 @@ def site_map(request):
 @require_GET
 def site_map_data(request):
     """Sites as points with their referral links, in the user's language."""
-    sites = Site.objects.restrict(request.user, "view").filter(active=True).only(
+    sites = gate.restrict(request.user, Site.objects.all(), Perm.VIEW_SITE, target=("network.site", "")).filter(
+        active=True).only(
         "pk", "name", "name_ar", "kind", "latitude", "longitude", "parent_id")
     understaffed = set(understaffed_units(sites).values_list("pk", flat=True))
     data = mapdata.site_points(sites, understaffed, localized_name)

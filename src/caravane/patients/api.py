@@ -11,10 +11,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
-from caravane.accounts.scope import scope_for
-from caravane.audit.access import fetch_protected
-from caravane.audit.actions import do_record_audit
-from caravane.core.api import ERRORS, INPUT_ERRORS, BadInput, get_or_404, input_error, require_permission
+from caravane.audit import gate
+from caravane.core.access import Perm, scope_of
+from caravane.core.api import ERRORS, INPUT_ERRORS, BadInput, get_or_404, input_error
 from caravane.patients import actions, selectors
 from caravane.patients.forms import RegistrationForm
 from caravane.patients.models import Consent, Patient
@@ -194,10 +193,12 @@ def _matches(matches) -> list[dict]:
     return [{"score": round(m.score, 1), "reasons": m.reasons, "patient": patient_resource(m.patient)} for m in matches]
 
 
-def _open(request, pk, *, permission="patients.view_patient", action="view", audit_action=None) -> Patient:
-    return fetch_protected(request.user, Patient.objects.select_related("registration_site"), pk=pk,
-                           permission=permission, action=action, audit_action=audit_action,
-                           site_of=lambda patient: patient.registration_site)
+PATIENTS = ("patients.patient", "")
+
+
+def _open(request, pk, *, perm: Perm = Perm.VIEW_PATIENT, audit_action: str = "view") -> Patient:
+    return gate.get(request.user, Patient.objects.select_related("registration_site"), pk, perm,
+                    audit_action=audit_action, site_of=lambda patient: patient.registration_site)
 
 
 def _form_errors(errors) -> dict[str, str]:
@@ -207,10 +208,11 @@ def _form_errors(errors) -> dict[str, str]:
 @router.get("/", response={200: list[PatientMatch], **ERRORS}, summary="Search patients")
 def search(request, q: str = Query(..., min_length=1, description="Name (either script), CIN, phone or record number")):
     """Patients in the caller's scope matching ``q``, best first."""
-    require_permission(request, "patients.view_patient", target=("patients.patient", ""))
-    matches = search_patients(Patient.objects.restrict(request.user), q, scope=scope_for(request.user))
-    do_record_audit(actor=request.user, action="search", target=("patients.patient", ""),
-                    detail={"query": q[:80], "results": len(matches), "api": True})
+    patients = gate.restrict(request.user, Patient.objects.all(), Perm.VIEW_PATIENT, target=PATIENTS,
+                             audit_action="search")
+    matches = search_patients(patients, q, scope=scope_of(request.user))
+    gate.note(request.user, Perm.VIEW_PATIENT, PATIENTS, query=q[:80], results=len(matches), api=True)
+    gate.returned(request.user, Perm.VIEW_PATIENT, PATIENTS, [match.patient.pk for match in matches])
     return _matches(matches)
 
 
@@ -218,19 +220,23 @@ def search(request, q: str = Query(..., min_length=1, description="Name (either 
             url_name="patients_duplicates")
 def duplicates(request, params: Query[DuplicateQuery]):
     """Existing patients in scope who may be the person about to be registered."""
-    require_permission(request, "patients.register_patient", target=("patients.patient", ""))
-    matches = find_duplicates(Patient.objects.restrict(request.user), scope=scope_for(request.user), **params.dict())
-    if matches:
-        do_record_audit(actor=request.user, action="search", target=("patients.patient", ""),
-                        detail={"duplicates": len(matches), "api": True})
+    patients = gate.restrict(request.user, Patient.objects.all(), Perm.REGISTER_PATIENT, target=PATIENTS,
+                             audit_action="search")
+    matches = find_duplicates(patients, scope=scope_of(request.user), **params.dict())
+    gate.returned(request.user, Perm.REGISTER_PATIENT, PATIENTS, [match.patient.pk for match in matches])
     return _matches(matches)
 
 
 @router.post("/", response={201: PatientOut, 409: DuplicatesOut, **ERRORS, **INPUT_ERRORS}, summary="Register a patient")
 def create(request, payload: PatientIn):
     """Register a patient; answers 409 with the look-alikes unless ``confirm_new`` is set."""
-    require_permission(request, "patients.register_patient", target=("patients.patient", ""))
+    patients = gate.restrict(request.user, Patient.objects.all(), Perm.REGISTER_PATIENT, target=PATIENTS,
+                             audit_action="register")
     sites = registration_sites(request.user)
+    if payload.registration_site is not None and not sites.filter(pk=payload.registration_site).exists():
+        gate.refuse(request.user, Perm.REGISTER_PATIENT, ("network.site", str(payload.registration_site)),
+                    audit_action="register", reason="site out of scope",
+                    message=_("You may not register patients at this site."))
     data = payload.dict()
     if data["registration_site"] is None and len(sites) == 1:
         data["registration_site"] = sites[0].pk
@@ -239,7 +245,7 @@ def create(request, payload: PatientIn):
         raise BadInput(_form_errors(form.errors))
     patient_data = form.patient_data()
     if not payload.confirm_new:
-        matches = find_duplicates(Patient.objects.restrict(request.user), scope=scope_for(request.user),
+        matches = find_duplicates(patients, scope=scope_of(request.user),
                                   birth_date=patient_data["birth_date"], **{
             key: patient_data[key] or "" for key in ("given_name", "family_name", "given_name_ar",
                                                      "family_name_ar", "gender", "national_id", "phone")})
@@ -267,7 +273,7 @@ def consents(request, pk: uuid.UUID):
 @router.post("/{uuid:pk}/consents", response={201: ConsentOut, **ERRORS, **INPUT_ERRORS}, summary="Record a consent")
 def record_consent(request, pk: uuid.UUID, payload: ConsentIn):
     """Record a consent obtained now by the caller (a scanned document is uploaded through the patient page)."""
-    patient = _open(request, pk, permission="patients.record_consent", action="change", audit_action="open_consent")
+    patient = _open(request, pk, perm=Perm.RECORD_CONSENT, audit_action="open_consent")
     try:
         consent = actions.do_record_consent(actor=request.user, patient=patient, site=patient.registration_site,
                                             acts=payload.acts, method=payload.method, witness_name=payload.witness_name,
@@ -283,8 +289,7 @@ def record_consent(request, pk: uuid.UUID, payload: ConsentIn):
 def revoke_consent(request, pk: uuid.UUID, payload: RevokeIn):
     """Withdraw a consent from today; the consent stays on record with its revocation."""
     consent = get_or_404(Consent.objects.all(), pk=pk)
-    _open(request, consent.patient_id, permission="patients.record_consent", action="change",
-          audit_action="open_revoke")
+    _open(request, consent.patient_id, perm=Perm.RECORD_CONSENT, audit_action="open_revoke")
     try:
         actions.do_revoke_consent(actor=request.user, consent=consent, reason=payload.reason)
     except ValidationError as error:

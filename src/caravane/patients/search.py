@@ -173,7 +173,7 @@ def _identifier_lookup(query: str) -> tuple[str, object] | None:
 def search_patients(queryset, query: str, *, limit: int = 20, scope=None) -> list[Match]:
     """Patients of ``queryset`` matching ``query`` (name in either script, CIN, phone or record number), best first.
 
-    Pass the user's ``scope`` with ``Patient.objects.restrict(user)`` so that names are narrowed in the index.
+    Pass the user's ``scope`` with ``Patient.objects.restrict(user, perm)`` so that names are narrowed in the index.
     """
     query = (query or "").strip()
     if not query:
@@ -181,9 +181,13 @@ def search_patients(queryset, query: str, *, limit: int = 20, scope=None) -> lis
     identifier = _identifier_lookup(query)
     if identifier is not None:
         field_name, value = identifier
-        found = queryset.filter(**{field_name: value}).select_related("commune", "merged_into")
-        # A merged record found by its old identifier leads to the record that replaced it.
-        return [Match(p.merged_into or p, 100.0, [field_name]) for p in found[:limit]]
+        found = list(queryset.filter(**{field_name: value}).select_related("commune", "merged_into")[:limit])
+        # A merged record found by its old identifier leads to the record that replaced it, if the caller may
+        # see that one too: a merge across sites must not open the other site's record.
+        survivors = {p.merged_into_id for p in found if p.merged_into_id}
+        visible = set(queryset.filter(pk__in=survivors).values_list("pk", flat=True)) if survivors else set()
+        return [Match(p.merged_into or p, 100.0, [field_name]) for p in found
+                if p.merged_into_id is None or p.merged_into_id in visible]
     matches = [Match(c, c.similarity(query), ["name"])
                for c in _name_candidates(queryset, query, CANDIDATES, scope, prefix=True)]
     matches.sort(key=lambda m: (-m.score, m.patient.family_name, m.patient.given_name))

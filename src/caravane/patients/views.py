@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
@@ -11,9 +13,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from caravane.accounts.scope import scope_for
-from caravane.audit.access import authorize, fetch_protected
-from caravane.audit.actions import do_record_audit
+from caravane.audit import gate
+from caravane.core.access import Perm, scope_of
+from caravane.core.errors import messages_by_field
 from caravane.network.models import Site
 from caravane.patients import actions, selectors
 from caravane.patients.forms import ConsentForm, MergeForm, PatientForm, RegistrationForm, RevokeConsentForm
@@ -22,15 +24,12 @@ from caravane.patients.models import Consent, Patient
 from caravane.patients.search import find_duplicates, search_patients
 
 
-def _require(request, permission: str, action: str) -> None:
-    authorize(request.user, ("patients.patient", ""), permission=permission, action=action,
-              message=_("Your role does not allow this."), in_scope=True)
+PATIENTS = ("patients.patient", "")
 
 
-def _open_patient(request, pk, *, permission="patients.view_patient", action="view", audit_action=None):
-    return fetch_protected(request.user, Patient.objects.select_related("registration_site", "commune", "merged_into"),
-                           pk=pk, permission=permission, action=action, audit_action=audit_action,
-                           site_of=lambda patient: patient.registration_site)
+def _open_patient(request, pk, *, perm: Perm = Perm.VIEW_PATIENT, audit_action: str = "view"):
+    return gate.get(request.user, Patient.objects.select_related("registration_site", "commune", "merged_into"), pk,
+                    perm, audit_action=audit_action, site_of=lambda patient: patient.registration_site)
 
 
 def chart_url(patient: Patient) -> str | None:
@@ -43,30 +42,42 @@ def chart_url(patient: Patient) -> str | None:
 
 def registration_sites(user):
     """The sites where ``user`` may register patients: those of their scope."""
-    return Site.objects.restrict(user, "change").filter(active=True).select_related("commune")
+    return Site.objects.restrict(user, Perm.REGISTER_PATIENT).filter(active=True).select_related("commune")
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
 
 
 def search(request):
     """Find a patient by name (either script), CIN, phone or record number."""
-    _require(request, "patients.view_patient", "search")
+    patients = gate.restrict(request.user, Patient.objects.all(), Perm.VIEW_PATIENT, target=PATIENTS,
+                             audit_action="search")
     query = request.GET.get("q", "").strip()
-    matches = (search_patients(Patient.objects.restrict(request.user), query, scope=scope_for(request.user))
-               if query else [])
-    if query:
-        do_record_audit(actor=request.user, action="search", target=("patients.patient", ""),
-                        detail={"query": query[:80], "results": len(matches)})
+    matches = search_patients(patients, query, scope=scope_of(request.user)) if query else []
+    gate.note(request.user, Perm.VIEW_PATIENT, PATIENTS, query=query[:80], results=len(matches))
+    gate.returned(request.user, Perm.VIEW_PATIENT, PATIENTS, [match.patient.pk for match in matches])
     return render(request, "patients/search.html", {"query": query, "matches": matches})
 
 
 def register(request):
     """Register a patient; look-alikes are shown and must be dismissed before a new record is created."""
-    _require(request, "patients.register_patient", "register")
+    patients = gate.restrict(request.user, Patient.objects.all(), Perm.REGISTER_PATIENT, target=PATIENTS,
+                             audit_action="open_register")
     sites = registration_sites(request.user)
+    wanted = request.POST.get("registration_site")
+    if wanted and not sites.filter(pk__in=[wanted] if _is_uuid(wanted) else []).exists():
+        gate.refuse(request.user, Perm.REGISTER_PATIENT, ("network.site", wanted[:64]), audit_action="open_register",
+                    reason="site out of scope", message=_("You may not register patients at this site."))
     duplicates = []
     form = RegistrationForm(request.POST or None, sites=sites)
     if request.method == "POST" and form.is_valid():
         data = form.patient_data()
-        duplicates = find_duplicates(Patient.objects.restrict(request.user), scope=scope_for(request.user), **{
+        duplicates = find_duplicates(patients, scope=scope_of(request.user), **{
             key: data[key] or "" for key in ("given_name", "family_name", "given_name_ar", "family_name_ar",
                                              "gender", "national_id", "phone")}, birth_date=data["birth_date"])
         if not duplicates or form.cleaned_data["confirm_new"]:
@@ -75,7 +86,9 @@ def register(request):
             messages.success(request, _("Patient registered with record number %(number)s.")
                              % {"number": patient.record_number_display})
             return redirect("patients:detail", pk=patient.pk)
-    return render(request, "patients/register.html", {"form": form, "duplicates": duplicates, "sites": sites})
+    refused = request.method == "POST" and not form.is_valid()
+    return render(request, "patients/register.html", {"form": form, "duplicates": duplicates, "sites": sites},
+                  status=400 if refused else 200)
 
 
 def _detail_context(request, patient, consent_form=None) -> dict:
@@ -88,9 +101,9 @@ def _detail_context(request, patient, consent_form=None) -> dict:
         "revoke_form": RevokeConsentForm(),
         "chart_url": chart_url(patient),
         "merged_records": Patient.objects.filter(merged_into=patient).select_related("merge"),
-        "can_record_consent": request.user.has_perm("patients.record_consent"),
-        "can_merge": request.user.has_perm("patients.merge_patient"),
-        "can_change": request.user.has_perm("patients.change_patient"),
+        "can_record_consent": request.user.has_perm(Perm.RECORD_CONSENT),
+        "can_merge": request.user.has_perm(Perm.MERGE_PATIENT),
+        "can_change": request.user.has_perm(Perm.CHANGE_PATIENT),
     }
 
 
@@ -106,8 +119,7 @@ def detail(request, pk):
 
 def edit(request, pk):
     """Correct a patient's demographics, identifiers or coverage."""
-    patient = _open_patient(request, pk, permission="patients.change_patient", action="change",
-                            audit_action="open_change")
+    patient = _open_patient(request, pk, perm=Perm.CHANGE_PATIENT, audit_action="open_change")
     form = PatientForm(request.POST or None, instance=patient)
     if request.method == "POST" and form.is_valid():
         actions.do_update_patient(actor=request.user, patient=patient, data=form.patient_data())
@@ -119,15 +131,14 @@ def edit(request, pk):
 @require_POST
 def record_consent(request, pk):
     """Record a consent given now to the acting staff member."""
-    patient = _open_patient(request, pk, permission="patients.record_consent", action="change",
-                            audit_action="open_consent")
+    patient = _open_patient(request, pk, perm=Perm.RECORD_CONSENT, audit_action="open_consent")
     form = ConsentForm(request.POST, request.FILES)
     if form.is_valid():
         try:
             actions.do_record_consent(actor=request.user, patient=patient, site=patient.registration_site,
                                       **form.cleaned_data)
         except ValidationError as error:
-            for field, errors in error.message_dict.items():
+            for field, errors in messages_by_field(error).items():
                 form.add_error(field if field in form.fields else None, errors)
         else:
             messages.success(request, _("Consent recorded."))
@@ -135,19 +146,18 @@ def record_consent(request, pk):
     return render(request, "patients/detail.html", _detail_context(request, patient, consent_form=form), status=400)
 
 
-def _open_consent(request, pk, *, permission, audit_action):
+def _open_consent(request, pk, *, perm: Perm, audit_action: str):
     consent = Consent.objects.filter(pk=pk).select_related("patient").first()
     if consent is None:
         raise Http404(_("No such consent."))
-    action = "view" if permission == "patients.view_patient" else "change"
-    _open_patient(request, consent.patient_id, permission=permission, action=action, audit_action=audit_action)
+    _open_patient(request, consent.patient_id, perm=perm, audit_action=audit_action)
     return consent
 
 
 @require_POST
 def revoke_consent(request, pk):
     """Withdraw a consent (a new revocation row; the consent stays on record)."""
-    consent = _open_consent(request, pk, permission="patients.record_consent", audit_action="open_revoke")
+    consent = _open_consent(request, pk, perm=Perm.RECORD_CONSENT, audit_action="open_revoke")
     form = RevokeConsentForm(request.POST)
     if form.is_valid():
         try:
@@ -160,7 +170,7 @@ def revoke_consent(request, pk):
 
 def consent_document(request, pk):
     """The scanned consent document, for those who may see the patient."""
-    consent = _open_consent(request, pk, permission="patients.view_patient", audit_action="view_consent_document")
+    consent = _open_consent(request, pk, perm=Perm.VIEW_PATIENT, audit_action="view_consent_document")
     if not consent.document:
         raise Http404(_("This consent has no document."))
     return FileResponse(consent.document.open("rb"), as_attachment=False)
@@ -168,7 +178,7 @@ def consent_document(request, pk):
 
 def merge(request, pk):
     """Fold a duplicate record into this one (GP or coordinator)."""
-    survivor = _open_patient(request, pk, permission="patients.merge_patient", action="change", audit_action="open_merge")
+    survivor = _open_patient(request, pk, perm=Perm.MERGE_PATIENT, audit_action="open_merge")
     form = MergeForm(request.POST or None)
     duplicate = None
     if request.method == "POST" and form.is_valid():
@@ -177,8 +187,7 @@ def merge(request, pk):
         if candidate is None:
             form.add_error("duplicate", _("No patient has this record number."))
         else:
-            duplicate = _open_patient(request, candidate.pk, permission="patients.merge_patient", action="change",
-                                      audit_action="open_merge")
+            duplicate = _open_patient(request, candidate.pk, perm=Perm.MERGE_PATIENT, audit_action="open_merge")
             if not form.cleaned_data["confirm"]:
                 form.add_error("confirm", _("Compare both records, then tick this box to confirm."))
             else:
@@ -192,7 +201,8 @@ def merge(request, pk):
                                      % {"number": duplicate.record_number_display})
                     return redirect("patients:detail", pk=survivor.pk)
     suggestions = find_duplicates(
-        Patient.objects.restrict(request.user, "change"), scope=scope_for(request.user), given_name=survivor.given_name,
+        Patient.objects.restrict(request.user, Perm.MERGE_PATIENT), scope=scope_of(request.user),
+        given_name=survivor.given_name,
         family_name=survivor.family_name, given_name_ar=survivor.given_name_ar,
         family_name_ar=survivor.family_name_ar, birth_date=survivor.birth_date, gender=survivor.gender,
         phone=survivor.phone, exclude=survivor.pk)

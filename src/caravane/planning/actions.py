@@ -8,9 +8,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from caravane.audit.access import authorize, refuse
+from caravane.audit import gate
 from caravane.audit.actions import do_record_audit
 from caravane.audit.models import AuditEvent
+from caravane.core.access import Perm
 from caravane.core.events import publish_on_commit
 from caravane.planning.facilities import morocco_test, parse_facilities
 from caravane.planning.models import Facility, FacilityImport, PlannedStop, Scenario
@@ -23,16 +24,16 @@ class ApplyRefused(ValueError):
     """The scenario cannot be applied as it stands; the message says why."""
 
 
-def _require(actor, permission: str, action: str, target=None) -> None:
+def _require(actor, perm: Perm, action: str, target=None) -> None:
     if actor is not None:
-        authorize(actor, target, permission=permission, action=action, message=permission, in_scope=True)
+        gate.require(actor, perm, target, in_scope=True, audit_action=action)
 
 
 def do_import_facilities(*, actor, source: str, content: str | bytes, filename: str = "") -> FacilityImport:
     """Import a facility list (CSV or GeoJSON), replacing the previous list of the same source."""
     from caravane.geo.models import Commune
 
-    _require(actor, "planning.run_plan", "planning.import_facilities")
+    _require(actor, Perm.RUN_PLAN, "planning.import_facilities")
     source = (source or "").strip()
     if not source:
         raise ValueError("source: " + _("name the facility list."))
@@ -53,7 +54,7 @@ def do_import_facilities(*, actor, source: str, content: str | bytes, filename: 
 
 def do_create_scenario(*, actor, name: str, parameters: dict) -> Scenario:
     """Save a new scenario (queued) with validated parameters; running it is the runner's job."""
-    _require(actor, "planning.run_plan", "planning.create_scenario")
+    _require(actor, Perm.RUN_PLAN, "planning.create_scenario")
     params = Parameters.from_dict(parameters)
     with transaction.atomic(durable=True):
         scenario = Scenario.objects.create(
@@ -84,11 +85,13 @@ def do_finish_scenario(*, scenario: Scenario, outcome: dict | None = None, error
 
 
 def do_apply_scenario(*, actor, scenario: Scenario, effective_date: datetime.date | None = None) -> list:
-    """Move each unit to its planned base (closing its current deployment) and create its planned stops."""
-    from caravane.network.models import Deployment, Site, active_on
+    """Move each unit to its planned base (the network's deployment action: the unit's commune and scope follow)
+    and create its planned stops, all in one transaction."""
     from caravane.geo.models import Commune
+    from caravane.network.actions import do_deploy_mobile_unit
+    from caravane.network.models import Site
 
-    _require(actor, "planning.apply_plan", "planning.apply_scenario", scenario)
+    _require(actor, Perm.APPLY_PLAN, "planning.apply_scenario", scenario)
     if scenario.status != Scenario.Status.DONE:
         raise ApplyRefused(_("Only a finished scenario that has not been applied can be applied."))
     planned = scenario.results.get("units", [])
@@ -99,27 +102,21 @@ def do_apply_scenario(*, actor, scenario: Scenario, effective_date: datetime.dat
         raise ApplyRefused(_("The scenario places %(n)d units but the network has %(m)d active mobile units.") % {
             "n": len(planned), "m": len(units)})
     units = units[:len(planned)]
-    allowed = set(Site.objects.restrict(actor, "change").filter(pk__in=[u.pk for u in units])
+    allowed = set(Site.objects.restrict(actor, Perm.CHANGE_SITE).filter(pk__in=[u.pk for u in units])
                   .values_list("pk", flat=True))
     if len(allowed) < len(units):
-        refuse(actor, action="planning.apply_scenario", target=scenario, reason="units outside scope",
-               message="planning.apply_plan")
-    communes = Commune.objects.in_bulk([u["base"] for u in planned]
+        gate.refuse(actor, Perm.APPLY_PLAN, scenario, audit_action="planning.apply_scenario",
+                    reason="units outside scope", message=_("Some of the scenario's units are outside your area."))
+    communes = Commune.objects.select_related("province").in_bulk([u["base"] for u in planned]
                                        + [code for u in planned for day in u.get("tour", {}).get("days", [])
                                           for code in day])
     deployments, stops = [], []
     with transaction.atomic(durable=True):
         for unit, plan in zip(units, planned):
             base = communes[plan["base"]]
-            Deployment.objects.filter(active_on(effective), unit=unit).update(
-                end_date=effective - datetime.timedelta(days=1))
-            # Deployments planned to start later are superseded: an empty period keeps them on record.
-            for later in Deployment.objects.filter(unit=unit, start_date__gte=effective):
-                later.end_date = later.start_date - datetime.timedelta(days=1)
-                later.save(update_fields=["end_date", "updated_at"])
-            deployments.append(Deployment.objects.create(
-                unit=unit, province_id=base.province_id, base_commune=base, start_date=effective,
-                note=(_("Scenario %(name)s") % {"name": scenario.name})[:240]))
+            deployments.append(do_deploy_mobile_unit(
+                actor=actor, unit=unit, province=base.province, base_commune=base, start_date=effective,
+                note=(_("Scenario %(name)s") % {"name": scenario.name})[:240], supersede_later=True))
             PlannedStop.objects.filter(unit=unit, date__gte=effective, status=PlannedStop.Status.PLANNED).update(
                 status=PlannedStop.Status.CANCELLED)
             for day, codes in zip(dates, plan.get("tour", {}).get("days", [])):

@@ -7,15 +7,16 @@ from typing import Any, Optional
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
-from caravane.audit.access import fetch_protected
-from caravane.core.api import ERRORS, INPUT_ERRORS, BadInput, PageNumber, require_permission
+from caravane.audit import gate
+from caravane.core.access import Perm
+from caravane.core.api import ERRORS, INPUT_ERRORS, BadInput, PageNumber
 from caravane.planning import runner
 from caravane.planning.actions import ApplyRefused, do_apply_scenario, do_create_scenario
 from caravane.planning.models import PlannedStop, Scenario
 from caravane.planning.pipeline import ParameterError
 
 router = Router(tags=["planning"])
-VIEW, RUN, APPLY = "planning.view_plan", "planning.run_plan", "planning.apply_plan"
+VIEW, RUN, APPLY = Perm.VIEW_PLAN, Perm.RUN_PLAN, Perm.APPLY_PLAN
 
 
 class ScenarioIn(Schema):
@@ -73,9 +74,8 @@ class StopFilters(Schema):
     date_to: Optional[datetime.date] = None
 
 
-def _scenario(request, pk, permission=VIEW, action="view") -> Scenario:
-    return fetch_protected(request.user, Scenario.objects.all(), pk=pk, permission=permission, action=action,
-                           audit_action=f"planning.{action}_scenario")
+def _scenario(request, pk, perm: Perm = VIEW, action: str = "view") -> Scenario:
+    return gate.get(request.user, Scenario.objects.all(), pk, perm, audit_action=f"planning.{action}_scenario")
 
 
 def _bad_parameter(exc: Exception) -> BadInput:
@@ -87,14 +87,14 @@ def _bad_parameter(exc: Exception) -> BadInput:
 @paginate(PageNumber)
 def list_scenarios(request):
     """Saved scenarios, newest first."""
-    require_permission(request, VIEW, target=("planning.scenario", ""))
-    return Scenario.objects.restrict(request.user, "view").order_by("-created_at")
+    return gate.restrict(request.user, Scenario.objects.all(), VIEW, target=("planning.scenario", "")).order_by(
+        "-created_at")
 
 
 @router.post("/scenarios", response={201: ScenarioOut, **ERRORS, **INPUT_ERRORS}, summary="Run a scenario")
 def create_scenario(request, payload: ScenarioIn):
     """Save a scenario and start its run in the background; poll ``/scenarios/{id}`` for progress."""
-    require_permission(request, RUN, target=("planning.scenario", ""))
+    gate.require(request.user, RUN, ("planning.scenario", ""))
     try:
         scenario = do_create_scenario(actor=request.user, name=payload.name, parameters=payload.parameters)
     except ParameterError as exc:
@@ -114,7 +114,7 @@ def read_scenario(request, pk: uuid.UUID):
              summary="Apply a scenario")
 def apply_scenario(request, pk: uuid.UUID):
     """Redeploy the units to the scenario's bases and create their planned stops."""
-    scenario = _scenario(request, pk, permission=APPLY, action="change")
+    scenario = _scenario(request, pk, APPLY, action="change")
     try:
         do_apply_scenario(actor=request.user, scenario=scenario)
     except ApplyRefused as exc:
@@ -127,8 +127,7 @@ def apply_scenario(request, pk: uuid.UUID):
 @paginate(PageNumber)
 def list_stops(request, filters: Query[StopFilters]):
     """Planned (not cancelled) stops of the units in the caller's scope, by date and order."""
-    require_permission(request, VIEW, target=("planning.plannedstop", ""))
-    stops = PlannedStop.objects.restrict(request.user, "view").filter(status=PlannedStop.Status.PLANNED)
+    stops = gate.restrict(request.user, PlannedStop.objects.all(), VIEW, target=("planning.plannedstop", "")).filter(status=PlannedStop.Status.PLANNED)
     if filters.unit:
         stops = stops.filter(unit_id=filters.unit)
     if filters.date_from:

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from caravane.core.access import Perm
 from caravane.core.models import RestrictedQuerySet, UUIDModel
 
 
@@ -22,9 +23,9 @@ class FacilityKind(models.TextChoices):
 
 
 class PublicDataQuerySet(RestrictedQuerySet):
-    def scope_filter(self, scope, action):
-        # Facility lists are public data: anyone signed in may read them; imports are national.
-        return None if action == "view" else (None if scope.national else models.Q(pk__in=[]))
+    def scope_filter(self, scope, perm):
+        # Facility lists are public data: anyone who may plan reads them; imports are national.
+        return None if perm == Perm.VIEW_PLAN else (None if scope.national else models.Q(pk__in=[]))
 
 
 class FacilityImport(UUIDModel):
@@ -67,9 +68,9 @@ class Facility(UUIDModel):
 
 
 class ScenarioQuerySet(RestrictedQuerySet):
-    def scope_filter(self, scope, action):
+    def scope_filter(self, scope, perm):
         # Plans are read by every coordinator; only their author (or a national user) changes one.
-        if action == "view":
+        if perm == Perm.VIEW_PLAN:
             return None
         return models.Q(created_by_id=scope.user_id)
 
@@ -113,7 +114,7 @@ class Scenario(UUIDModel):
 
 
 class PlannedStopQuerySet(RestrictedQuerySet):
-    def scope_filter(self, scope, action):
+    def scope_filter(self, scope, perm):
         return scope.site_q("unit")
 
 

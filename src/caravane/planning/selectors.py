@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.cache import cache
 from django.db.models import Count, Max
 
+from caravane.core.access import Perm
 from caravane.planning.models import FacilityImport, Scenario
 
 # About 1 km at Morocco's latitudes and a 0.001 degree grid: the country in a few hundred kB.
@@ -14,7 +15,7 @@ GRID_DEGREES = 0.001
 
 def scenarios_for(user):
     """Scenarios the user may see, newest first."""
-    return Scenario.objects.restrict(user, "view").select_related("created_by").defer("results")
+    return Scenario.objects.restrict(user, Perm.VIEW_PLAN).select_related("created_by").defer("results")
 
 
 def facility_imports():

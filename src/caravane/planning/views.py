@@ -10,7 +10,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from caravane.audit.access import fetch_protected, require_permission
+from caravane.audit import gate
+from caravane.core.access import Perm
 from caravane.planning import runner, selectors
 from caravane.planning.actions import ApplyRefused, do_apply_scenario, do_create_scenario, do_import_facilities
 from caravane.planning.facilities import ImportRefused
@@ -18,22 +19,21 @@ from caravane.planning.forms import FacilityImportForm, ScenarioForm
 from caravane.planning.models import Scenario
 from caravane.planning.pipeline import ParameterError, export_files, geojson
 
-VIEW, RUN, APPLY = "planning.view_plan", "planning.run_plan", "planning.apply_plan"
+VIEW, RUN, APPLY = Perm.VIEW_PLAN, Perm.RUN_PLAN, Perm.APPLY_PLAN
 CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "geojson": "application/geo+json"}
 
 
-def _scenario(request, pk, permission=VIEW, action="view"):
-    return fetch_protected(request.user, Scenario.objects.all(), pk=pk, permission=permission, action=action,
-                           audit_action=f"planning.{action}_scenario")
+def _scenario(request, pk, perm: Perm = VIEW, action: str = "view"):
+    return gate.get(request.user, Scenario.objects.all(), pk, perm, audit_action=f"planning.{action}_scenario")
 
 
 @login_required
 def scenario_list(request):
     """Saved scenarios, the form to run a new one and the facility lists."""
-    require_permission(request.user, VIEW, action="planning.list_scenarios", target=("planning.scenario", ""))
+    gate.require(request.user, VIEW, ("planning.scenario", ""), audit_action="planning.list_scenarios")
     form = ScenarioForm(request.POST or None)
     if request.method == "POST":
-        require_permission(request.user, RUN, action="planning.create_scenario", target=("planning.scenario", ""))
+        gate.require(request.user, RUN, ("planning.scenario", ""), audit_action="planning.create_scenario")
         if form.is_valid():
             try:
                 scenario = do_create_scenario(actor=request.user, name=form.cleaned_data["name"],
@@ -53,7 +53,7 @@ def scenario_list(request):
 @require_POST
 def facility_import(request):
     """Import an uploaded facility list and show what was kept and rejected."""
-    require_permission(request.user, RUN, action="planning.import_facilities", target=("planning.facility", ""))
+    gate.require(request.user, RUN, ("planning.facility", ""), audit_action="planning.import_facilities")
     form = FacilityImportForm(request.POST, request.FILES)
     if form.is_valid():
         upload = form.cleaned_data["file"]
@@ -90,8 +90,8 @@ def scenario_detail(request, pk):
 @require_GET
 def scenario_progress(request, pk):
     """The run's progress, polled by the scenario page (not audited: the page's opening was)."""
-    require_permission(request.user, VIEW, action="planning.view_scenario", target=("planning.scenario", str(pk)))
-    scenario = Scenario.objects.restrict(request.user, "view").filter(pk=pk).only(
+    scenario = gate.restrict(request.user, Scenario.objects.all(), VIEW, target=("planning.scenario", str(pk)),
+                             audit_action="planning.view_scenario").filter(pk=pk).only(
         "status", "progress", "progress_text", "error").first()
     if scenario is None:
         raise Http404
@@ -114,7 +114,7 @@ def scenario_map(request, pk):
 @require_GET
 def commune_shapes(request):
     """Commune polygons for shading by index (our own geometry; no map tiles)."""
-    require_permission(request.user, VIEW, action="planning.view_map", target=("geo.commune", ""))
+    gate.require(request.user, VIEW, ("geo.commune", ""), audit_action="planning.view_map")
     response = JsonResponse(selectors.commune_shapes())
     response["Cache-Control"] = "private, max-age=86400"
     return response
@@ -137,7 +137,7 @@ def scenario_export(request, pk, filename):
 @require_POST
 def scenario_apply(request, pk):
     """Apply a scenario: move the units to their bases and plan their stops."""
-    scenario = _scenario(request, pk, permission=APPLY, action="change")
+    scenario = _scenario(request, pk, APPLY, action="change")
     try:
         deployments = do_apply_scenario(actor=request.user, scenario=scenario)
     except ApplyRefused as exc:

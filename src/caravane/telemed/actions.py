@@ -18,11 +18,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from caravane.audit.access import authorize, staff_of
+from caravane.audit import gate
 from caravane.audit.actions import do_record_audit
 from caravane.care import icd10
 from caravane.care.models import Encounter
-from caravane.network.models import Role, Site, Specialty, StaffMember
+from caravane.core.access import Perm, Role
+from caravane.core.errors import TransitionError
+from caravane.network.models import Site, Specialty, StaffMember
 from caravane.patients.models import Consent
 from caravane.patients.selectors import patient_consents, require_consent
 from caravane.telemed import routing_rules, sla
@@ -57,10 +59,6 @@ TIMESTAMP_OF = {
 }
 # Acts a teleconsultation needs a live call for; the others are answered asynchronously.
 SYNCHRONOUS = (Kind.TELECONSULTATION, Kind.TELEASSISTANCE)
-
-
-class TransitionError(ValidationError):
-    """A change of state the acts' state machine does not allow."""
 
 
 # --- Attachments: what may be uploaded -------------------------------------------------------------------
@@ -138,12 +136,13 @@ def _store(act, upload: Upload, staff, communication=None) -> Attachment:
 # --- Shared checks -----------------------------------------------------------------------------------------
 
 def _staff(actor) -> StaffMember:
-    return staff_of(actor, message=_("Only staff members can take part in telemedicine acts."))
+    return gate.staff_of(actor, Perm.VIEW_ACT, message=_("Only staff members can take part in telemedicine acts."))
 
 
-def _authorize(actor, target, permission: str, action: str, **scope) -> None:
-    authorize(actor, target, permission=permission, action=action,
-              message=_("You may not do this for this telemedicine act."), **scope)
+def _authorize(actor, target, perm: Perm, action: str, *, in_scope: bool | None = None) -> None:
+    """Check access before the transaction (once per request: a page that asked already is answered at once)."""
+    gate.require(actor, perm, target, audit_action=action, in_scope=in_scope,
+                 message=_("You may not do this for this telemedicine act."))
 
 
 def _locked(act: ServiceRequest) -> ServiceRequest:
@@ -211,7 +210,7 @@ def _route_step(step: routing_rules.Step, *, reason: str = "", by: str = "", at=
 def do_request_act(*, actor, encounter: Encounter, kind: str, specialty: Specialty | str, priority: str,
                    question: str, complex_case: bool = False, uploads: list[Upload] = ()) -> ServiceRequest:
     """Ask for a telemedicine act about the patient of a visit; refused without a valid consent to that act."""
-    _authorize(actor, encounter, "telemed.request_act", "telemed.request_act")
+    _authorize(actor, encounter, Perm.REQUEST_ACT, "telemed.request_act")
     staff = _staff(actor)
     errors = {}
     if kind not in Kind.values:
@@ -256,7 +255,7 @@ def do_request_act(*, actor, encounter: Encounter, kind: str, specialty: Special
 
 def do_attach(*, actor, act: ServiceRequest, uploads: list[Upload]) -> list[Attachment]:
     """Add files (photos, documents, ECGs) to an act that is still open."""
-    _authorize(actor, act, "telemed.view_act", "telemed.attach")
+    _authorize(actor, act, Perm.VIEW_ACT, "telemed.attach")
     staff = _staff(actor)
     if not uploads:
         raise ValidationError({"attachments": _("Attachments: choose at least one file.")})
@@ -274,7 +273,7 @@ def do_attach(*, actor, act: ServiceRequest, uploads: list[Upload]) -> list[Atta
 
 # --- The hub's answers ----------------------------------------------------------------------------------------
 
-def _answer(*, actor, act, to: str, action: str, event: str, reason: str = "", permission="telemed.answer_act",
+def _answer(*, actor, act, to: str, action: str, event: str, reason: str = "", permission=Perm.ANSWER_ACT,
             detail=None, only_from=None) -> ServiceRequest:
     """A state change made by the hub: the first one stops the service-level timer."""
     _authorize(actor, act, permission, action)
@@ -312,7 +311,7 @@ def do_decline(*, actor, act: ServiceRequest, reason: str) -> ServiceRequest:
 def do_escalate(*, actor, act: ServiceRequest, reason: str) -> ServiceRequest:
     """Send the act up to the national expertise centre, saying why; its timer restarts there."""
     reason = _required_text(reason, "reason", _("Reason: say why the case needs the national centre."))
-    _authorize(actor, act, "telemed.answer_act", "telemed.escalate")
+    _authorize(actor, act, Perm.ANSWER_ACT, "telemed.escalate")
     staff = _staff(actor)
     hub = Site.objects.get(pk=act.hub_id)
     step = routing_rules.escalation_target(current_hub_kind=hub.kind, specialty=act.specialty_id,
@@ -336,7 +335,7 @@ def do_escalate(*, actor, act: ServiceRequest, reason: str) -> ServiceRequest:
 def do_reassign(*, actor, act: ServiceRequest, hub: Site, reason: str) -> ServiceRequest:
     """A coordinator sends the act to another hub offering its specialty; it waits there as a new request."""
     reason = _required_text(reason, "reason", _("Reason: say why the request is reassigned."))
-    _authorize(actor, act, "telemed.reassign_act", "telemed.reassign")
+    _authorize(actor, act, Perm.REASSIGN_ACT, "telemed.reassign")
     staff = _staff(actor)
     if hub.kind not in Site.HUB_KINDS or not hub.specialties.filter(pk=act.specialty_id).exists():
         raise ValidationError({"hub": _("Hub: choose a hub that offers this specialty.")})
@@ -366,7 +365,7 @@ def do_start(*, actor, act: ServiceRequest) -> ServiceRequest:
 def do_cancel(*, actor, act: ServiceRequest, reason: str) -> ServiceRequest:
     """The requesting site withdraws its request, saying why."""
     reason = _required_text(reason, "reason", _("Reason: say why the request is cancelled."))
-    _authorize(actor, act, "telemed.request_act", "telemed.cancel")
+    _authorize(actor, act, Perm.REQUEST_ACT, "telemed.cancel")
     staff = _staff(actor)
     with transaction.atomic(durable=True):
         act = _locked(act)
@@ -380,7 +379,7 @@ def do_cancel(*, actor, act: ServiceRequest, reason: str) -> ServiceRequest:
 
 def do_close(*, actor, act: ServiceRequest) -> ServiceRequest:
     """The requesting GP acknowledges the report (or a declined/expired request is given up): the act is over."""
-    _authorize(actor, act, "telemed.view_act", "telemed.close")
+    _authorize(actor, act, Perm.VIEW_ACT, "telemed.close")
     staff = _staff(actor)
     with transaction.atomic(durable=True):
         act = _locked(act)
@@ -415,8 +414,8 @@ def do_expire_overdue(*, now: datetime.datetime | None = None) -> list[ServiceRe
 def do_open_slot(*, actor, hub: Site, start: datetime.datetime, end: datetime.datetime) -> Slot:
     """A specialist makes a period at their hub bookable for teleconsultations."""
     staff = _staff(actor)
-    in_scope = staff.role == Role.SPECIALIST and Site.objects.restrict(actor, "work").filter(pk=hub.pk).exists()
-    _authorize(actor, hub, "telemed.manage_roster", "telemed.open_slot", in_scope=in_scope)
+    in_scope = staff.role == Role.SPECIALIST and Site.objects.restrict(actor, Perm.MANAGE_ROSTER).filter(pk=hub.pk).exists()
+    _authorize(actor, hub, Perm.MANAGE_ROSTER, "telemed.open_slot", in_scope=in_scope)
     if end <= start:
         raise ValidationError({"end": _("End: must come after the start.")})
     if end - start > datetime.timedelta(hours=12):
@@ -434,7 +433,7 @@ def do_open_slot(*, actor, hub: Site, start: datetime.datetime, end: datetime.da
 
 def do_withdraw_slot(*, actor, slot: Slot) -> Slot:
     """A specialist withdraws a slot nobody has booked."""
-    _authorize(actor, slot, "telemed.manage_roster", "telemed.withdraw_slot")
+    _authorize(actor, slot, Perm.MANAGE_ROSTER, "telemed.withdraw_slot")
     with transaction.atomic(durable=True):
         slot = Slot.objects.select_for_update().get(pk=slot.pk)
         if slot.appointments.filter(status=Appointment.Status.BOOKED).exists():
@@ -447,7 +446,7 @@ def do_withdraw_slot(*, actor, slot: Slot) -> Slot:
 
 def do_book(*, actor, act: ServiceRequest, slot: Slot) -> Appointment:
     """Book the act's teleconsultation in a free slot of its hub and specialty: the site sees when the call comes."""
-    _authorize(actor, act, "telemed.answer_act", "telemed.book")
+    _authorize(actor, act, Perm.ANSWER_ACT, "telemed.book")
     staff = _staff(actor)
     if slot.hub_id != act.hub_id or slot.specialty_id != act.specialty_id or not slot.active:
         raise ValidationError({"slot": _("Slot: choose an open slot of this hub in this specialty.")})
@@ -471,7 +470,7 @@ def do_book(*, actor, act: ServiceRequest, slot: Slot) -> Appointment:
 def do_cancel_appointment(*, actor, appointment: Appointment, reason: str) -> Appointment:
     """Cancel a booking, saying why; the act goes back to accepted, to be booked again."""
     reason = _required_text(reason, "reason", _("Reason: say why the appointment is cancelled."))
-    _authorize(actor, appointment.act, "telemed.view_act", "telemed.cancel_appointment")
+    _authorize(actor, appointment.act, Perm.VIEW_ACT, "telemed.cancel_appointment")
     staff = _staff(actor)
     with transaction.atomic(durable=True):
         act = _locked(appointment.act)
@@ -497,9 +496,9 @@ def do_send_message(*, actor, act: ServiceRequest, text: str, in_response_to: Co
         check_upload(upload)
     if in_response_to is not None and in_response_to.act_id != act.pk:
         raise ValidationError({"in_response_to": _("Reply: the message belongs to another act.")})
-    _authorize(actor, act, "telemed.view_act", "telemed.message")
+    _authorize(actor, act, Perm.VIEW_ACT, "telemed.message")
     staff = _staff(actor)
-    hub_side = actor.has_perm("telemed.answer_act") and staff.role == Role.SPECIALIST
+    hub_side = actor.has_perm(Perm.ANSWER_ACT) and staff.role == Role.SPECIALIST
     if information_request and not hub_side:
         raise ValidationError({"information_request": _("Only the specialist asks for more information.")})
     if information_request:
@@ -533,7 +532,7 @@ def do_report_incident(*, actor, act: ServiceRequest, category: str, description
     if category not in TechnicalIncident.Category.values:
         raise ValidationError({"category": _("Incident: choose its kind.")})
     description = _required_text(description, "description", _("Description: say what happened."))
-    _authorize(actor, act, "telemed.view_act", "telemed.incident")
+    _authorize(actor, act, Perm.VIEW_ACT, "telemed.incident")
     staff = _staff(actor)
     with transaction.atomic(durable=True):
         act = _locked(act)
@@ -562,7 +561,7 @@ def do_save_report(*, actor, act: ServiceRequest, performed_at: datetime.datetim
         if entry is None:
             raise ValidationError({"icd10_code": _("Diagnosis: %(code)s is not an ICD-10 code.") % {
                 "code": values["icd10_code"]}})
-    _authorize(actor, act, "telemed.answer_act", "telemed.save_report")
+    _authorize(actor, act, Perm.ANSWER_ACT, "telemed.save_report")
     staff = _staff(actor)
     with transaction.atomic(durable=True):
         act = _locked(act)
@@ -586,7 +585,7 @@ def do_save_report(*, actor, act: ServiceRequest, performed_at: datetime.datetim
 
 def do_sign_report(*, actor, act: ServiceRequest) -> DiagnosticReport:
     """Sign the report: it is filed in the patient's chart, frozen, and the act becomes reported."""
-    _authorize(actor, act, "telemed.answer_act", "telemed.sign_report")
+    _authorize(actor, act, Perm.ANSWER_ACT, "telemed.sign_report")
     staff = _staff(actor)
     with transaction.atomic(durable=True):
         act = _locked(act)
@@ -624,7 +623,7 @@ def do_amend_report(*, actor, report: DiagnosticReport, reason: str, text: str) 
     """Correct a signed report by an amendment (the report itself never changes)."""
     reason = _required_text(reason, "reason", _("Reason: say why the report is amended."))
     text = _required_text(text, "text", _("Amendment: write the correction."))
-    _authorize(actor, report.act, "telemed.answer_act", "telemed.amend_report")
+    _authorize(actor, report.act, Perm.ANSWER_ACT, "telemed.amend_report")
     staff = _staff(actor)
     if not report.is_signed:
         raise ValidationError(_("The report is still a draft: change it directly."))
@@ -637,7 +636,7 @@ def do_amend_report(*, actor, report: DiagnosticReport, reason: str, text: str) 
 
 def do_set_service_level(*, actor, priority: str, answer_minutes: int, expire_minutes: int) -> ServiceLevel:
     """Change a priority's service level (administrators)."""
-    _authorize(actor, ("telemed.servicelevel", priority), "telemed.configure", "telemed.set_service_level",
+    _authorize(actor, ("telemed.servicelevel", priority), Perm.CONFIGURE_TELEMED, "telemed.set_service_level",
                in_scope=True)
     if priority not in Priority.values:
         raise ValidationError({"priority": _("Priority: choose urgent, priority or routine.")})

@@ -1,7 +1,7 @@
 """Telemedicine API (/api/telemed/): acts (ServiceRequest), their workflow (Task), bookings (Slot, Appointment),
 conversation (Communication), files and reports (DiagnosticReport), and coordinators' indicators.
 
-Every read goes through the act's scope (fetch_protected: 403 with an audit row outside it) and every change
+Every read goes through the act's scope (the gate: 403 with an audit row outside it) and every change
 through the audited actions.
 """
 
@@ -16,10 +16,10 @@ from ninja import Field, File, Form, Query, Router, Schema
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
-from caravane.audit.access import fetch_protected
-from caravane.audit.actions import do_record_audit
+from caravane.audit import gate
+from caravane.core.access import Perm
 from caravane.care.models import Encounter
-from caravane.core.api import ERRORS, INPUT_ERRORS, PageNumber, get_or_404, require_permission, run_action
+from caravane.core.api import ERRORS, INPUT_ERRORS, PageNumber, get_or_404, run_action
 from caravane.network.models import Site
 from caravane.telemed import actions, selectors, sla
 from caravane.telemed.models import (
@@ -297,10 +297,12 @@ class RequestFilters(Schema):
 
 # --- Helpers ------------------------------------------------------------------------------------------------
 
-def _act(request, pk, audit_action: str = "telemed.view_act") -> ServiceRequest:
-    return fetch_protected(request.user, ServiceRequest.objects.select_related("requesting_site", "specialty"),
-                           pk=pk, permission="telemed.view_act", audit_action=audit_action,
-                           site_of=lambda act: act.requesting_site)
+ACTS = ("telemed.servicerequest", "")
+
+
+def _act(request, pk, perm: Perm = Perm.VIEW_ACT, audit_action: str = "telemed.view_act") -> ServiceRequest:
+    return gate.get(request.user, ServiceRequest.objects.select_related("requesting_site", "specialty"), pk, perm,
+                    audit_action=audit_action, site_of=lambda act: act.requesting_site)
 
 
 def _uploads(files, category: str) -> list[actions.Upload]:
@@ -318,24 +320,22 @@ def _task(act: ServiceRequest) -> dict:
 @paginate(PageNumber)
 def list_requests(request, filters: Query[RequestFilters]):
     """Acts in the caller's scope (a specialist: their hub and specialty), newest first."""
-    require_permission(request, "telemed.view_act", target=("telemed.servicerequest", ""))
+    gate.require(request.user, Perm.VIEW_ACT, ACTS, in_scope=True, audit_action="telemed.list_acts")
     lookups = {"hub": "hub_id", "specialty": "specialty_id", "requesting_site": "requesting_site_id",
                "patient": "patient_id"}
     queryset = selectors.visible_acts(request.user).select_related("specialty").order_by("-requested_at")
     chosen = filters.dict(exclude_none=True)
     for name, value in chosen.items():
         queryset = queryset.filter(**{lookups.get(name, name): value})
-    do_record_audit(actor=request.user, action="telemed.list_acts", target=("telemed.servicerequest", ""),
-                    detail={k: str(v) for k, v in chosen.items()})
+    gate.note(request.user, Perm.VIEW_ACT, ACTS, filters={k: str(v) for k, v in chosen.items()})
     return queryset
 
 
 @router.post("/service-requests", response={201: ServiceRequestOut, **ERRORS, **INPUT_ERRORS})
 def create_request(request, data: ServiceRequestIn):
     """Ask for a telemedicine act about a visit's patient; routed at once (400 without a valid consent)."""
-    encounter = fetch_protected(request.user, Encounter.objects.select_related("site", "patient"),
-                                pk=data.encounter, permission="telemed.request_act",
-                                audit_action="telemed.request_lookup", site_of=lambda e: e.site)
+    encounter = gate.get(request.user, Encounter.objects.select_related("site", "patient"), data.encounter,
+                         Perm.REQUEST_ACT, audit_action="telemed.request_lookup", site_of=lambda e: e.site)
     return 201, run_action(actions.do_request_act, actor=request.user, encounter=encounter, kind=data.kind,
                      specialty=data.specialty, priority=data.priority, question=data.question,
                      complex_case=data.complex_case)
@@ -383,10 +383,12 @@ def reassign(request, pk: uuid.UUID, data: ReassignIn):
 @router.get("/worklist", response={200: list[ServiceRequestOut], **ERRORS}, url_name="telemed_worklist")
 def worklist(request, hub: uuid.UUID, specialty: str, limit: int = Query(100, ge=1, le=200)):
     """A hub's open acts in a specialty, most urgent then longest waiting first."""
-    require_permission(request, "telemed.view_act", target=("telemed.servicerequest", ""))
+    target = ("network.site", str(hub))
+    gate.require(request.user, Perm.VIEW_ACT, target, audit_action="telemed.view_worklist",
+                 in_scope=selectors.may_watch_hub(request.user, hub, specialty))
     entries = selectors.worklist(request.user, hub=hub, specialty=specialty, limit=limit)
-    do_record_audit(actor=request.user, action="telemed.view_worklist", target=("network.site", str(hub)),
-                    detail={"specialty": specialty})
+    gate.note(request.user, Perm.VIEW_ACT, target, specialty=specialty)
+    gate.returned(request.user, Perm.VIEW_ACT, target, [entry.act.patient_id for entry in entries])
     return [entry.act for entry in entries]
 
 
@@ -409,9 +411,8 @@ def add_attachments(request, pk: uuid.UUID, category: Form[Literal[tuple(Attachm
 @router.get("/attachments/{pk}/content", response={200: None, **ERRORS})
 def attachment_content(request, pk: uuid.UUID):
     """Download a file (audited; 403 outside the act's scope)."""
-    attachment = fetch_protected(request.user, Attachment.objects.select_related("act__requesting_site"), pk=pk,
-                                 permission="telemed.view_act", audit_action="telemed.download",
-                                 site_of=lambda a: a.act.requesting_site)
+    attachment = gate.get(request.user, Attachment.objects.select_related("act__requesting_site"), pk, Perm.VIEW_ACT,
+                          audit_action="telemed.download", site_of=lambda a: a.act.requesting_site)
     response = FileResponse(attachment.file.open("rb"), content_type=attachment.content_type, as_attachment=True,
                             filename=attachment.filename)
     response["X-Content-Type-Options"] = "nosniff"
@@ -448,9 +449,8 @@ def report_incident(request, pk: uuid.UUID, data: IncidentIn):
 @router.get("/slots", response={200: list[SlotOut], **ERRORS})
 def list_slots(request, filters: Query[SlotFilters]):
     """Open slots of a hub in a specialty, from now (or ``start_after``)."""
-    require_permission(request, "telemed.view_act", target=("telemed.slot", ""))
     since = filters.start_after or timezone.now()
-    return list(Slot.objects.restrict(request.user, "view").filter(
+    return list(gate.restrict(request.user, Slot.objects.all(), Perm.VIEW_ACT, target=("telemed.slot", "")).filter(
         hub_id=filters.hub, specialty_id=filters.specialty, active=True, end__gt=since).order_by("start")[:200])
 
 
@@ -485,9 +485,9 @@ def book(request, pk: uuid.UUID, data: AppointmentIn):
 @router.post("/appointments/{pk}/cancel", response={200: AppointmentOut, **ERRORS, **INPUT_ERRORS})
 def cancel_appointment(request, pk: uuid.UUID, data: ReasonIn):
     """Cancel a booking, with a reason; the act can be booked again."""
-    appointment = fetch_protected(request.user, Appointment.objects.select_related("act__requesting_site"), pk=pk,
-                                  permission="telemed.view_act", audit_action="telemed.view_appointment",
-                                  site_of=lambda a: a.act.requesting_site)
+    appointment = gate.get(request.user, Appointment.objects.select_related("act__requesting_site"), pk,
+                           Perm.VIEW_ACT, audit_action="telemed.view_appointment",
+                           site_of=lambda a: a.act.requesting_site)
     return run_action(actions.do_cancel_appointment, actor=request.user, appointment=appointment, reason=data.reason)
 
 
@@ -525,7 +525,7 @@ def amend_report(request, pk: uuid.UUID, data: AmendmentIn):
 def indicators(request, since: Optional[datetime.datetime] = None, until: Optional[datetime.datetime] = None):
     """Per hub and specialty over the caller's territory: requests, time to first answer and to report
     (median and p90, minutes), breaches, declines, escalations, expiries."""
-    require_permission(request, "telemed.view_indicators", target=("telemed.servicerequest", ""))
-    do_record_audit(actor=request.user, action="telemed.view_indicators", target=("telemed.servicerequest", ""),
-                    detail={"since": since.isoformat() if since else "", "until": until.isoformat() if until else ""})
+    gate.require(request.user, Perm.VIEW_INDICATORS, ACTS, in_scope=True, audit_action="telemed.view_indicators")
+    gate.note(request.user, Perm.VIEW_INDICATORS, ACTS, since=since.isoformat() if since else "",
+              until=until.isoformat() if until else "")
     return [item.as_dict() for item in selectors.indicators(request.user, since=since, until=until)]

@@ -5,3 +5,10 @@ class TelemedConfig(AppConfig):
     name = "caravane.telemed"
     label = "telemed"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from caravane.care.chart_sections import register_chart_section
+        from caravane.telemed.selectors import chart_timeline_entries
+
+        # Signed reports are part of the patient's record (decree 2-18-378: every act reported in the record).
+        register_chart_section("telemed_report", chart_timeline_entries, "telemed/_chart_report.html")

@@ -12,11 +12,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from caravane.core.models import RestrictedQuerySet, UUIDModel
-
-
-class ImmutableRecordError(RuntimeError):
-    """Raised on any attempt to change a signed report or an append-only record."""
+from caravane.core.access import Perm
+from caravane.core.models import AppendOnly, ImmutableRecordError, RestrictedQuerySet, UUIDModel
 
 
 class Kind(models.TextChoices):
@@ -58,7 +55,7 @@ OPEN_STATUSES = (Status.REQUESTED, Status.ESCALATED, Status.ACCEPTED, Status.SCH
 def act_scope_q(scope, prefix: str = "") -> Q:
     """Which acts a scope reaches: a specialist those routed to their hub in their specialty,
     a coordinator those of their territory (requesting site or hub), anyone else their sites' requests."""
-    from caravane.network.models import Role
+    from caravane.core.access import Role
 
     p = f"{prefix}__" if prefix else ""
     if scope.role == Role.SPECIALIST:
@@ -157,21 +154,6 @@ class ServiceRequest(UUIDModel):
     def save(self, *args, **kwargs):
         self.rank = PRIORITY_RANK.get(self.priority, 2)
         super().save(*args, **kwargs)
-
-
-class AppendOnly(UUIDModel):
-    """Base of rows that are written once and never changed nor deleted."""
-
-    class Meta:
-        abstract = True
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise ImmutableRecordError(f"{self._meta.verbose_name} rows are append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ImmutableRecordError(f"{self._meta.verbose_name} rows are never deleted.")
 
 
 class StatusTransition(AppendOnly):
@@ -305,9 +287,9 @@ class Attachment(AppendOnly):
 
 
 class SlotQuerySet(RestrictedQuerySet):
-    def scope_filter(self, scope, action):
+    def scope_filter(self, scope, perm):
         own = Q(specialist__user_id=scope.user_id)
-        if action == "view":
+        if perm != Perm.MANAGE_ROSTER:
             # Sites book teleconsultations in them: a hub's availability is public within the network.
             return None
         return own

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from django.urls import reverse
 
-from caravane.network.models import Role, Site, Specialty
+from caravane.core.access import Perm, Role
+
+from caravane.network.models import Site, Specialty
 from caravane.telemed import selectors
 from caravane.telemed.models import Appointment, Communication, ServiceRequest
 
@@ -51,14 +53,14 @@ def open_information_requests(act: ServiceRequest):
 def worklist_choices(user) -> list[tuple[Site, Specialty]]:
     """The (hub, specialty) worklists a user may open: a specialist's own, a coordinator's territory's hubs."""
     staff = getattr(user, "staff", None)
-    if staff is None or not user.has_perm("telemed.view_act"):
+    if staff is None or not user.has_perm(Perm.VIEW_ACT):
         return []
     if staff.role == Role.SPECIALIST:
         specialties = {s.pk: s for s in Specialty.objects.filter(pk__in=[p[1] for p in selectors.worklists_of(user)])}
         return [(hub, specialties[code]) for hub, code in selectors.worklists_of(user)]
     if staff.role not in (Role.COORDINATOR, Role.ADMINISTRATOR):
         return []
-    hubs = (Site.objects.restrict(user, "work").filter(kind__in=Site.HUB_KINDS, active=True)
+    hubs = (Site.objects.restrict(user, Perm.VIEW_ACT).filter(kind__in=Site.HUB_KINDS, active=True)
             .prefetch_related("specialties").order_by("name"))
     return [(hub, specialty) for hub in hubs for specialty in hub.specialties.all()]
 

@@ -9,16 +9,17 @@ from dataclasses import dataclass, field
 from django.db.models import Prefetch, Q
 from django.utils import timezone
 
-from caravane.network.models import Role, Site
+from caravane.core.access import Perm, Role, scope_of
+from caravane.network.models import Site
 from caravane.telemed import routing_rules, sla
 from caravane.telemed.models import (
     AWAITING_ANSWER, OPEN_STATUSES, Appointment, Communication, DiagnosticReport, ServiceRequest, Slot, Status, StatusTransition,
 )
 
 
-def visible_acts(user, action: str = "view"):
-    """The acts a user may see (or act on): the one scoped entry point of every list."""
-    return ServiceRequest.objects.restrict(user, action)
+def visible_acts(user, perm: Perm = Perm.VIEW_ACT):
+    """The acts on which a user holds ``perm``: the one scoped entry point of every list."""
+    return ServiceRequest.objects.restrict(user, perm)
 
 
 # --- The specialist's worklist ------------------------------------------------------------------------------
@@ -66,7 +67,7 @@ def worklists_of(user) -> list[tuple[Site, str]]:
     staff = getattr(user, "staff", None)
     if staff is None or staff.role != Role.SPECIALIST or not staff.specialty_id:
         return []
-    hubs = Site.objects.restrict(user, "work").filter(kind__in=Site.HUB_KINDS).order_by("name")
+    hubs = Site.objects.restrict(user, Perm.VIEW_ACT).filter(kind__in=Site.HUB_KINDS).order_by("name")
     return [(hub, staff.specialty_id) for hub in hubs]
 
 
@@ -166,9 +167,9 @@ def chart_reports(patient) -> list[DiagnosticReport]:
                 .prefetch_related("amendments__author").order_by("-signed_at"))
 
 
-def chart_timeline_entries(patient) -> list[tuple[str, datetime.datetime, DiagnosticReport]]:
-    """The chart timeline's entries for the patient's signed reports: ("telemed_report", signed at, report)."""
-    return [("telemed_report", report.signed_at, report) for report in chart_reports(patient)]
+def chart_timeline_entries(patient) -> list[tuple[datetime.datetime, DiagnosticReport]]:
+    """The chart timeline's entries for the patient's signed reports: (signed at, report)."""
+    return [(report.signed_at, report) for report in chart_reports(patient)]
 
 
 # --- Indicators ------------------------------------------------------------------------------------------------
@@ -284,12 +285,8 @@ def awaiting_count(user) -> int:
 
 def may_watch_hub(user, hub_id, specialty_id: str) -> bool:
     """Whether a user may follow a hub's worklist in a specialty: its specialists, and coordinators over it."""
-    from caravane.accounts.scope import scope_for
-
-    if not user.has_perm("telemed.view_act"):
-        return False
-    scope = scope_for(user)
-    if not Site.objects.restrict(user, "work").filter(pk=hub_id, kind__in=Site.HUB_KINDS).exists():
+    scope = scope_of(user)
+    if not Site.objects.restrict(user, Perm.VIEW_ACT).filter(pk=hub_id, kind__in=Site.HUB_KINDS).exists():
         return False
     if scope.role == Role.SPECIALIST:
         return user.staff.specialty_id == specialty_id
@@ -298,8 +295,6 @@ def may_watch_hub(user, hub_id, specialty_id: str) -> bool:
 
 def may_watch_site(user, site_id) -> bool:
     """Whether a user may follow a requesting site's acts: its staff, and coordinators over it."""
-    from caravane.accounts.scope import scope_for
-
-    if not user.has_perm("telemed.view_act") or scope_for(user).role == Role.SPECIALIST:
+    if scope_of(user).role == Role.SPECIALIST:
         return False
-    return Site.objects.restrict(user, "work").filter(pk=site_id).exists()
+    return Site.objects.restrict(user, Perm.VIEW_ACT).filter(pk=site_id).exists()

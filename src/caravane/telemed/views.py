@@ -14,10 +14,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from caravane.audit.access import fetch_protected, refuse, require_permission, staff_of
+from caravane.audit import gate
 from caravane.care import vitals
 from caravane.care.models import Encounter
-from caravane.network.models import Role, Site, Specialty
+from caravane.core.access import Perm, Role
+from caravane.core.errors import messages_by_field
+from caravane.network.models import Site, Specialty
 from caravane.patients.selectors import has_valid_consent
 from caravane.telemed import actions, presenters, selectors
 from caravane.telemed.forms import IncidentForm, ReportForm, RequestForm, SlotForm, uploads_from
@@ -29,17 +31,13 @@ PRINT_LANGUAGES = ("fr", "ar")
 NOTE_FIELDS = ("reason", "history", "examination", "assessment", "plan")
 
 
-def _errors(error: ValidationError) -> dict:
-    return error.message_dict if hasattr(error, "error_dict") else {"__all__": error.messages}
-
-
-def _staff(request):
-    return staff_of(request.user, message=_("Only staff members can take part in telemedicine acts."))
+def _staff(request, perm: Perm):
+    return gate.staff_of(request.user, perm, message=_("Only staff members can take part in telemedicine acts."))
 
 
 def index(request):
     """The telemedicine entry: a specialist's worklist, a coordinator's indicators, a site's requests."""
-    require_permission(request.user, "telemed.view_act", action="telemed.index", target=("telemed", "index"))
+    gate.require(request.user, Perm.VIEW_ACT, ("telemed", "index"), audit_action="telemed.index")
     role = getattr(getattr(request.user, "staff", None), "role", None)
     if role == Role.SPECIALIST:
         return redirect("telemed:worklist")
@@ -50,9 +48,11 @@ def index(request):
 
 def site_requests(request):
     """The requests of the user's sites, newest first."""
-    require_permission(request.user, "telemed.view_act", action="telemed.list", target=("telemed", "requests"))
-    acts = (selectors.visible_acts(request.user).select_related("patient", "hub", "specialty", "requesting_site")
-            .order_by("-requested_at")[:100])
+    target = ("telemed", "requests")
+    gate.require(request.user, Perm.VIEW_ACT, target, audit_action="telemed.list")
+    acts = list(selectors.visible_acts(request.user).select_related("patient", "hub", "specialty", "requesting_site")
+                .order_by("-requested_at")[:100])
+    gate.returned(request.user, Perm.VIEW_ACT, target, [act.patient_id for act in acts])
     return render(request, "telemed/requests.html", {"acts": acts})
 
 
@@ -71,9 +71,8 @@ def _render_request_form(request, encounter, form, status=200):
 
 def request_act(request, visit_pk):
     """From a visit: ask a hub for a teleconsultation or a tele-expertise, with the visit's data and files."""
-    encounter = fetch_protected(request.user, Encounter.objects.select_related("patient", "site"), pk=visit_pk,
-                                permission="telemed.request_act", audit_action="telemed.view_request_form",
-                                site_of=lambda e: e.site)
+    encounter = gate.get(request.user, Encounter.objects.select_related("patient", "site"), visit_pk,
+                         Perm.REQUEST_ACT, audit_action="telemed.request_act", site_of=lambda e: e.site)
     if request.method != "POST":
         return _render_request_form(request, encounter, RequestForm())
     form = RequestForm(request.POST, request.FILES)
@@ -85,7 +84,7 @@ def request_act(request, visit_pk):
                 priority=data["priority"], question=data["question"], complex_case=data["complex_case"],
                 uploads=uploads_from(request.FILES))
         except ValidationError as error:
-            for field, errors in _errors(error).items():
+            for field, errors in messages_by_field(error).items():
                 form.add_error(field if field in form.fields else None, errors)
         else:
             messages.success(request, _("Request sent to %(hub)s.") % {"hub": act.hub.name})
@@ -96,9 +95,8 @@ def request_act(request, visit_pk):
 # --- One act ------------------------------------------------------------------------------------------------
 
 def _fetch_act(request, pk) -> ServiceRequest:
-    return fetch_protected(request.user, ServiceRequest.objects.select_related("requesting_site"), pk=pk,
-                           permission="telemed.view_act", audit_action="telemed.view_act",
-                           site_of=lambda act: act.requesting_site)
+    return gate.get(request.user, ServiceRequest.objects.select_related("requesting_site"), pk, Perm.VIEW_ACT,
+                    audit_action="telemed.view_act", site_of=lambda act: act.requesting_site)
 
 
 def _render_act(request, act, *, errors=None, data=None, status=200):
@@ -106,7 +104,7 @@ def _render_act(request, act, *, errors=None, data=None, status=200):
     panel = presenters.live_panel(act)
     act = panel["act"]
     report = panel["report"]
-    hub_side = user.has_perm("telemed.answer_act")
+    hub_side = user.has_perm(Perm.ANSWER_ACT)
     report_form = None
     if hub_side and act.status in (Status.ACCEPTED, Status.SCHEDULED, Status.IN_PROGRESS):
         initial = {name: getattr(report, name) for name in actions.REPORT_FIELDS} if report else {}
@@ -114,12 +112,12 @@ def _render_act(request, act, *, errors=None, data=None, status=200):
             initial["icd10_code"] = f"{report.icd10_code} — {report.icd10_label}"
         report_form = ReportForm(data=data) if data is not None else ReportForm(initial=initial)
     reassign_hubs = []
-    if user.has_perm("telemed.reassign_act"):
+    if user.has_perm(Perm.REASSIGN_ACT):
         reassign_hubs = Site.objects.filter(kind__in=Site.HUB_KINDS, active=True,
                                             specialties=act.specialty_id).exclude(pk=act.hub_id).order_by("name")
     return render(request, "telemed/act.html", {
         **panel, "errors": errors or {}, "Status": Status, "hub_side": hub_side,
-        "may_request": user.has_perm("telemed.request_act"), "may_reassign": user.has_perm("telemed.reassign_act"),
+        "may_request": user.has_perm(Perm.REQUEST_ACT), "may_reassign": user.has_perm(Perm.REASSIGN_ACT),
         "feed": presenters.feed_path(user, act),
         "slots": selectors.bookable_slots(act) if hub_side else [],
         "report_form": report_form, "incident_form": IncidentForm(),
@@ -136,10 +134,8 @@ def act(request, pk):
 
 
 def act_live(request, pk):
-    """The live part of an act's page alone, re-read when the act changes (the page's opening was audited)."""
-    act = selectors.visible_acts(request.user).filter(pk=pk).first()
-    if act is None or not request.user.has_perm("telemed.view_act"):
-        raise Http404
+    """The live part of an act's page alone, re-read when the act changes; a read like the page itself."""
+    act = _fetch_act(request, pk)
     return render(request, "telemed/_act_live.html", presenters.live_panel(act))
 
 
@@ -148,7 +144,7 @@ def _reason(request):
 
 
 def _slot(request):
-    slot = Slot.objects.restrict(request.user, "view").filter(pk=request.POST.get("slot") or None).first()
+    slot = Slot.objects.restrict(request.user, Perm.ANSWER_ACT).filter(pk=request.POST.get("slot") or None).first()
     if slot is None:
         raise ValidationError({"slot": _("Slot: choose an open slot of this hub in this specialty.")})
     return slot
@@ -233,7 +229,7 @@ def operate(request, pk, operation):
     try:
         run(request, act)
     except ValidationError as error:
-        return _render_act(request, act, errors=_errors(error),
+        return _render_act(request, act, errors=messages_by_field(error),
                            data=request.POST if operation == "report" else None, status=400)
     if operation == "report" and "sign" in request.POST:
         success = _("Report signed and filed in the patient's chart.")
@@ -243,9 +239,8 @@ def operate(request, pk, operation):
 
 def attachment(request, pk):
     """Download an attached file (scope and audit as its act)."""
-    item = fetch_protected(request.user, Attachment.objects.select_related("act__requesting_site"), pk=pk,
-                           permission="telemed.view_act", audit_action="telemed.view_attachment",
-                           site_of=lambda a: a.act.requesting_site)
+    item = gate.get(request.user, Attachment.objects.select_related("act__requesting_site"), pk, Perm.VIEW_ACT,
+                    audit_action="telemed.view_attachment", site_of=lambda a: a.act.requesting_site)
     inline = item.content_type in ("image/jpeg", "image/png", "application/pdf")
     return FileResponse(item.file.open("rb"), content_type=item.content_type, as_attachment=not inline,
                         filename=item.filename)
@@ -274,19 +269,26 @@ def _worklist_choice(request):
         return (choices[0] if choices else (None, None)), choices
     chosen = next(((h, s) for h, s in choices if str(h.pk) == hub_id and s.pk == specialty_id), None)
     if chosen is None:
-        refuse(request.user, action="telemed.view_worklist", target=("network.site", hub_id), reason="out of scope",
-               message=_("This worklist is not in your scope."))
+        gate.refuse(request.user, Perm.VIEW_ACT, ("network.site", hub_id[:64]), audit_action="telemed.view_worklist",
+                    reason="out of scope", message=_("This worklist is not in your scope."))
     return chosen, choices
+
+
+def _audited_worklist(request, hub, specialty):
+    """A worklist's rows; showing patients' names is a read of their records, audited with who was shown."""
+    gate.require(request.user, Perm.VIEW_ACT, hub, in_scope=True, audit_action="telemed.view_worklist", site=hub)
+    entries = selectors.worklist(request.user, hub=hub, specialty=specialty)
+    gate.note(request.user, Perm.VIEW_ACT, hub, specialty=specialty.pk)
+    gate.returned(request.user, Perm.VIEW_ACT, hub, [entry.act.patient_id for entry in entries])
+    return entries
 
 
 def worklist(request):
     """A hub's open acts in a specialty, most urgent then longest waiting first, with live SLA timers."""
-    require_permission(request.user, "telemed.view_act", action="telemed.view_worklist",
-                       target=("telemed", "worklist"))
     (hub, specialty), choices = _worklist_choice(request)
     return render(request, "telemed/worklist.html", {
         "hub": hub, "specialty": specialty, "choices": choices,
-        "entries": selectors.worklist(request.user, hub=hub, specialty=specialty) if hub else [],
+        "entries": _audited_worklist(request, hub, specialty) if hub else [],
         "feed": presenters.hub_feed_path(hub, specialty.pk) if hub else "",
         "specialty_name": selectors.specialty_name(specialty) if specialty else "",
     })
@@ -294,20 +296,16 @@ def worklist(request):
 
 def worklist_rows(request):
     """The worklist's rows alone, re-read by the live module when an act of the hub changes."""
-    require_permission(request.user, "telemed.view_act", action="telemed.view_worklist",
-                       target=("telemed", "worklist"))
     (hub, specialty), _choices = _worklist_choice(request)
     if hub is None:
         raise Http404
-    return render(request, "telemed/_worklist_rows.html",
-                  {"entries": selectors.worklist(request.user, hub=hub, specialty=specialty)})
+    return render(request, "telemed/_worklist_rows.html", {"entries": _audited_worklist(request, hub, specialty)})
 
 
 def roster(request):
     """A specialist's availability: the slots published, and a form to open one."""
-    require_permission(request.user, "telemed.manage_roster", action="telemed.view_roster",
-                       target=("telemed", "roster"))
-    staff = _staff(request)
+    gate.require(request.user, Perm.MANAGE_ROSTER, ("telemed", "roster"), audit_action="telemed.view_roster")
+    staff = _staff(request, Perm.MANAGE_ROSTER)
     hubs = [hub for hub, _code in selectors.worklists_of(request.user)]
     form = SlotForm(hubs=hubs)
     status = 200
@@ -319,7 +317,7 @@ def roster(request):
                 actions.do_open_slot(actor=request.user, hub=next(h for h in hubs if str(h.pk) == data["hub"]),
                                      start=data["start"], end=data["end"])
             except ValidationError as error:
-                for field, errors in _errors(error).items():
+                for field, errors in messages_by_field(error).items():
                     form.add_error(field if field in form.fields else None, errors)
             else:
                 messages.success(request, _("Slot published."))
@@ -352,8 +350,7 @@ def withdraw_slot(request, pk):
 def indicators(request):
     """Per hub and specialty: requests, time to first answer and to report (median, p90), breaches, declines,
     escalations, over the last days asked for."""
-    require_permission(request.user, "telemed.view_indicators", action="telemed.view_indicators",
-                       target=("telemed", "indicators"))
+    gate.require(request.user, Perm.VIEW_INDICATORS, ("telemed", "indicators"), audit_action="telemed.view_indicators")
     try:
         days = max(1, min(366, int(request.GET.get("days") or 30)))
     except ValueError:

@@ -22,7 +22,7 @@ def localized_name(obj) -> str:
 @register.filter
 def staffing_summary(status) -> str:
     """"Role on duty/required" for each role a mobile unit needs, e.g. "Nurse 1/2"."""
-    from caravane.network.models import Role
+    from caravane.core.access import Role
     from caravane.network.selectors import UNIT_STAFFING_REQUIREMENT
 
     return " · ".join(f"{Role(role).label} {status.counts.get(role, 0)}/{need}"
@@ -32,6 +32,6 @@ def staffing_summary(status) -> str:
 @register.filter
 def missing_roles(missing) -> str:
     """The roles a unit lacks, with how many people, e.g. "Nurse ×1"."""
-    from caravane.network.models import Role
+    from caravane.core.access import Role
 
     return ", ".join(f"{Role(role).label} ×{count}" for role, count in (missing or {}).items())

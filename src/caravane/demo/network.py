@@ -24,7 +24,8 @@ from unidecode import unidecode
 from caravane.audit.actions import do_record_audit
 from caravane.core.events import publish_on_commit
 from caravane.network.actions import NETWORK_GROUP
-from caravane.network.models import Assignment, Deployment, DeviceKind, Role, Site, Specialty, StaffMember
+from caravane.core.access import Role
+from caravane.network.models import Assignment, Deployment, DeviceKind, Site, Specialty, StaffMember
 
 DEMO_PASSWORD = "caravane-demo-2026"
 # Fixed so that every run yields the same rows; well before any "today" the demo will be used on.

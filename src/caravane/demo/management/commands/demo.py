@@ -24,8 +24,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, serve=False, host="127.0.0.1", port=8000, **options):
         from caravane.geo.models import Commune, Region
-        from caravane.care.demo import build_demo_care
-        from caravane.network.demo import REGION_CAPITALS, build_demo_network
+        from caravane.demo.care import build_demo_care
+        from caravane.demo.network import REGION_CAPITALS, build_demo_network
 
         if settings.CARAVANE.is_production:
             raise CommandError(_("The demo creates accounts with a published password: it does not run in production."))

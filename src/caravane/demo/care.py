@@ -22,9 +22,10 @@ from caravane.audit.actions import do_record_audit
 from caravane.care import growth, icd10, vitals
 from caravane.care.models import Condition, Encounter, MedicationRequest, Observation
 from caravane.care.selectors import coverage_of
-from caravane.network.demo import DemoError, demo_id
-from caravane.network.models import Role, Site
-from caravane.patients.demo import REGISTRATION_SITES, DemoPatient, create_demo_patients, plan_demo_patients, staff_id
+from caravane.demo.network import DemoError, demo_id
+from caravane.core.access import Role
+from caravane.network.models import Site
+from caravane.demo.patients import REGISTRATION_SITES, DemoPatient, create_demo_patients, plan_demo_patients, staff_id
 from caravane.patients.models import Consent, Patient
 
 QUEUE_SITE = "rhc-imilchil"

@@ -1,7 +1,7 @@
 """Demo patients: about 300 people registered at the pilot centres and a few mobile units, with consents.
 
 Planned from a fixed seed, so that every run plans the same people with the same ids; ``create_demo_patients``
-inserts only those not stored yet. Called by the care demo (``caravane.care.demo``), inside its transaction.
+inserts only those not stored yet. Called by the care demo (``caravane.demo.care``), inside its transaction.
 """
 
 from __future__ import annotations
@@ -10,8 +10,9 @@ import datetime
 import random
 from dataclasses import dataclass
 
-from caravane.network.demo import FAMILY_NAMES, FEMALE_NAMES, MALE_NAMES, demo_id
-from caravane.network.models import Role, Site
+from caravane.demo.network import FAMILY_NAMES, FEMALE_NAMES, MALE_NAMES, demo_id
+from caravane.core.access import Role
+from caravane.network.models import Site
 from caravane.patients.identifiers import record_number_for
 from caravane.patients.models import Consent, Patient, PatientNameToken
 from caravane.patients.search import name_keys_of, set_ranking_texts

@@ -1,0 +1,199 @@
+"""The gate: whether a user may do an action on an object or a list, decided in one call, audited in one place.
+
+Every page, API operation, WebSocket and action asks here, with a typed permission (``caravane.core.access.Perm``):
+
+- ``get(user, queryset, pk, perm)``: the object, 404 if it does not exist, 403 if it lies beyond the user's reach;
+- ``restrict(user, queryset, perm, target=...)``: a list narrowed to the user's scope, 403 without the permission;
+- ``require(user, perm, target)``: a permission on something that is not a row of a restricted queryset (a site
+  chosen by the caller, a setting), with ``in_scope`` decided by the caller when it is scoped.
+
+Validation comes after the gate, so a refused caller learns nothing about its input. A refusal raises
+PermissionDenied and leaves a denied row. Within a request (HTTP or WebSocket, see ``audited``) each decision is
+taken once, cached for the rest of the request, and the request leaves exactly one audit row: the action's row
+when an action wrote one, otherwise the gate's (a read, or a failed attempt when the answer was an error).
+Outside a request (commands, tests calling actions) a refusal is written at once and grants write nothing.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import NoReturn
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from caravane.audit.actions import do_record_audit, object_label
+from caravane.audit.context import Decision, current_request_context, request_context
+from caravane.audit.models import AuditEvent
+from caravane.core.access import UNAUDITED_GRANTS, Perm, scope_of
+
+# Reads of a list have no object id: rows name what was listed ("patients.patient", "search").
+ListTarget = tuple[str, str]
+
+
+def _decide(user, perm: Perm, target, *, allowed: bool, reason: str = "", audit_action: str | None = None,
+            site=None, detail: dict | None = None) -> Decision:
+    object_type, object_id = object_label(target)
+    decision = Decision(user=user, perm=str(perm), audit_action=audit_action or str(perm), object_type=object_type,
+                        object_id=object_id, allowed=allowed, site=site, reason=reason, detail=detail or {})
+    context = current_request_context()
+    if allowed and perm in UNAUDITED_GRANTS:
+        return decision
+    if context.active:
+        context.decisions.setdefault(_key(user, perm, object_type, object_id), decision)
+    elif not allowed:
+        _write(decision)
+    return decision
+
+
+def _key(user, perm, object_type: str, object_id: str) -> tuple:
+    return (getattr(user, "pk", None), str(perm), object_type, object_id)
+
+
+def _cached(user, perm: Perm, target) -> Decision | None:
+    context = current_request_context()
+    if not context.active:
+        return None
+    return context.decisions.get(_key(user, perm, *object_label(target)))
+
+
+def _deny(decision: Decision, message: str | None) -> NoReturn:
+    raise PermissionDenied(message or _("Your role does not allow this."))
+
+
+def _write(decision: Decision, *, outcome: str | None = None) -> None:
+    detail = dict(decision.detail)
+    if decision.reason:
+        detail["reason"] = decision.reason
+    if decision.perm != decision.audit_action:
+        detail.setdefault("permission", decision.perm)
+    do_record_audit(
+        actor=decision.user, action=decision.audit_action, target=(decision.object_type, decision.object_id),
+        outcome=outcome or (AuditEvent.Outcome.ALLOWED if decision.allowed else AuditEvent.Outcome.DENIED),
+        site=decision.site, detail=detail or None,
+    )
+    decision.written = True
+
+
+def _in_reach(user, queryset, perm: Perm, obj) -> bool:
+    return queryset.model._default_manager.all().restrict(user, perm).filter(pk=obj.pk).exists()
+
+
+def require(user, perm: Perm, target=None, *, in_scope: bool | None = None, message: str | None = None,
+            audit_action: str | None = None, site=None) -> None:
+    """Refuse (403, denied row) unless ``user``'s role grants ``perm`` and ``target`` is within their reach.
+
+    ``target`` is a row (its model's ``restrict`` decides the scope unless ``in_scope`` is given), a
+    ``(type, id)`` pair, or None for a permission that concerns no object.
+    """
+    cached = _cached(user, perm, target)
+    if cached is not None:
+        if not cached.allowed:
+            _deny(cached, message)
+        return
+    scope = scope_of(user)
+    if not scope.allows(perm):
+        _deny(_decide(user, perm, target, allowed=False, reason=f"missing permission {perm}",
+                      audit_action=audit_action, site=site), message)
+    if in_scope is None and isinstance(target, models.Model) and hasattr(type(target)._default_manager.all(),
+                                                                        "restrict"):
+        in_scope = _in_reach(user, type(target).objects.all(), perm, target)
+    if in_scope is False:
+        _deny(_decide(user, perm, target, allowed=False, reason="out of scope", audit_action=audit_action,
+                      site=site), message)
+    _decide(user, perm, target, allowed=True, audit_action=audit_action, site=site)
+
+
+def get(user, queryset, pk, perm: Perm, *, audit_action: str | None = None, site_of=None,
+        message: str | None = None):
+    """The object ``pk`` of ``queryset`` if ``user`` holds ``perm`` on it; 404 if there is none, 403 if out of reach."""
+    model = queryset.model
+    try:
+        obj = queryset.get(pk=pk)
+    except (model.DoesNotExist, ValueError, TypeError, ValidationError):
+        raise Http404(_("No %(thing)s with this identifier.") % {"thing": model._meta.verbose_name})
+    site = site_of(obj) if site_of else None
+    cached = _cached(user, perm, obj)
+    if cached is not None:
+        if not cached.allowed:
+            _deny(cached, message)
+        return obj
+    scope = scope_of(user)
+    if not scope.allows(perm):
+        _deny(_decide(user, perm, obj, allowed=False, reason=f"missing permission {perm}",
+                      audit_action=audit_action, site=site), message)
+    if not scope.national and not _in_reach(user, queryset, perm, obj):
+        _deny(_decide(user, perm, obj, allowed=False, reason="out of scope", audit_action=audit_action, site=site),
+              message or _("You do not have access to this %(thing)s.") % {"thing": model._meta.verbose_name})
+    _decide(user, perm, obj, allowed=True, audit_action=audit_action, site=site)
+    return obj
+
+
+def restrict(user, queryset, perm: Perm, *, target: ListTarget | models.Model, audit_action: str | None = None,
+             message: str | None = None):
+    """``queryset`` narrowed to what ``user`` may ``perm``; 403 (denied row) when the role lacks ``perm``."""
+    require(user, perm, target, in_scope=True, message=message, audit_action=audit_action)
+    return queryset.restrict(user, perm)
+
+
+def note(user, perm: Perm, target, **detail) -> None:
+    """Add ``detail`` (the filters used, the records returned...) to the audit row of a granted read."""
+    decision = _cached(user, perm, target)
+    if decision is not None:
+        decision.detail.update(detail)
+
+
+def returned(user, perm: Perm, target, ids) -> None:
+    """Note which records a granted list read returned, on that read's audit row."""
+    note(user, perm, target, returned=[str(pk) for pk in ids])
+
+
+def refuse(user, perm: Perm | str, target, *, reason: str, message: str | None = None,
+           audit_action: str | None = None) -> NoReturn:
+    """Refuse (403, denied row) what the permission and the scope alone cannot decide (a state, a rule)."""
+    cached = _cached(user, perm, target)
+    if cached is not None and not cached.allowed:
+        _deny(cached, message or reason)
+    if cached is not None:
+        context = current_request_context()
+        context.decisions.pop(_key(user, perm, cached.object_type, cached.object_id), None)
+    _deny(_decide(user, perm, target, allowed=False, reason=reason, audit_action=audit_action), message or reason)
+
+
+def security_event(action: str, *, reason: str, username: str = "") -> None:
+    """Write a refused attempt by nobody signed in (a missing login, a failed CSRF check) at once."""
+    do_record_audit(actor=None, action=action, target=("security", ""), outcome=AuditEvent.Outcome.DENIED,
+                    detail={"reason": reason, **({"username": username} if username else {})})
+
+
+def finish(context, status: int) -> None:
+    """At the end of a request: write the denials not yet written, and one row if the request wrote none."""
+    decisions = list(context.decisions.values())
+    for decision in decisions:
+        if not decision.allowed and not decision.written:
+            _write(decision)
+    if context.rows_written == 0 and decisions:
+        # The most telling grant: one that says what was shown, else one about an object, else the first.
+        decision = max(decisions, key=lambda d: (bool(d.detail), bool(d.object_id)))
+        _write(decision, outcome=AuditEvent.Outcome.ALLOWED if status < 400 else AuditEvent.Outcome.FAILED)
+
+
+@contextmanager
+def audited(*, client_address: str | None, path: str, method: str):
+    """Serve one request in a context that the gate records into; yields a ``status`` setter's holder."""
+    with request_context(client_address=client_address, path=path, method=method) as context:
+        holder = {"status": 200}
+        try:
+            yield holder
+        finally:
+            finish(context, holder["status"])
+
+
+def staff_of(user, perm: Perm, *, message: str):
+    """The user's staff member record; refused (403, denied row) for a login that is nobody's in the network."""
+    staff = getattr(user, "staff", None)
+    if staff is None:
+        refuse(user, perm, None, reason="not a staff member", message=message)
+    return staff
