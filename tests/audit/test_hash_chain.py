@@ -185,7 +185,7 @@ def test_export_then_verify_the_copy_off_site(trail, tmp_path):
     assert [line["sequence"] for line in lines] == [1, 2, 3, 4, 5, 6]
     assert lines[5]["row_hash"] == trail[5].row_hash
     assert [json.loads(line)["sequence"] for line in part.read_text().splitlines()] == [3, 4]
-    assert verify_faults("--file", str(everything)) == []
+    assert verify_faults("--file", str(everything), "--anchor", f"0:{GENESIS}") == []
     assert verify_faults("--file", str(part), "--anchor", f"2:{trail[1].row_hash}") == []
     assert verify_faults("--file", str(part), "--anchor", f"2:{trail[2].row_hash}") == [("anchor", 3)]
     lines[2]["content"]["action"] = "export"

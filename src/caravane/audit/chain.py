@@ -17,6 +17,7 @@ import datetime
 import decimal
 import hashlib
 import json
+import string
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -137,7 +138,7 @@ class Anchor:
     def parse(cls, text: str) -> "Anchor":
         """An anchor written ``SEQUENCE:HASH``."""
         sequence, _, row_hash = text.partition(":")
-        if not sequence.isdigit() or len(row_hash) != 64:
+        if not sequence.isdigit() or len(row_hash) != 64 or row_hash.strip(string.hexdigits):
             raise ValueError(f"an anchor is written SEQUENCE:HASH (64 hexadecimal digits), not {text!r}")
         return cls(int(sequence), row_hash.lower())
 
@@ -186,10 +187,11 @@ class ChainCheck:
             yield from self._check_anchor(link)
             self.head = link
         if self.anchor is not None and not self.anchor_seen:
-            last = self.head.sequence if self.head else 0
-            yield Fault("anchor", self.anchor.sequence,
-                        f"row {self.anchor.sequence} named by the anchor is missing: the trail checked ends at "
-                        f"row {last}, so rows at its head were deleted")
+            sequence, last = self.anchor.sequence, self.head.sequence if self.head else 0
+            yield Fault("anchor", sequence,
+                        f"row {sequence} named by the anchor is missing: the trail checked ends at row {last}, "
+                        f"so rows at its head were deleted" if sequence > last else
+                        f"row {sequence} named by the anchor is not among the rows checked")
 
     def _check(self, previous: Link | None, link: Link) -> Iterator[Fault]:
         sequence = link.sequence
@@ -229,7 +231,7 @@ class ChainCheck:
             if link.row_hash != anchor.row_hash:
                 yield Fault("anchor", anchor.sequence,
                             f"row {anchor.sequence} has hash {link.row_hash}, the anchor says {anchor.row_hash}")
-        elif self.open_start and self.rows_checked == 1 and link.sequence == anchor.sequence + 1:
+        elif self.previous is None and self.rows_checked == 1 and link.sequence == anchor.sequence + 1:
             self.anchor_seen = True
             if link.prev_hash != anchor.row_hash:
                 yield Fault("anchor", link.sequence,
