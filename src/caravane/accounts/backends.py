@@ -22,7 +22,8 @@ class RoleBackend(ModelBackend):
             return None
         user = attempt.user
         if user is None:
-            User().set_password(password)  # the hashing work of a real check, so timing does not reveal which accounts exist
+            # The hashing work of a real check, so the time taken does not reveal which accounts exist.
+            User().set_password(password)
         elif user.check_password(password) and super().user_can_authenticate(user):
             # The lock this very attempt may have set is not checked here: a right password lifts it.
             do_record_login_success(user=user)
