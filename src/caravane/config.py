@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import math
 import os
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_SECRET_KEY = "caravane-insecure-default-key-change-me"
 ENVIRONMENTS = ("development", "production", "test")
+# A production secret key: at least this long, and carrying at least this many bits by the frequency of its
+# characters (32 random hex digits carry about 115, and stayed over 90 in 100,000 draws; 32 identical
+# characters carry none).
+SECRET_KEY_MIN_LENGTH = 32
+SECRET_KEY_MIN_BITS = 80
 
 
 class ConfigurationError(RuntimeError):
@@ -22,6 +29,27 @@ def _flag(value: str | None, default: bool) -> bool:
 
 def _list(value: str | None) -> list[str]:
     return [item.strip() for item in (value or "").split(",") if item.strip()]
+
+
+def secret_key_weakness(key: str) -> str | None:
+    """Why ``key`` is too guessable for production, or None.
+
+    The rule: at least SECRET_KEY_MIN_LENGTH characters; at least SECRET_KEY_MIN_BITS of Shannon entropy,
+    estimated as the key's length times the entropy of its character frequencies (32 identical characters
+    carry none); not a shorter block repeated (``changeme`` x 4); not mostly one step between neighbouring
+    characters (``abcdefgh…``).
+    """
+    if len(key) < SECRET_KEY_MIN_LENGTH:
+        return f"is shorter than {SECRET_KEY_MIN_LENGTH} characters"
+    bits = sum(count * math.log2(len(key) / count) for count in Counter(key).values())
+    if bits < SECRET_KEY_MIN_BITS:
+        return f"carries about {bits:.0f} bits of entropy, under {SECRET_KEY_MIN_BITS}"
+    if (key + key).find(key, 1) < len(key):
+        return "repeats a shorter block"
+    steps = Counter(ord(right) - ord(left) for left, right in zip(key, key[1:]))
+    if steps.most_common(1)[0][1] * 2 > len(key) - 1:
+        return "is mostly a run of consecutive characters"
+    return None
 
 
 @dataclass(frozen=True)
@@ -40,6 +68,8 @@ class Config:
     session_idle_seconds: int
     login_failure_limit: int
     login_lockout_seconds: int
+    hsts_include_subdomains: bool = False
+    hsts_preload: bool = False
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -75,6 +105,8 @@ class Config:
             session_idle_seconds=int(env.get("CARAVANE_SESSION_IDLE_SECONDS") or 30 * 60),
             login_failure_limit=int(env.get("CARAVANE_LOGIN_FAILURE_LIMIT") or 5),
             login_lockout_seconds=int(env.get("CARAVANE_LOGIN_LOCKOUT_SECONDS") or 15 * 60),
+            hsts_include_subdomains=_flag(env.get("CARAVANE_HSTS_INCLUDE_SUBDOMAINS"), default=False),
+            hsts_preload=_flag(env.get("CARAVANE_HSTS_PRELOAD"), default=False),
         )
         config.problems.extend(config.production_problems())
         return config
@@ -88,15 +120,29 @@ class Config:
             )
         if not self.is_production:
             return problems
-        if self.secret_key == DEFAULT_SECRET_KEY or len(self.secret_key) < 32:
+        if self.secret_key == DEFAULT_SECRET_KEY:
+            weakness = "is unset or the default"
+        else:
+            weakness = secret_key_weakness(self.secret_key)
+        if weakness:
             problems.append(
-                "CARAVANE_SECRET_KEY is unset, the default, or shorter than 32 characters; "
-                "set a long random secret."
+                f"CARAVANE_SECRET_KEY {weakness}; set a long random secret, e.g. the output of "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`."
             )
         if self.debug:
             problems.append("CARAVANE_DEBUG is on; production must run with debug off.")
         if not self.allowed_hosts:
             problems.append("CARAVANE_ALLOWED_HOSTS is empty; list the host names this server answers to.")
+        elif "*" in self.allowed_hosts:
+            problems.append(
+                "CARAVANE_ALLOWED_HOSTS contains '*', which accepts any Host header; "
+                "list the host names this server answers to."
+            )
+        if self.hsts_preload and not self.hsts_include_subdomains:
+            problems.append(
+                "CARAVANE_HSTS_PRELOAD is on without CARAVANE_HSTS_INCLUDE_SUBDOMAINS; "
+                "browsers' preload lists require HSTS on every subdomain."
+            )
         return problems
 
     def check(self) -> None:

@@ -90,6 +90,64 @@ def test_repeated_failures_lock_the_account_even_for_the_right_password(client, 
     assert staff.user.locked_until == lock_end, "attempts during a lock must not extend it"
 
 
+def _record_calls(monkeypatch, name):
+    """Record each call to ``User.<name>`` (a password check or a hashing) and let it run."""
+    calls = []
+    original = getattr(User, name)
+
+    def recorded(user, raw_password):
+        calls.append(user.username)
+        return original(user, raw_password)
+
+    monkeypatch.setattr(User, name, recorded)
+    return calls
+
+
+def test_a_locked_account_is_refused_without_checking_the_password(client, staff_factory, lockout, monkeypatch):
+    staff = staff_factory(role="nurse")
+    for _ in range(lockout.login_failure_limit):
+        _login(client, staff.user.username, "wrong-password")
+    checks = _record_calls(monkeypatch, "check_password")
+    assert _login(client, staff.user.username, PASSWORD).status_code == 401
+    assert checks == []
+
+
+def test_an_unknown_username_costs_one_hashing_like_a_real_account(client, staff_factory, lockout, monkeypatch):
+    staff = staff_factory(role="nurse")
+    checks = _record_calls(monkeypatch, "check_password")
+    hashings = _record_calls(monkeypatch, "set_password")
+    _login(client, staff.user.username, "wrong-password")
+    _login(client, "nobody-here", "wrong-password")
+    assert (checks, hashings) == ([staff.user.username], [""])
+
+
+def test_the_right_password_on_the_last_allowed_attempt_signs_in(client, staff_factory, lockout):
+    staff = staff_factory(role="nurse")
+    for _ in range(lockout.login_failure_limit - 1):
+        _login(client, staff.user.username, "wrong-password")
+    assert _login(client, staff.user.username, PASSWORD).status_code == 302
+    staff.user.refresh_from_db()
+    assert (staff.user.failed_login_count, staff.user.locked_until) == (0, None)
+    assert not AuditEvent.objects.filter(action="lockout").exists()
+
+
+def test_a_blank_field_is_refused_without_counting(client, staff_factory, lockout):
+    staff = staff_factory(role="nurse")
+    response = _login(client, staff.user.username, "")
+    assert response.status_code == 401 and "Wrong username or password." in response.content.decode()
+    staff.user.refresh_from_db()
+    assert staff.user.failed_login_count == 0
+
+
+def test_a_deactivated_account_is_refused_even_with_the_right_password(client, staff_factory, lockout):
+    staff = staff_factory(role="nurse")
+    User.objects.filter(pk=staff.user.pk).update(is_active=False)
+    response = _login(client, staff.user.username, PASSWORD)
+    assert response.status_code == 401 and "Wrong username or password." in response.content.decode()
+    assert "_auth_user_id" not in client.session
+    assert AuditEvent.objects.get(action="login").outcome == "failed"
+
+
 def test_lock_expires_and_a_successful_login_resets_the_counter(client, staff_factory, lockout):
     staff = staff_factory(role="nurse")
     for _ in range(lockout.login_failure_limit):

@@ -122,21 +122,34 @@ def test_no_template_uses_inline_script_handlers_or_styles():
     assert not problems, "The CSP blocks these:\n" + "\n".join(problems)
 
 
-def test_production_settings_force_https_hsts_and_secure_cookies(tmp_path):
-    env = {**os.environ, "CARAVANE_ENV": "production", "CARAVANE_SECRET_KEY": "x" * 50,
+def _production_settings(tmp_path, names, **environ):
+    """The named Django settings as a production process computes them from ``environ``."""
+    env = {**os.environ, "CARAVANE_ENV": "production",
+           "CARAVANE_SECRET_KEY": "q8Vd-2LmZr_x7TbNc4WkYs9HjPf3EaGu0R1oIv6K",
            "CARAVANE_ALLOWED_HOSTS": "caravane.example.org", "CARAVANE_DEBUG": "0",
-           "CARAVANE_DATA_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "caravane.settings"}
+           "CARAVANE_DATA_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "caravane.settings", **environ}
     env.pop("DATABASE_URL", None)
-    names = ["SECURE_HSTS_SECONDS", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", "SECURE_SSL_REDIRECT",
-             "SECURE_PROXY_SSL_HEADER", "DEBUG", "SECURE_REDIRECT_EXEMPT"]
     code = ("import json; from django.conf import settings; "
             f"print(json.dumps({{n: getattr(settings, n) for n in {names!r}}}))")
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
-    values = json.loads(result.stdout)
+    return json.loads(result.stdout)
+
+
+def test_production_settings_force_https_hsts_and_secure_cookies(tmp_path):
+    values = _production_settings(tmp_path, [
+        "SECURE_HSTS_SECONDS", "SECURE_HSTS_INCLUDE_SUBDOMAINS", "SECURE_HSTS_PRELOAD", "SESSION_COOKIE_SECURE",
+        "CSRF_COOKIE_SECURE", "SECURE_SSL_REDIRECT", "SECURE_PROXY_SSL_HEADER", "DEBUG", "SECURE_REDIRECT_EXEMPT"])
     assert values["SECURE_HSTS_SECONDS"] >= 31536000
+    assert (values["SECURE_HSTS_INCLUDE_SUBDOMAINS"], values["SECURE_HSTS_PRELOAD"]) == (False, False)
     assert values["SESSION_COOKIE_SECURE"] and values["CSRF_COOKIE_SECURE"] and values["SECURE_SSL_REDIRECT"]
     assert values["DEBUG"] is False
     assert values["SECURE_PROXY_SSL_HEADER"] == ["HTTP_X_FORWARDED_PROTO", "https"]
+
+
+def test_production_hsts_covers_subdomains_and_preload_when_configured(tmp_path):
+    values = _production_settings(tmp_path, ["SECURE_HSTS_INCLUDE_SUBDOMAINS", "SECURE_HSTS_PRELOAD"],
+                                  CARAVANE_HSTS_INCLUDE_SUBDOMAINS="1", CARAVANE_HSTS_PRELOAD="1")
+    assert values == {"SECURE_HSTS_INCLUDE_SUBDOMAINS": True, "SECURE_HSTS_PRELOAD": True}
 
 
 def test_development_settings_do_not_force_https():

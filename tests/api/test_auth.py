@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from django.utils import timezone
 
-from caravane.accounts.models import ApiToken
+from caravane.accounts.models import ApiToken, User
 from caravane.audit.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
@@ -68,11 +68,28 @@ def test_expired_token_is_refused(client, network, bearer):
     assert client.get("/api/sites", headers=headers).status_code == 401
 
 
-def test_token_of_a_deactivated_user_is_refused(client, network, bearer):
+@pytest.mark.parametrize("stop, restart", [
+    ({"is_active": False}, {"is_active": True}),
+    ({"locked_until": timezone.now() + datetime.timedelta(minutes=15)}, {"locked_until": None}),
+], ids=["deactivated", "locked"])
+def test_token_stops_while_its_user_is_deactivated_or_locked(client, network, bearer, stop, restart):
     headers = bearer(network.nurse_a.user)
-    network.nurse_a.user.is_active = False
-    network.nurse_a.user.save(update_fields=["is_active"])
+    assert client.get("/api/sites", headers=headers).status_code == 200
+    User.objects.filter(pk=network.nurse_a.user.pk).update(**stop)
     assert client.get("/api/sites", headers=headers).status_code == 401
+    User.objects.filter(pk=network.nurse_a.user.pk).update(**restart)
+    assert client.get("/api/sites", headers=headers).status_code == 200
+
+
+def test_token_stops_when_failed_logins_lock_its_user_and_works_after_unlock(client, network, bearer, settings):
+    from caravane.accounts.actions import do_unlock_user
+
+    headers = bearer(network.nurse_a.user)
+    for _ in range(settings.CARAVANE.login_failure_limit):
+        client.post("/accounts/login/", {"username": "nurse_a", "password": "wrong-password"})
+    assert client.get("/api/sites", headers=headers).status_code == 401
+    do_unlock_user(actor=network.gp_a.user, user=network.nurse_a.user)
+    assert client.get("/api/sites", headers=headers).status_code == 200
 
 
 def test_session_authenticates_reads(client, network):

@@ -24,12 +24,16 @@ class TokenAuth(HttpBearer):
             return None
         api_token = ApiToken.objects.select_related("user").filter(digest=hash_token(token)).first()
         now = timezone.now()
-        if api_token is None or not api_token.is_usable(now) or not api_token.user.is_active:
+        if api_token is None or not api_token.is_usable(now):
+            return None
+        user = api_token.user
+        # A token acts as its user, so it stops with them: a deactivated or locked account signs nothing in.
+        if not user.is_active or user.is_locked(now):
             return None
         if api_token.last_used_at is None or api_token.last_used_at < now - LAST_USED_RESOLUTION:
             ApiToken.objects.filter(pk=api_token.pk).update(last_used_at=now)
-        request.user = api_token.user
-        return api_token.user
+        request.user = user
+        return user
 
 
 class SessionAuth(APIKeyCookie):
