@@ -58,6 +58,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "caravane.urls"
+# Refused form posts are security events in the audit trail.
+CSRF_FAILURE_VIEW = "caravane.audit.views.csrf_failure"
 ASGI_APPLICATION = "caravane.asgi.application"
 WSGI_APPLICATION = "caravane.wsgi.application"
 

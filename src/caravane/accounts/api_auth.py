@@ -9,6 +9,7 @@ from ninja.errors import HttpError
 from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 
+from caravane.audit import gate
 from caravane.accounts.models import ApiToken, hash_token
 
 TOKEN_PREFIX = "crv_"
@@ -48,6 +49,7 @@ class SessionAuth(APIKeyCookie):
         if user is None or not user.is_authenticated:
             return None
         if not getattr(request, "_ninja_csrf_exempt", False) and check_csrf(request):
+            gate.security_event("api.csrf_failed", reason="missing or wrong CSRF token", username=user.get_username())
             raise HttpError(403, _("CSRF check failed: send the X-CSRFToken header with the csrftoken cookie's value."))
         return request.COOKIES.get(self.param_name)
 

@@ -1,7 +1,5 @@
 """Each request is served within an audit context: the gate's decisions become one audit row at its end."""
 
-from django.utils.translation import gettext as _
-
 from caravane.audit import gate
 from caravane.audit.context import client_address
 
@@ -21,5 +19,5 @@ class AuditMiddleware:
             response = self.get_response(request)
             outcome["status"] = response.status_code
             if response.status_code == 401 and request.path.startswith("/api/"):
-                gate.security_event("api.unauthenticated", reason=_("no valid session or token"))
+                gate.security_event("api.unauthenticated", reason="no valid session or token")
             return response

@@ -88,3 +88,12 @@ def event_export(request):
     response["Content-Disposition"] = f'attachment; filename="caravane-audit-{stamp}.csv"'
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+def csrf_failure(request, reason=""):
+    """A refused form post (missing or stale CSRF token): written as a security event, then Django's page."""
+    from django.views.csrf import csrf_failure as django_csrf_failure
+
+    gate.security_event("csrf_failed", reason=reason[:200],
+                        username=request.user.get_username() if getattr(request, "user", None) else "")
+    return django_csrf_failure(request, reason=reason)
