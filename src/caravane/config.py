@@ -8,6 +8,7 @@ from pathlib import Path
 
 DEFAULT_SECRET_KEY = "caravane-insecure-default-key-change-me"
 ENVIRONMENTS = ("development", "production", "test")
+DEFAULT_MAX_REQUEST_BYTES = 64 * 1024 * 1024
 
 
 class ConfigurationError(RuntimeError):
@@ -40,6 +41,7 @@ class Config:
     session_idle_seconds: int
     login_failure_limit: int
     login_lockout_seconds: int
+    max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -75,6 +77,7 @@ class Config:
             session_idle_seconds=int(env.get("CARAVANE_SESSION_IDLE_SECONDS") or 30 * 60),
             login_failure_limit=int(env.get("CARAVANE_LOGIN_FAILURE_LIMIT") or 5),
             login_lockout_seconds=int(env.get("CARAVANE_LOGIN_LOCKOUT_SECONDS") or 15 * 60),
+            max_request_bytes=int(env.get("CARAVANE_MAX_REQUEST_BYTES") or DEFAULT_MAX_REQUEST_BYTES),
         )
         config.problems.extend(config.production_problems())
         return config
@@ -86,6 +89,8 @@ class Config:
             problems.append(
                 f"CARAVANE_ENV={self.environment!r} is unknown; use one of {', '.join(ENVIRONMENTS)}."
             )
+        if self.max_request_bytes < 1:
+            problems.append("CARAVANE_MAX_REQUEST_BYTES must be a positive number of bytes.")
         if not self.is_production:
             return problems
         if self.secret_key == DEFAULT_SECRET_KEY or len(self.secret_key) < 32:
