@@ -15,6 +15,7 @@ ENVIRONMENTS = ("development", "production", "test")
 # characters carry none).
 SECRET_KEY_MIN_LENGTH = 32
 SECRET_KEY_MIN_BITS = 80
+DEFAULT_MAX_REQUEST_BYTES = 64 * 1024 * 1024
 
 
 class ConfigurationError(RuntimeError):
@@ -70,6 +71,7 @@ class Config:
     login_lockout_seconds: int
     hsts_include_subdomains: bool = False
     hsts_preload: bool = False
+    max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -107,6 +109,7 @@ class Config:
             login_lockout_seconds=int(env.get("CARAVANE_LOGIN_LOCKOUT_SECONDS") or 15 * 60),
             hsts_include_subdomains=_flag(env.get("CARAVANE_HSTS_INCLUDE_SUBDOMAINS"), default=False),
             hsts_preload=_flag(env.get("CARAVANE_HSTS_PRELOAD"), default=False),
+            max_request_bytes=int(env.get("CARAVANE_MAX_REQUEST_BYTES") or DEFAULT_MAX_REQUEST_BYTES),
         )
         config.problems.extend(config.production_problems())
         return config
@@ -118,6 +121,8 @@ class Config:
             problems.append(
                 f"CARAVANE_ENV={self.environment!r} is unknown; use one of {', '.join(ENVIRONMENTS)}."
             )
+        if self.max_request_bytes < 1:
+            problems.append("CARAVANE_MAX_REQUEST_BYTES must be a positive number of bytes.")
         if not self.is_production:
             return problems
         if self.secret_key == DEFAULT_SECRET_KEY:

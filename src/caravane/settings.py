@@ -51,6 +51,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Before anything reads the body (CSRF's check reads a POST's form): too large a request gets its 413 here.
+    "caravane.core.uploads.RequestSizeLimitMiddleware",
     "caravane.audit.middleware.AuditMiddleware",
     "caravane.accounts.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -165,6 +167,15 @@ STORAGES = {
 }
 
 CARAVANE = CONFIG
+
+# Uploads. A request larger than CARAVANE_MAX_REQUEST_BYTES is refused (413) before its body is read
+# (caravane.core.uploads); files above FILE_UPLOAD_MAX_MEMORY_SIZE are written to temporary files on disk and
+# checked there, in chunks, so a request's memory does not grow with its files.
+CARAVANE_MAX_REQUEST_BYTES = CONFIG.max_request_bytes
+FILE_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
+FILE_UPLOAD_TEMP_DIR = CONFIG.data_dir / "uploads"
+FILE_UPLOAD_TEMP_DIR.mkdir(exist_ok=True)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # form fields and JSON bodies, files not counted (Django's default)
 
 LOGGING = {
     "version": 1,

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from caravane.audit.actions import do_record_audit
 from caravane.audit.chain import GENESIS, ChainCheck, canonical_content, link_hash, stored_links, stored_locator
-from caravane.audit.context import AuditContextMiddleware
+from caravane.audit.context import client_address, request_context
 from caravane.audit.models import AppendOnlyError, AuditEvent
 
 append_only = import_module("caravane.audit.migrations.0002_append_only_triggers")
@@ -66,8 +66,8 @@ def trail(db, staff_factory):
     addresses = ["203.0.113.9", "2001:db8::1", None]
     for number, detail in enumerate(details):
         request = RequestFactory().get("/network/staff/", REMOTE_ADDR=addresses[number % 3] or "")
-        AuditContextMiddleware(lambda request: do_record_audit(
-            actor=staff.user if number % 2 else None, action="view", target=staff, detail=detail))(request)
+        with request_context(client_address=client_address(request), path=request.path, method="GET"):
+            do_record_audit(actor=staff.user if number % 2 else None, action="view", target=staff, detail=detail)
     return list(AuditEvent.objects.order_by("sequence"))
 
 

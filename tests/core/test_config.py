@@ -85,3 +85,10 @@ def test_caravane_command_refuses_default_secret_in_production(tmp_path):
     assert result.returncode == 2
     assert "refuses to start in production mode" in result.stderr
     assert "CARAVANE_SECRET_KEY" in result.stderr
+
+
+def test_request_size_limit_defaults_to_64_mib_and_must_be_positive():
+    assert Config.from_environ({}).max_request_bytes == 64 * 1024 * 1024
+    assert Config.from_environ({"CARAVANE_MAX_REQUEST_BYTES": "1048576"}).max_request_bytes == 1024 * 1024
+    with pytest.raises(ConfigurationError, match="CARAVANE_MAX_REQUEST_BYTES"):
+        Config.from_environ({"CARAVANE_MAX_REQUEST_BYTES": "0"}).check()

@@ -104,6 +104,40 @@ def test_consent_page_records_oral_and_scanned_consents(client_for, nurse, patie
     assert page.status_code == 302 and not has_valid_consent(patient, act="teleexpertise")
 
 
+@pytest.mark.parametrize(("sent", "declared", "stored_as"), [
+    (b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "image/png", ".png"),
+    (b"\xff\xd8\xff\xe0" + b"\x00" * 64, "image/jpeg", ".jpg"),
+])
+def test_a_consent_scan_is_stored_under_a_server_chosen_name(client_for, nurse, patient, today, settings, tmp_path,
+                                                            sent, declared, stored_as):
+    settings.STORAGES = {**settings.STORAGES, "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": tmp_path}}}
+    scan = SimpleUploadedFile("consent.php", sent, content_type=declared)
+    response = client_for(nurse).post(reverse("patients:record_consent", args=[patient.pk]), {
+        "acts": ["teleconsultation"], "method": "scanned", "period_start": today.isoformat(), "document": scan})
+    assert response.status_code == 302
+    name = Consent.objects.get().document.name
+    assert name.endswith(stored_as) and "consent.php" not in name and ".php" not in name
+
+
+@pytest.mark.parametrize(("sent", "declared", "message"), [
+    (b"\xff\xd8\xff\xe0" + b"\x00" * 64, "application/pdf", "scan.pdf is not a application/pdf file."),
+    (b"%PDF-1.4 signed", "image/png", "scan.pdf is not a image/png file."),
+    (b"GIF89a" + b"\x00" * 64, "image/gif", "files of type image/gif cannot be attached as the consent document"),
+])
+def test_a_consent_scan_that_is_not_what_it_claims_is_refused(client_for, nurse, patient, today, settings, tmp_path,
+                                                              sent, declared, message):
+    settings.STORAGES = {**settings.STORAGES, "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": tmp_path}}}
+    scan = SimpleUploadedFile("scan.pdf", sent, content_type=declared)
+    response = client_for(nurse).post(reverse("patients:record_consent", args=[patient.pk]), {
+        "acts": ["teleconsultation"], "method": "scanned", "period_start": today.isoformat(), "document": scan},
+        HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400
+    assert message in response.context["consent_form"].errors["document"][0]
+    assert not Consent.objects.exists() and not any(tmp_path.rglob("*.*"))
+
+
 def test_lapsed_coverage_is_flagged_on_the_patient_page(register, client_for, nurse, today):
     patient = register(given_name="Omar", coverage_type="ramed", coverage_number="R-1",
                        coverage_valid_from=today - datetime.timedelta(days=400),

@@ -128,6 +128,15 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 PDF = b"%PDF-1.4\n" + b"0" * 64 + b"\n%%EOF"
 
 
+def upload(name: str, content_type: str, data: bytes, category: str):
+    """An Upload of ``data`` as a client would send it (name and declared type)."""
+    from django.core.files.base import ContentFile
+
+    from caravane.telemed.actions import Upload
+
+    return Upload(name, content_type, ContentFile(data, name=name), category)
+
+
 @pytest.fixture(autouse=True)
 def media(settings, tmp_path):
     """Uploaded files go to a temporary folder."""

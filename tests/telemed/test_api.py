@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from caravane.audit.models import AuditEvent
 
-from .conftest import PNG
+from .conftest import PNG, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -129,9 +129,7 @@ def test_indicators_endpoint_is_for_coordinators(client, people, request_act):
 
 
 def test_files_are_downloaded_by_the_acts_readers_only(client, people, request_act, media):
-    from caravane.telemed.actions import Upload
-
-    act = request_act(uploads=[Upload("ecg.png", "image/png", PNG, "ecg")])
+    act = request_act(uploads=[upload("ecg.png", "image/png", PNG, "ecg")])
     attachment = act.attachments.get()
     client.force_login(people.cardiologist)
     response = client.get(f"{BASE}/attachments/{attachment.pk}/content")

@@ -5,10 +5,9 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from caravane.telemed import actions, selectors
-from caravane.telemed.actions import Upload
 from caravane.telemed.models import DiagnosticReport, ImmutableRecordError, Status
 
-from .conftest import PNG
+from .conftest import PNG, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -91,7 +90,7 @@ def test_specialist_asks_for_a_photo_and_gets_it_in_the_thread(request_act, peop
     act.refresh_from_db()
     assert act.first_answered_at == question.sent_at  # asking for more is a first answer
     reply = actions.do_send_message(actor=people.gp, act=act, in_response_to=question, text="Here it is.",
-                                    uploads=[Upload("ankle.png", "image/png", PNG, "photo")])
+                                    uploads=[upload("ankle.png", "image/png", PNG, "photo")])
     follow_up = actions.do_send_message(actor=people.cardiologist, act=act, text="Thanks, accepting.")
     assert reply.category == "information_reply"
     assert [(m.pk, depth) for m, depth in selectors.thread(act)] == [(question.pk, 0), (reply.pk, 1),

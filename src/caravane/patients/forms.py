@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime
+import uuid
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from caravane.core import files
 from caravane.geo.models import Commune
 from caravane.network.models import Site
 from caravane.patients.identifiers import normalise_cin, normalise_phone
@@ -20,6 +22,7 @@ PATIENT_FIELDS = [
     "coverage_type", "coverage_number", "coverage_valid_from", "coverage_valid_until",
 ]
 OLDEST_AGE = 130
+CONSENT_DOCUMENT_FORMATS = (files.PDF, files.JPEG, files.PNG)
 
 
 class DateInput(forms.DateInput):
@@ -167,6 +170,17 @@ class ConsentForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["period_start"].initial = timezone.localdate()
+
+    def clean_document(self):
+        """A scan whose content is the PDF, JPEG or PNG it is declared as, renamed by the server."""
+        document = self.cleaned_data.get("document")
+        if document:
+            found = files.check_file(document, name=files.display_name(document.name),
+                                     declared=files.declared_type(document.content_type),
+                                     accepted=CONSENT_DOCUMENT_FORMATS, max_bytes=Consent.DOCUMENT_MAX_BYTES,
+                                     accepted_as=_("the consent document"))
+            document.name = f"{uuid.uuid4().hex}.{found.extension}"
+        return document
 
 
 class RevokeConsentForm(forms.Form):

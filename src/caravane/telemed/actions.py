@@ -7,13 +7,13 @@ change to the transitions table, and tells both sides of the act over WebSocket 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
-import hashlib
 import uuid
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
+from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,6 +22,7 @@ from caravane.audit import gate
 from caravane.audit.actions import do_record_audit
 from caravane.care import icd10
 from caravane.care.models import Encounter
+from caravane.core import files
 from caravane.core.access import Perm, Role
 from caravane.core.errors import TransitionError
 from caravane.network.models import Site, Specialty, StaffMember
@@ -65,70 +66,69 @@ SYNCHRONOUS = (Kind.TELECONSULTATION, Kind.TELEASSISTANCE)
 
 @dataclass(frozen=True)
 class FileRule:
-    content_types: frozenset[str]
+    formats: tuple[files.Format, ...]
     max_bytes: int
 
 
-_MB = 1024 * 1024
 FILE_RULES = {
-    Attachment.Category.PHOTO: FileRule(frozenset({"image/jpeg", "image/png"}), 10 * _MB),
-    Attachment.Category.DOCUMENT: FileRule(frozenset({"application/pdf", "image/jpeg", "image/png"}), 20 * _MB),
-    # ECG: a PDF or image print-out, SCP-ECG, HL7 aECG (XML) or DICOM waveform.
-    Attachment.Category.ECG: FileRule(frozenset({"application/pdf", "image/jpeg", "image/png", "application/xml",
-                                                 "text/xml", "application/dicom", "application/octet-stream"}),
-                                      20 * _MB),
+    Attachment.Category.PHOTO: FileRule((files.JPEG, files.PNG, files.WEBP), 10 * files.MB),
+    Attachment.Category.DOCUMENT: FileRule((files.PDF, files.JPEG, files.PNG, files.WEBP), 20 * files.MB),
+    # ECG: a PDF or image print-out, HL7 aECG (XML), DICOM waveform, SCP-ECG, or a WFDB record (.hea and .dat).
+    Attachment.Category.ECG: FileRule((files.PDF, files.JPEG, files.PNG, files.HL7_AECG, files.DICOM, files.SCP_ECG,
+                                       files.WFDB_HEADER, files.WFDB_SIGNALS), 20 * files.MB),
 }
-# The first bytes of the formats that have a signature: a file must be what it says.
-_XML_TYPES = ("application/xml", "text/xml")
-_SIGNATURES = {"image/jpeg": (b"\xff\xd8\xff",), "image/png": (b"\x89PNG\r\n\x1a\n",), "application/pdf": (b"%PDF-",),
-               **{xml: (b"<", b"\xef\xbb\xbf<") for xml in _XML_TYPES}}
 
 
-@dataclass(frozen=True)
+@dataclass
 class Upload:
-    """A file to attach, already read: its name, declared content type, bytes and category."""
+    """A file to attach: its name and content type as the client gave them, its content (a Django File, on disk
+    when large, read in chunks), its category and the input it came in (named in errors); ``format`` is what
+    ``check_uploads`` found the content to be."""
 
     name: str
     content_type: str
-    data: bytes
+    file: File
     category: str
+    field: str = "attachments"
+    format: files.Format | None = dataclasses.field(default=None, init=False)
 
     @classmethod
-    def from_uploaded(cls, uploaded, category: str) -> "Upload":
-        """From a Django UploadedFile (form or API); reads at most one byte beyond the largest allowed size."""
-        data = uploaded.read(max(rule.max_bytes for rule in FILE_RULES.values()) + 1)
-        return cls(uploaded.name or "file", (uploaded.content_type or "").split(";")[0].strip().lower(), data,
-                   category)
+    def from_uploaded(cls, uploaded, category: str, field: str = "attachments") -> "Upload":
+        """From a Django UploadedFile (form or API), without reading it."""
+        return cls(files.display_name(uploaded.name), files.declared_type(uploaded.content_type), uploaded, category,
+                   field)
 
 
-def check_upload(upload: Upload, field: str = "attachments") -> None:
-    """Refuse a file of the wrong category, type, content or size, naming the field and the file."""
+def check_upload(upload: Upload, announced: dict[str, int | None] | None = None) -> None:
+    """Refuse a file of the wrong category, type, content or size, naming its input and the file."""
     rule = FILE_RULES.get(upload.category)
-    name = upload.name
     if rule is None:
-        raise ValidationError({field: _("%(file)s: choose photo, document or ECG.") % {"file": name}})
-    if upload.content_type not in rule.content_types:
-        raise ValidationError({field: _("%(file)s: files of type %(type)s cannot be attached as %(category)s.") % {
-            "file": name, "type": upload.content_type or "?", "category": Attachment.Category(upload.category).label}})
-    if not upload.data:
-        raise ValidationError({field: _("%(file)s is empty.") % {"file": name}})
-    if len(upload.data) > rule.max_bytes:
-        raise ValidationError({field: _("%(file)s is larger than %(size)d MB.") % {
-            "file": name, "size": rule.max_bytes // _MB}})
-    signatures = _SIGNATURES.get(upload.content_type)
-    # XML may start with blank lines; binary formats start with their signature.
-    head = upload.data.lstrip() if upload.content_type in _XML_TYPES else upload.data
-    if signatures and not head.startswith(signatures):
-        raise ValidationError({field: _("%(file)s is not a %(type)s file.") % {"file": name,
-                                                                               "type": upload.content_type}})
+        raise ValidationError({upload.field: _("%(file)s: choose photo, document or ECG.") % {"file": upload.name}})
+    try:
+        upload.format = files.check_file(upload.file, name=upload.name, declared=upload.content_type,
+                                         accepted=rule.formats, max_bytes=rule.max_bytes,
+                                         accepted_as=Attachment.Category(upload.category).label, announced=announced)
+    except ValidationError as error:
+        raise ValidationError({upload.field: error.messages})
+
+
+def check_uploads(uploads: list[Upload]) -> None:
+    """Check each file; a WFDB signal file passes when a header among the ECG files names it."""
+    announced = {}
+    for upload in uploads:
+        if upload.category == Attachment.Category.ECG:
+            announced.update(files.wfdb_signal_files(files.head(upload.file), upload.file.size) or {})
+    for upload in uploads:
+        check_upload(upload, announced)
 
 
 def _store(act, upload: Upload, staff, communication=None) -> Attachment:
-    digest = hashlib.sha256(upload.data).hexdigest()
-    attachment = Attachment(act=act, communication=communication, category=upload.category,
-                            filename=upload.name[:200], content_type=upload.content_type, size=len(upload.data),
-                            sha256=digest, uploaded_by=staff)
-    attachment.file.save(upload.name, ContentFile(upload.data), save=False)
+    # Stored under a name the server chooses (the content's hash, see attachment_path) with the extension of the
+    # format found, never the client's; the client's name is kept for display.
+    attachment = Attachment(act=act, communication=communication, category=upload.category, filename=upload.name,
+                            content_type=upload.format.media_type, size=upload.file.size,
+                            sha256=files.sha256(upload.file), uploaded_by=staff)
+    attachment.file.save(f"upload.{upload.format.extension}", upload.file, save=False)
     attachment.save()
     return attachment
 
@@ -227,8 +227,7 @@ def do_request_act(*, actor, encounter: Encounter, kind: str, specialty: Special
         errors["complex_case"] = _("Complex case: only tele-expertise requests go to the national centre this way.")
     if errors:
         raise ValidationError(errors)
-    for upload in uploads:
-        check_upload(upload)
+    check_uploads(uploads)
     patient = encounter.patient
     require_consent(patient, act=kind)
     consent = _active_consent(patient, kind)
@@ -259,8 +258,7 @@ def do_attach(*, actor, act: ServiceRequest, uploads: list[Upload]) -> list[Atta
     staff = _staff(actor)
     if not uploads:
         raise ValidationError({"attachments": _("Attachments: choose at least one file.")})
-    for upload in uploads:
-        check_upload(upload)
+    check_uploads(uploads)
     with transaction.atomic(durable=True):
         act = _locked(act)
         if act.status in (Status.CLOSED, Status.CANCELLED):
@@ -492,8 +490,7 @@ def do_send_message(*, actor, act: ServiceRequest, text: str, in_response_to: Co
                     information_request: bool = False, uploads: list[Upload] = ()) -> Communication:
     """Post a message in the act's conversation, with files; a hub's request for information answers the request."""
     text = _required_text(text, "text", _("Message: write something."))
-    for upload in uploads:
-        check_upload(upload)
+    check_uploads(uploads)
     if in_response_to is not None and in_response_to.act_id != act.pk:
         raise ValidationError({"in_response_to": _("Reply: the message belongs to another act.")})
     _authorize(actor, act, Perm.VIEW_ACT, "telemed.message")

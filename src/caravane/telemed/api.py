@@ -306,7 +306,7 @@ def _act(request, pk, perm: Perm = Perm.VIEW_ACT, audit_action: str = "telemed.v
 
 
 def _uploads(files, category: str) -> list[actions.Upload]:
-    return [actions.Upload.from_uploaded(f, category) for f in files or []]
+    return [actions.Upload.from_uploaded(f, category, field="files") for f in files or []]
 
 
 def _task(act: ServiceRequest) -> dict:

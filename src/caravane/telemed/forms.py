@@ -33,8 +33,8 @@ class MultipleFileField(forms.FileField):
 
 
 def uploads_from(request_files, fields=UPLOAD_FIELDS) -> list[Upload]:
-    """The files of a form's upload inputs, each read with its category."""
-    return [Upload.from_uploaded(uploaded, category)
+    """The files of a form's upload inputs, each with its category (read later, in chunks, by the checks)."""
+    return [Upload.from_uploaded(uploaded, category, field=name)
             for name, category in fields for uploaded in request_files.getlist(name)]
 
 

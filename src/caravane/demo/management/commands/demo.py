@@ -63,8 +63,10 @@ class Command(BaseCommand):
             self._serve(host, port)
 
     def _serve(self, host: str, port: int) -> None:
-        """Run the ASGI app (HTTP and WebSockets) with daphne until interrupted."""
-        from daphne.cli import CommandLineInterface
+        """Run the ASGI app (HTTP and WebSockets) with uvicorn until interrupted."""
+        # uvicorn hands a request's body to the app as it arrives, so a too large upload is refused unread
+        # (caravane.core.uploads); daphne receives whole bodies, and queues them in memory, before the app runs.
+        import uvicorn
 
         shown = f"[{host}]" if ":" in host else host
         self.stdout.write("")
@@ -75,4 +77,4 @@ class Command(BaseCommand):
                 _("Other machines reach the app only by a name listed in CARAVANE_ALLOWED_HOSTS (now: %(hosts)s).")
                 % {"hosts": ", ".join(settings.ALLOWED_HOSTS) or "-"}))
         self.stdout.flush()
-        CommandLineInterface().run(["-b", host, "-p", str(port), "caravane.asgi:application"])
+        uvicorn.run("caravane.asgi:application", host=host, port=port, lifespan="off")
