@@ -15,6 +15,7 @@ from caravane.accounts.scope import scope_for
 from caravane.audit.access import fetch_protected
 from caravane.audit.actions import do_record_audit
 from caravane.core.api import ERRORS, INPUT_ERRORS, BadInput, get_or_404, input_error, require_permission
+from caravane.core.idempotency import idempotent
 from caravane.patients import actions, selectors
 from caravane.patients.forms import RegistrationForm
 from caravane.patients.models import Consent, Patient
@@ -227,6 +228,7 @@ def duplicates(request, params: Query[DuplicateQuery]):
 
 
 @router.post("/", response={201: PatientOut, 409: DuplicatesOut, **ERRORS, **INPUT_ERRORS}, summary="Register a patient")
+@idempotent
 def create(request, payload: PatientIn):
     """Register a patient; answers 409 with the look-alikes unless ``confirm_new`` is set."""
     require_permission(request, "patients.register_patient", target=("patients.patient", ""))
