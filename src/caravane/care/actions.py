@@ -21,6 +21,7 @@ from caravane.care.selectors import coverage_of, queue_group, queue_payload
 from caravane.core.access import Perm
 from caravane.core.errors import TransitionError
 from caravane.core.events import publish_on_commit
+from caravane.core.idempotency import action_transaction
 from caravane.network.models import Site
 
 Status = Encounter.Status
@@ -85,7 +86,7 @@ def do_check_in(*, actor, patient, site: Site, priority: str = Encounter.Priorit
         raise ValidationError({"patient": _("Patient: this record was merged; check in the surviving record.")})
     now = timezone.now()
     day = day or timezone.localdate(now)
-    with transaction.atomic(durable=True):
+    with action_transaction():
         already = Encounter.objects.select_for_update().filter(
             patient=patient, site=site, service_date=day).exclude(status=Status.DONE)
         if already.exists():
@@ -119,7 +120,7 @@ def do_record_vitals(*, actor, encounter: Encounter, values: dict) -> list[Obser
     """Record vital signs (raw form values); impossible values refuse the whole set, abnormal ones are flagged."""
     parsed = vitals.parse_vitals(values)
     _authorize(actor, encounter, Perm.RECORD_VITALS, "care.record_vitals")
-    with transaction.atomic(durable=True):
+    with action_transaction():
         encounter = _locked_open(encounter, (Status.WITH_NURSE, Status.WITH_GP),
                                  _("Vital signs are recorded once the patient is with the nurse or the GP."))
         patient, now = encounter.patient, timezone.now()

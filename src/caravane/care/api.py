@@ -15,6 +15,7 @@ from caravane.core.access import Perm
 from caravane.care import actions, icd10, vitals
 from caravane.care.models import Encounter, MedicationRequest
 from caravane.core.api import ERRORS, INPUT_ERRORS, BadInput, PageNumber, get_or_404, run_action
+from caravane.core.idempotency import idempotent
 from caravane.network.models import Site
 from caravane.patients.models import Patient
 from caravane.patients.selectors import linked_record_ids
@@ -179,6 +180,7 @@ def list_encounters(request, filters: Query[EncounterFilters]):
 
 
 @router.post("/encounters", response={201: EncounterOut, **ERRORS, **INPUT_ERRORS})
+@idempotent
 def create_encounter(request, data: EncounterIn):
     """Check a patient in to the day's queue of a site."""
     site = gate.get(request.user, Site.objects.all(), data.site, Perm.CHECK_IN, audit_action="care.check_in")
@@ -228,6 +230,7 @@ def list_observations(request, pk: uuid.UUID):
 
 
 @router.post("/encounters/{pk}/observations", response={201: list[ObservationOut], **ERRORS, **INPUT_ERRORS})
+@idempotent
 def create_observations(request, pk: uuid.UUID, data: VitalsIn):
     """Record vital signs: impossible values are refused (400, naming the field), abnormal ones flagged."""
     return 201, _run(actions.do_record_vitals, actor=request.user, encounter=_encounter(request, pk, Perm.RECORD_VITALS),

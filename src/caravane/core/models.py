@@ -1,9 +1,11 @@
-"""Base models: UUIDv7 keys and querysets restricted to a user's scope."""
+"""Base models: UUIDv7 keys, querysets restricted to a user's scope, and the idempotency store."""
 
 from __future__ import annotations
 
 import uuid6
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from caravane.core.access import Perm, Scope, scope_of
 
@@ -89,3 +91,25 @@ class AppendOnly(AppendOnlyMixin, UUIDModel):
 
     class Meta:
         abstract = True
+
+
+class IdempotentRequest(models.Model):
+    """A creating request sent with an ``Idempotency-Key``, and the answer it got, replayed to its retries.
+
+    The row is written in the same transaction as the request's changes: a retry finds both or neither.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    route = models.CharField(max_length=300, help_text="Method and path, e.g. “POST /api/patients/”.")
+    request_hash = models.CharField(max_length=64, help_text="SHA-256 of the request's content.")
+    # Empty only while the first request runs, inside its transaction: nobody else ever reads it so.
+    response_status = models.PositiveSmallIntegerField(null=True)
+    response_body = models.JSONField(null=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key", "route"], name="core_idempotent_request_key")]
+
+    def __str__(self):
+        return f"{self.route} [{self.key}]"

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from caravane.audit.actions import do_record_audit
 from caravane.core.events import group_name, publish_on_commit
+from caravane.core.idempotency import action_transaction
 from caravane.patients.models import Consent, ConsentRevocation, Patient, PatientMerge
 from caravane.patients.search import index_patient_names
 
@@ -38,7 +39,7 @@ def _snapshot(patient: Patient) -> dict:
 
 def do_register_patient(*, actor, registration_site, data: dict) -> Patient:
     """Create a patient from validated ``data`` (PatientForm.cleaned_data fields) at ``registration_site``."""
-    with transaction.atomic(durable=True):
+    with action_transaction():
         patient = Patient(registration_site=registration_site, **data)
         patient.save()
         index_patient_names(patient)

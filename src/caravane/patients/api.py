@@ -14,6 +14,7 @@ from ninja import Field, Query, Router, Schema, Status
 from caravane.audit import gate
 from caravane.core.access import Perm, scope_of
 from caravane.core.api import ERRORS, INPUT_ERRORS, BadInput, get_or_404, input_error
+from caravane.core.idempotency import idempotent
 from caravane.patients import actions, selectors
 from caravane.patients.forms import RegistrationForm
 from caravane.patients.models import Consent, Patient
@@ -228,6 +229,7 @@ def duplicates(request, params: Query[DuplicateQuery]):
 
 
 @router.post("/", response={201: PatientOut, 409: DuplicatesOut, **ERRORS, **INPUT_ERRORS}, summary="Register a patient")
+@idempotent
 def create(request, payload: PatientIn):
     """Register a patient; answers 409 with the look-alikes unless ``confirm_new`` is set."""
     patients = gate.restrict(request.user, Patient.objects.all(), Perm.REGISTER_PATIENT, target=PATIENTS,

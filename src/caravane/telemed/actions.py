@@ -25,6 +25,7 @@ from caravane.care.models import Encounter
 from caravane.core import files
 from caravane.core.access import Perm, Role
 from caravane.core.errors import TransitionError
+from caravane.core.idempotency import action_transaction
 from caravane.network.models import Site, Specialty, StaffMember
 from caravane.patients.models import Consent
 from caravane.patients.selectors import patient_consents, require_consent
@@ -234,7 +235,7 @@ def do_request_act(*, actor, encounter: Encounter, kind: str, specialty: Special
     route = routing_rules.route_request(kind=kind, specialty=specialty.pk, complex_case=complex_case,
                                         network=routing_rules.network_for(encounter.site))
     now = timezone.now()
-    with transaction.atomic(durable=True):
+    with action_transaction():
         act = ServiceRequest.objects.create(
             kind=kind, patient=patient, encounter=encounter, consent=consent, requesting_site=encounter.site,
             requester=staff, specialty=specialty, priority=priority, question=question.strip(),
@@ -504,7 +505,7 @@ def do_send_message(*, actor, act: ServiceRequest, text: str, in_response_to: Co
         category = Communication.Category.INFORMATION_REPLY
     else:
         category = Communication.Category.MESSAGE
-    with transaction.atomic(durable=True):
+    with action_transaction():
         act = _locked(act)
         if act.status in (Status.CLOSED, Status.CANCELLED):
             raise TransitionError(_("This act is over; its conversation is closed."))

@@ -20,6 +20,7 @@ from caravane.audit import gate
 from caravane.core.access import Perm
 from caravane.care.models import Encounter
 from caravane.core.api import ERRORS, INPUT_ERRORS, PageNumber, get_or_404, run_action
+from caravane.core.idempotency import idempotent
 from caravane.network.models import Site
 from caravane.telemed import actions, selectors, sla
 from caravane.telemed.models import (
@@ -332,6 +333,7 @@ def list_requests(request, filters: Query[RequestFilters]):
 
 
 @router.post("/service-requests", response={201: ServiceRequestOut, **ERRORS, **INPUT_ERRORS})
+@idempotent
 def create_request(request, data: ServiceRequestIn):
     """Ask for a telemedicine act about a visit's patient; routed at once (400 without a valid consent)."""
     encounter = gate.get(request.user, Encounter.objects.select_related("site", "patient"), data.encounter,
@@ -426,6 +428,7 @@ def list_communications(request, pk: uuid.UUID):
 
 
 @router.post("/service-requests/{pk}/communications", response={201: CommunicationOut, **ERRORS, **INPUT_ERRORS})
+@idempotent
 def send_communication(request, pk: uuid.UUID, text: Form[str], in_response_to: Form[Optional[uuid.UUID]] = None,
                        information_request: Form[bool] = False,
                        category: Form[Literal[tuple(Attachment.Category.values)]] = "photo",  # type: ignore[valid-type]
