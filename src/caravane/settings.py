@@ -84,19 +84,24 @@ TEMPLATES = [
 
 CONFIG.data_dir.mkdir(parents=True, exist_ok=True)
 (CONFIG.data_dir / "static").mkdir(exist_ok=True)
+# Every SQLite database (the embedded default, or one named by a sqlite: DATABASE_URL, as a second process on a
+# test database): WAL lets readers proceed while one writer commits, and transactions take the write lock when
+# they begin, so a read-then-write one (an audit row reading the chain's head) waits its turn instead of failing.
+SQLITE_OPTIONS = {
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+}
 if CONFIG.database_url:
     DATABASES = {"default": dj_database_url.parse(CONFIG.database_url, conn_max_age=60)}
+    if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+        DATABASES["default"]["OPTIONS"] = {**SQLITE_OPTIONS, **DATABASES["default"].get("OPTIONS", {})}
 else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": CONFIG.sqlite_path,
-            "OPTIONS": {
-                # WAL lets readers proceed while one writer commits; the pragmas run on every connection.
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
-                "transaction_mode": "IMMEDIATE",
-                "timeout": 20,
-            },
+            "OPTIONS": SQLITE_OPTIONS,
             # One test database per process, so that concurrent test runs on one machine never share a file.
             "TEST": {"NAME": CONFIG.data_dir / f"test-caravane-{os.getpid()}.sqlite3"},
         }
