@@ -6,6 +6,8 @@ everything they read is narrowed to their scope, and every failure is a JSON ``E
 
 from ninja import NinjaAPI
 
+from caravane.audit.gate import check_before_input
+
 from caravane.accounts.api import router as tokens_router
 from caravane.accounts.api_auth import API_AUTH
 from caravane.care.api import router as care_router
@@ -34,3 +36,30 @@ api.add_router("/care", care_router)
 api.add_router("/planning", planning_router)
 api.add_router("/telemed", telemed_router)
 api.add_router("", network_router)
+
+
+def _gate_before_input(operation) -> None:
+    """Ask the operation's gate (``caravane.audit.gate.before_input``) right after authentication, before the
+    body and the query are read, answering a refusal as every API error is answered."""
+    rule = getattr(operation.view_func, "gate_rule", None)
+    if rule is None:
+        return
+    authenticate = operation._run_checks
+
+    def checks(request):
+        error = authenticate(request)
+        if error is not None:
+            return error
+        try:
+            check_before_input(request, rule, request.resolver_match.kwargs)
+        except Exception as exc:  # PermissionDenied, Http404: the API's own handlers answer them
+            return operation.api.on_exception(request, exc)
+        return None
+
+    operation._run_checks = checks
+
+
+for _prefix, _router in api._routers:
+    for _path_view in _router.path_operations.values():
+        for _operation in _path_view.operations:
+            _gate_before_input(_operation)
