@@ -20,6 +20,7 @@ from caravane.audit.access import fetch_protected
 from caravane.audit.actions import do_record_audit
 from caravane.care.models import Encounter
 from caravane.core.api import ERRORS, INPUT_ERRORS, PageNumber, get_or_404, require_permission, run_action
+from caravane.core.text import ClinicalText, IncidentText, MessageText, ShortText
 from caravane.network.models import Site
 from caravane.telemed import actions, selectors, sla
 from caravane.telemed.models import (
@@ -95,7 +96,7 @@ class ServiceRequestIn(Schema):
     kind: Literal[tuple(Kind.values)]  # type: ignore[valid-type]
     specialty: str
     priority: Literal[tuple(Priority.values)] = "routine"  # type: ignore[valid-type]
-    question: str
+    question: MessageText
     complex_case: bool = False
 
 
@@ -120,12 +121,12 @@ class TaskOut(Schema):
 
 class TransitionIn(Schema):
     to: Literal["accepted", "declined", "escalated", "in_progress", "cancelled", "closed"]
-    reason: str = ""
+    reason: ShortText = ""
 
 
 class ReassignIn(Schema):
     hub: uuid.UUID
-    reason: str
+    reason: ShortText
 
 
 class AttachmentOut(Schema):
@@ -158,7 +159,7 @@ class CommunicationOut(Schema):
 
 class IncidentIn(Schema):
     category: Literal[tuple(TechnicalIncident.Category.values)]  # type: ignore[valid-type]
-    description: str
+    description: IncidentText
     occurred_at: Optional[datetime.datetime] = None
 
 
@@ -210,22 +211,22 @@ class AppointmentOut(Schema):
 
 
 class ReasonIn(Schema):
-    reason: str
+    reason: ShortText
 
 
 class ReportIn(Schema):
-    findings: str = ""
-    icd10_code: str = ""
-    diagnosis_text: str = ""
-    recommendations: str = ""
-    prescriptions: str = ""
-    follow_up: str = ""
+    findings: ClinicalText = ""
+    icd10_code: str = Field("", max_length=16)
+    diagnosis_text: ShortText = ""
+    recommendations: ClinicalText = ""
+    prescriptions: ClinicalText = ""
+    follow_up: ClinicalText = ""
     performed_at: Optional[datetime.datetime] = None
 
 
 class AmendmentIn(Schema):
-    reason: str
-    text: str
+    reason: ShortText
+    text: ClinicalText
 
 
 class AmendmentOut(Schema):
@@ -425,7 +426,7 @@ def list_communications(request, pk: uuid.UUID):
 
 
 @router.post("/service-requests/{pk}/communications", response={201: CommunicationOut, **ERRORS, **INPUT_ERRORS})
-def send_communication(request, pk: uuid.UUID, text: Form[str], in_response_to: Form[Optional[uuid.UUID]] = None,
+def send_communication(request, pk: uuid.UUID, text: Form[MessageText], in_response_to: Form[Optional[uuid.UUID]] = None,
                        information_request: Form[bool] = False,
                        category: Form[Literal[tuple(Attachment.Category.values)]] = "photo",  # type: ignore[valid-type]
                        files: File[list[UploadedFile]] = None):
