@@ -133,3 +133,17 @@ def test_every_operation_documents_the_errors_it_may_answer(client):
             for status in expected:
                 schema = operation["responses"][status]["content"]["application/json"]["schema"]
                 assert schema == {"$ref": "#/components/schemas/Error"}
+
+
+def test_an_html_error_page_under_the_api_becomes_json(rf):
+    from django.http import HttpResponse
+
+    from caravane.core.api import ApiErrorsMiddleware
+
+    def debug_page(request):
+        return HttpResponse("<h1>Traceback</h1> secret", status=500, content_type="text/html")
+
+    answer = ApiErrorsMiddleware(debug_page)(rf.get("/api/sites"))
+    assert answer.status_code == 500 and b"secret" not in answer.content and json.loads(answer.content)["detail"]
+    page = ApiErrorsMiddleware(debug_page)(rf.get("/patients/"))
+    assert b"secret" in page.content  # the pages keep Django's own error pages
