@@ -9,6 +9,15 @@ from caravane.core.text import (
 )
 
 
+@pytest.fixture(autouse=True)
+def english():
+    """Messages are asserted in the source language."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 @pytest.mark.parametrize("value", ["Aïcha", "محمد بن عبد الله", "N'Dour-Aït Lahcen", "عَائِشَة"])
 def test_real_names_pass(value):
     assert character_problem(value, NAME) is None

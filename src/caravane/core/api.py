@@ -4,9 +4,8 @@ pagination, filters and permission checks."""
 import inspect
 import json
 import logging
-import math
 from functools import wraps
-from math import ceil
+from math import ceil, isfinite
 from typing import Any, Optional
 from urllib.parse import urlencode
 
@@ -147,8 +146,7 @@ def _text_problems(value, path: str = "") -> dict[str, str]:
     if isinstance(value, dict):
         for key, item in value.items():
             key_path = f"{path}.{key}" if path else str(key)
-            if isinstance(key, str) and (problem := _text_problems(key, key_path)):
-                problems.update(problem)
+            problems.update(_text_problems(key, key_path))
             problems.update(_text_problems(item, key_path))
     elif isinstance(value, list):
         for index, item in enumerate(value):
@@ -162,7 +160,7 @@ def _refuse_non_finite(constant: str):
 
 def _finite_float(text: str) -> float:
     number = float(text)
-    if not math.isfinite(number):
+    if not isfinite(number):
         raise ValueError(f"{text} is out of range")
     return number
 
