@@ -1,24 +1,21 @@
 """The JSON API: one NinjaAPI, with a router per app; OpenAPI at /api/openapi.json, docs at /api/docs.
 
 Callers authenticate with the browser session (unsafe methods need CSRF) or a bearer token;
-everything they read is narrowed to their scope, and every failure is a JSON ``Error``.
+everything they read is narrowed to their scope, and every failure is a JSON ``Error`` (see CaravaneAPI).
 """
-
-from ninja import NinjaAPI
-
-from caravane.audit.gate import check_before_input
 
 from caravane.accounts.api import router as tokens_router
 from caravane.accounts.api_auth import API_AUTH
+from caravane.audit.gate import check_before_input
 from caravane.care.api import router as care_router
-from caravane.core.api import install_error_handlers
+from caravane.core.api import CaravaneAPI
 from caravane.geo.api import router as geo_router
 from caravane.network.api import router as network_router
 from caravane.patients.api import router as patients_router
 from caravane.planning.api import router as planning_router
 from caravane.telemed.api import router as telemed_router
 
-api = NinjaAPI(
+api = CaravaneAPI(
     title="Caravane API",
     version="1",
     description="Rural telemedicine network: geography, sites, staff and clinical records, scoped to the caller.",
@@ -27,7 +24,6 @@ api = NinjaAPI(
     # Swagger UI is served from django-ninja's own static files ("ninja" is an installed app): no CDN.
     docs_url="/docs",
 )
-install_error_handlers(api)
 
 api.add_router("/geo", geo_router)
 api.add_router("/tokens", tokens_router)

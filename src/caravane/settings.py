@@ -44,6 +44,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Slow field links: pages, JSON and static files go out gzipped (with Django's BREACH padding).
     "django.middleware.gzip.GZipMiddleware",
+    # Errors under /api/ are JSON whoever answers them (Django, ninja, DEBUG's traceback page).
+    "caravane.core.api.ApiErrorsMiddleware",
     "caravane.core.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

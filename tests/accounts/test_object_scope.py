@@ -4,7 +4,7 @@ import datetime
 
 import pytest
 
-from caravane.core.access import Perm, scope_of as scope_for
+from caravane.core.access import Perm, scope_of
 from caravane.network.models import Assignment, Site, StaffMember
 
 
@@ -35,13 +35,13 @@ def test_an_ended_assignment_no_longer_grants_access(staff_factory, territory):
     Assignment.objects.create(staff=nurse, site=territory["elsewhere"], start_date=today - datetime.timedelta(days=10))
     Assignment.objects.create(staff=nurse, site=territory["same_region"], start_date=today + datetime.timedelta(days=5))
     assert _changeable(nurse.user) == {territory["elsewhere"].code}
-    assert scope_for(nurse.user).primary_site_id == territory["elsewhere"].pk
+    assert scope_of(nurse.user).primary_site_id == territory["elsewhere"].pk
 
 
 def test_primary_site_is_the_latest_started_current_assignment(staff_factory, territory):
     gp = staff_factory(role="gp", site=territory["here"])
     Assignment.objects.create(staff=gp, site=territory["same_province"], start_date=datetime.date.today())
-    scope = scope_for(gp.user)
+    scope = scope_of(gp.user)
     assert scope.site_ids == {territory["here"].pk, territory["same_province"].pk}
     assert (scope.primary_site_id, scope.primary_site_name) == (territory["same_province"].pk,
                                                                 territory["same_province"].name)
@@ -60,7 +60,7 @@ def test_coordinator_of_a_region_sees_the_region(staff_factory, territory):
 
 def test_coordinator_without_territory_sees_the_country(staff_factory, territory):
     coordinator = staff_factory(role="coordinator")
-    assert scope_for(coordinator.user).national
+    assert scope_of(coordinator.user).national
     assert _changeable(coordinator.user) == {site.code for site in territory.values()}
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -86,14 +86,20 @@ def do_check_in(*, actor, patient, site: Site, priority: str = Encounter.Priorit
         raise ValidationError({"patient": _("Patient: this record was merged; check in the surviving record.")})
     now = timezone.now()
     day = day or timezone.localdate(now)
+    already_queued = ValidationError({"patient": _("Patient: already in today's queue of this site.")})
     with action_transaction():
         already = Encounter.objects.select_for_update().filter(
             patient=patient, site=site, service_date=day).exclude(status=Status.DONE)
         if already.exists():
-            raise ValidationError({"patient": _("Patient: already in today's queue of this site.")})
-        encounter = Encounter.objects.create(
-            patient=patient, site=site, stop_commune=stop_commune, service_date=day, priority=priority,
-            coverage_status=coverage_of(patient, day), checked_in_at=now, checked_in_by=staff)
+            raise already_queued
+        try:
+            # Two check-ins racing both find no open visit; the unique constraint stops the second one here.
+            with transaction.atomic():
+                encounter = Encounter.objects.create(
+                    patient=patient, site=site, stop_commune=stop_commune, service_date=day, priority=priority,
+                    coverage_status=coverage_of(patient, day), checked_in_at=now, checked_in_by=staff)
+        except IntegrityError:
+            raise already_queued from None
         _finish(actor, encounter, "care.check_in", {"priority": priority}, event="visit.checked_in")
     return encounter
 

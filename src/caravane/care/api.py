@@ -13,9 +13,10 @@ from ninja.pagination import paginate
 from caravane.audit import gate
 from caravane.core.access import Perm
 from caravane.care import actions, icd10, vitals
-from caravane.care.models import Encounter, MedicationRequest
+from caravane.care.models import Condition, Encounter, MedicationRequest
 from caravane.core.api import ERRORS, INPUT_ERRORS, BadInput, PageNumber, get_or_404, run_action
 from caravane.core.idempotency import idempotent
+from caravane.core.text import ClinicalText, api_text_of
 from caravane.network.models import Site
 from caravane.patients.models import Patient
 from caravane.patients.selectors import linked_record_ids
@@ -58,13 +59,13 @@ class StatusIn(Schema):
 
 
 class NoteIn(Schema):
-    reason: str = ""
-    history: str = ""
-    examination: str = ""
-    assessment: str = ""
-    plan: str = ""
+    reason: ClinicalText = ""
+    history: ClinicalText = ""
+    examination: ClinicalText = ""
+    assessment: ClinicalText = ""
+    plan: ClinicalText = ""
     referral_to: Optional[uuid.UUID] = None
-    referral_letter: str = ""
+    referral_letter: ClinicalText = ""
 
 
 class VitalsIn(Schema):
@@ -100,8 +101,8 @@ class ObservationOut(Schema):
 
 
 class ConditionIn(Schema):
-    icd10_code: str = ""
-    text: str = ""
+    icd10_code: str = Field("", max_length=16)
+    text: api_text_of(Condition, "text") = ""
 
 
 class ConditionOut(Schema):
@@ -115,12 +116,12 @@ class ConditionOut(Schema):
 
 
 class MedicationRequestIn(Schema):
-    medication: str
-    dose: str
+    medication: api_text_of(MedicationRequest, "medication")
+    dose: api_text_of(MedicationRequest, "dose")
     route: Literal[tuple(MedicationRequest.Route.values)]  # type: ignore[valid-type]
-    frequency: str
+    frequency: api_text_of(MedicationRequest, "frequency")
     duration_days: int = Field(ge=1, le=365)
-    instructions: str = ""
+    instructions: api_text_of(MedicationRequest, "instructions") = ""
 
 
 class MedicationRequestOut(Schema):

@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from caravane.core.models import AppendOnly, ImmutableRecordError, RestrictedQuerySet, UUIDModel
+from caravane.core.text import NOTE_MAX, SHORT_TEXT_MAX, FreeTextField, ShortTextField
 
 
 class EncounterQuerySet(RestrictedQuerySet):
@@ -65,13 +66,13 @@ class Encounter(UUIDModel):
     practitioner = models.ForeignKey("network.StaffMember", on_delete=models.PROTECT, null=True, blank=True,
                                      related_name="+")
     # The GP's note (SOAP), signed on closing.
-    reason = models.TextField(_("reason for visit"), blank=True)
-    history = models.TextField(_("history"), blank=True)
-    examination = models.TextField(_("examination"), blank=True)
-    assessment = models.TextField(_("assessment"), blank=True)
-    plan = models.TextField(_("plan"), blank=True)
+    reason = FreeTextField(_("reason for visit"), max_length=NOTE_MAX, blank=True)
+    history = FreeTextField(_("history"), max_length=NOTE_MAX, blank=True)
+    examination = FreeTextField(_("examination"), max_length=NOTE_MAX, blank=True)
+    assessment = FreeTextField(_("assessment"), max_length=NOTE_MAX, blank=True)
+    plan = FreeTextField(_("plan"), max_length=NOTE_MAX, blank=True)
     referral_to = models.ForeignKey("network.Site", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    referral_letter = models.TextField(_("referral letter"), blank=True)
+    referral_letter = FreeTextField(_("referral letter"), max_length=NOTE_MAX, blank=True)
     signed_at = models.DateTimeField(null=True, blank=True)
     signed_by = models.ForeignKey("network.StaffMember", on_delete=models.PROTECT, null=True, blank=True,
                                   related_name="+")
@@ -170,7 +171,7 @@ class Condition(EncounterRecord):
 
     icd10_code = models.CharField(max_length=8, blank=True, db_index=True)
     icd10_label = models.CharField(max_length=255, blank=True)
-    text = models.CharField(max_length=255, blank=True)
+    text = ShortTextField(max_length=SHORT_TEXT_MAX, blank=True)
 
     class Meta(EncounterRecord.Meta):
         default_related_name = "conditions"
@@ -195,12 +196,12 @@ class MedicationRequest(EncounterRecord):
         RECTAL = "rectal", _("Rectal")
         OPHTHALMIC = "ophthalmic", _("Eye drops")
 
-    medication = models.CharField(max_length=160)
-    dose = models.CharField(max_length=60)
+    medication = ShortTextField(max_length=160)
+    dose = ShortTextField(max_length=60)
     route = models.CharField(max_length=16, choices=Route.choices, default=Route.ORAL)
-    frequency = models.CharField(max_length=60)
+    frequency = ShortTextField(max_length=60)
     duration_days = models.PositiveSmallIntegerField()
-    instructions = models.CharField(max_length=255, blank=True)
+    instructions = ShortTextField(max_length=SHORT_TEXT_MAX, blank=True)
 
     class Meta(EncounterRecord.Meta):
         default_related_name = "medication_requests"
@@ -216,8 +217,8 @@ class Amendment(AppendOnly):
 
     encounter = models.ForeignKey(Encounter, on_delete=models.PROTECT, related_name="amendments")
     author = models.ForeignKey("network.StaffMember", on_delete=models.PROTECT, related_name="+")
-    reason = models.CharField(max_length=255)
-    text = models.TextField()
+    reason = ShortTextField(max_length=SHORT_TEXT_MAX)
+    text = FreeTextField(max_length=NOTE_MAX)
 
     objects = ClinicalQuerySet.as_manager()
 

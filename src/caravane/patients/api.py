@@ -15,9 +15,10 @@ from caravane.audit import gate
 from caravane.core.access import Perm, scope_of
 from caravane.core.api import ERRORS, INPUT_ERRORS, BadInput, get_or_404, input_error
 from caravane.core.idempotency import idempotent
+from caravane.core.text import PersonName, api_text_of
 from caravane.patients import actions, selectors
 from caravane.patients.forms import RegistrationForm
-from caravane.patients.models import Consent, Patient
+from caravane.patients.models import Consent, ConsentRevocation, Patient
 from caravane.patients.search import find_duplicates, search_patients
 from caravane.patients.views import registration_sites
 
@@ -77,10 +78,10 @@ class PatientMatch(Schema):
 
 
 class PatientIn(Schema):
-    given_name: str = ""
-    family_name: str = ""
-    given_name_ar: str = ""
-    family_name_ar: str = ""
+    given_name: PersonName = ""
+    family_name: PersonName = ""
+    given_name_ar: PersonName = ""
+    family_name_ar: PersonName = ""
     gender: str
     birth_date: Optional[datetime.date] = None
     birth_year: Optional[int] = None
@@ -88,9 +89,9 @@ class PatientIn(Schema):
     national_id: str = ""
     phone: str = ""
     commune: Optional[str] = Field(None, description="Commune code")
-    address: str = ""
-    emergency_contact_name: str = ""
-    emergency_contact_relation: str = ""
+    address: api_text_of(Patient, "address") = ""
+    emergency_contact_name: api_text_of(Patient, "emergency_contact_name") = ""
+    emergency_contact_relation: api_text_of(Patient, "emergency_contact_relation") = ""
     emergency_contact_phone: str = ""
     coverage_type: str = "none"
     coverage_number: str = ""
@@ -125,21 +126,21 @@ class ConsentOut(Schema):
 class ConsentIn(Schema):
     acts: list[str]
     method: str
-    witness_name: str = ""
+    witness_name: api_text_of(Consent, "witness_name") = ""
     period_start: Optional[datetime.date] = None
     period_end: Optional[datetime.date] = None
-    note: str = ""
+    note: api_text_of(Consent, "note") = ""
 
 
 class RevokeIn(Schema):
-    reason: str = ""
+    reason: api_text_of(ConsentRevocation, "reason") = ""
 
 
 class DuplicateQuery(Schema):
-    given_name: str = ""
-    family_name: str = ""
-    given_name_ar: str = ""
-    family_name_ar: str = ""
+    given_name: PersonName = ""
+    family_name: PersonName = ""
+    given_name_ar: PersonName = ""
+    family_name_ar: PersonName = ""
     birth_date: Optional[datetime.date] = None
     gender: str = ""
     national_id: str = ""

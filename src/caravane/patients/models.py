@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from caravane.core.models import RestrictedQuerySet, UUIDModel
+from caravane.core.text import CONTACT_NAME_MAX, NAME_MAX, PLACE_MAX, NameField, ShortTextField
 from caravane.patients.identifiers import format_phone, format_record_number, record_number_for
 
 
@@ -34,10 +35,10 @@ class Patient(UUIDModel):
         AMO = "amo", _("AMO")
 
     record_number = models.CharField(max_length=20, unique=True, help_text=_("Network-wide record number"))
-    given_name = models.CharField(_("given name"), max_length=80, blank=True)
-    family_name = models.CharField(_("family name"), max_length=80, blank=True)
-    given_name_ar = models.CharField(_("given name (Arabic)"), max_length=80, blank=True)
-    family_name_ar = models.CharField(_("family name (Arabic)"), max_length=80, blank=True)
+    given_name = NameField(_("given name"), max_length=NAME_MAX, blank=True)
+    family_name = NameField(_("family name"), max_length=NAME_MAX, blank=True)
+    given_name_ar = NameField(_("given name (Arabic)"), max_length=NAME_MAX, blank=True)
+    family_name_ar = NameField(_("family name (Arabic)"), max_length=NAME_MAX, blank=True)
     gender = models.CharField(_("sex"), max_length=8, choices=Gender.choices)
     birth_date = models.DateField(_("birth date"), null=True, blank=True)
     birth_date_is_estimated = models.BooleanField(default=False)
@@ -45,9 +46,9 @@ class Patient(UUIDModel):
     phone = models.CharField(_("phone"), max_length=16, blank=True, db_index=True)
     commune = models.ForeignKey("geo.Commune", on_delete=models.PROTECT, null=True, blank=True,
                                 related_name="patients", verbose_name=_("commune"))
-    address = models.CharField(_("douar or address"), max_length=200, blank=True)
-    emergency_contact_name = models.CharField(_("emergency contact"), max_length=120, blank=True)
-    emergency_contact_relation = models.CharField(_("relation"), max_length=60, blank=True)
+    address = NameField(_("douar or address"), max_length=PLACE_MAX, blank=True)
+    emergency_contact_name = NameField(_("emergency contact"), max_length=CONTACT_NAME_MAX, blank=True)
+    emergency_contact_relation = ShortTextField(_("relation"), max_length=60, blank=True)
     emergency_contact_phone = models.CharField(_("emergency contact phone"), max_length=16, blank=True)
     coverage_type = models.CharField(_("coverage"), max_length=12, choices=Coverage.choices, default=Coverage.NONE)
     coverage_number = models.CharField(_("coverage number"), max_length=40, blank=True)
@@ -138,7 +139,7 @@ class PatientMerge(UUIDModel):
     merged = models.OneToOneField(Patient, on_delete=models.PROTECT, related_name="merge")
     performed_by = models.ForeignKey("network.StaffMember", on_delete=models.PROTECT, null=True, blank=True,
                                      related_name="+")
-    reason = models.CharField(max_length=240, blank=True)
+    reason = ShortTextField(max_length=240, blank=True)
     survivor_before = models.JSONField()
     merged_before = models.JSONField()
 
@@ -176,14 +177,14 @@ class Consent(UUIDModel):
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="consents")
     acts = models.JSONField(help_text=_("The acts consented to (provision.action)"))
     method = models.CharField(_("how it was obtained"), max_length=16, choices=Method.choices)
-    witness_name = models.CharField(_("witness name"), max_length=120, blank=True)
+    witness_name = NameField(_("witness name"), max_length=CONTACT_NAME_MAX, blank=True)
     document = models.FileField(_("document"), upload_to="consents/%Y/%m/", blank=True)
     obtained_by = models.ForeignKey("network.StaffMember", on_delete=models.PROTECT, related_name="consents_obtained")
     obtained_at = models.DateTimeField(_("obtained at"))
     site = models.ForeignKey("network.Site", on_delete=models.PROTECT, related_name="+", null=True, blank=True)
     period_start = models.DateField(_("valid from"))
     period_end = models.DateField(_("valid until"), null=True, blank=True)
-    note = models.CharField(_("note"), max_length=240, blank=True)
+    note = ShortTextField(_("note"), max_length=240, blank=True)
 
     objects = ConsentQuerySet.as_manager()
 
@@ -249,7 +250,7 @@ class ConsentRevocation(UUIDModel):
     consent = models.OneToOneField(Consent, on_delete=models.PROTECT, related_name="revocation")
     revoked_by = models.ForeignKey("network.StaffMember", on_delete=models.PROTECT, related_name="+")
     revoked_on = models.DateField()
-    reason = models.CharField(_("reason"), max_length=240, blank=True)
+    reason = ShortTextField(_("reason"), max_length=240, blank=True)
 
     def save(self, *args, **kwargs):
         if not self._state.adding:

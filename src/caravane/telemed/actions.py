@@ -535,7 +535,7 @@ def do_report_incident(*, actor, act: ServiceRequest, category: str, description
     with transaction.atomic(durable=True):
         act = _locked(act)
         incident = TechnicalIncident.objects.create(act=act, reporter=staff, category=category,
-                                                    description=description[:500],
+                                                    description=description,
                                                     occurred_at=occurred_at or timezone.now())
         _finish(actor, act, "telemed.incident", "telemed.incident", {"category": category})
     return incident

@@ -21,6 +21,7 @@ from caravane.core.access import Perm
 from caravane.care.models import Encounter
 from caravane.core.api import ERRORS, INPUT_ERRORS, PageNumber, get_or_404, run_action
 from caravane.core.idempotency import idempotent
+from caravane.core.text import ClinicalText, IncidentText, MessageText, ShortText
 from caravane.network.models import Site
 from caravane.telemed import actions, selectors, sla
 from caravane.telemed.models import (
@@ -96,7 +97,7 @@ class ServiceRequestIn(Schema):
     kind: Literal[tuple(Kind.values)]  # type: ignore[valid-type]
     specialty: str
     priority: Literal[tuple(Priority.values)] = "routine"  # type: ignore[valid-type]
-    question: str
+    question: MessageText
     complex_case: bool = False
 
 
@@ -121,12 +122,12 @@ class TaskOut(Schema):
 
 class TransitionIn(Schema):
     to: Literal["accepted", "declined", "escalated", "in_progress", "cancelled", "closed"]
-    reason: str = ""
+    reason: ShortText = ""
 
 
 class ReassignIn(Schema):
     hub: uuid.UUID
-    reason: str
+    reason: ShortText
 
 
 class AttachmentOut(Schema):
@@ -159,7 +160,7 @@ class CommunicationOut(Schema):
 
 class IncidentIn(Schema):
     category: Literal[tuple(TechnicalIncident.Category.values)]  # type: ignore[valid-type]
-    description: str
+    description: IncidentText
     occurred_at: Optional[datetime.datetime] = None
 
 
@@ -211,22 +212,22 @@ class AppointmentOut(Schema):
 
 
 class ReasonIn(Schema):
-    reason: str
+    reason: ShortText
 
 
 class ReportIn(Schema):
-    findings: str = ""
-    icd10_code: str = ""
-    diagnosis_text: str = ""
-    recommendations: str = ""
-    prescriptions: str = ""
-    follow_up: str = ""
+    findings: ClinicalText = ""
+    icd10_code: str = Field("", max_length=16)
+    diagnosis_text: ShortText = ""
+    recommendations: ClinicalText = ""
+    prescriptions: ClinicalText = ""
+    follow_up: ClinicalText = ""
     performed_at: Optional[datetime.datetime] = None
 
 
 class AmendmentIn(Schema):
-    reason: str
-    text: str
+    reason: ShortText
+    text: ClinicalText
 
 
 class AmendmentOut(Schema):
@@ -429,7 +430,7 @@ def list_communications(request, pk: uuid.UUID):
 
 @router.post("/service-requests/{pk}/communications", response={201: CommunicationOut, **ERRORS, **INPUT_ERRORS})
 @idempotent
-def send_communication(request, pk: uuid.UUID, text: Form[str], in_response_to: Form[Optional[uuid.UUID]] = None,
+def send_communication(request, pk: uuid.UUID, text: Form[MessageText], in_response_to: Form[Optional[uuid.UUID]] = None,
                        information_request: Form[bool] = False,
                        category: Form[Literal[tuple(Attachment.Category.values)]] = "photo",  # type: ignore[valid-type]
                        files: File[list[UploadedFile]] = None):

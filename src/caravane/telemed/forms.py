@@ -6,6 +6,7 @@ from django import forms
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from caravane.core.text import INCIDENT_MAX, MESSAGE_MAX, NOTE_MAX, SHORT_TEXT_MAX
 from caravane.network.models import Specialty
 from caravane.telemed.actions import Upload
 from caravane.telemed.models import Attachment, Kind, Priority, TechnicalIncident
@@ -51,7 +52,8 @@ class RequestForm(forms.Form):
                                                       (Kind.TELEEXPERTISE.value, Kind.TELEEXPERTISE.label)])
     specialty = forms.ChoiceField(label=_("Specialty"), required=False)
     priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices, initial=Priority.ROUTINE)
-    question = forms.CharField(label=_("Clinical question"), required=False, widget=forms.Textarea(attrs={"rows": 4}))
+    question = forms.CharField(label=_("Clinical question"), required=False, max_length=MESSAGE_MAX,
+                               widget=forms.Textarea(attrs={"rows": 4}))
     complex_case = forms.BooleanField(label=_("Specific or complex case (tele-expertise at the national centre)"),
                                       required=False)
     photos = MultipleFileField(label=_("Photos"))
@@ -66,13 +68,16 @@ class RequestForm(forms.Form):
 class ReportForm(forms.Form):
     """The specialist's report; the ICD-10 field takes "code — label" as picked from the suggestions."""
 
-    findings = forms.CharField(label=_("Findings"), required=False, widget=forms.Textarea(attrs={"rows": 5}))
+    findings = forms.CharField(label=_("Findings"), required=False, max_length=NOTE_MAX,
+                               widget=forms.Textarea(attrs={"rows": 5}))
     icd10_code = forms.CharField(label=_("Diagnosis (ICD-10 code or label)"), required=False)
-    diagnosis_text = forms.CharField(label=_("Diagnosis in words"), required=False)
-    recommendations = forms.CharField(label=_("Recommendations"), required=False,
+    diagnosis_text = forms.CharField(label=_("Diagnosis in words"), required=False, max_length=SHORT_TEXT_MAX)
+    recommendations = forms.CharField(label=_("Recommendations"), required=False, max_length=NOTE_MAX,
                                       widget=forms.Textarea(attrs={"rows": 4}))
-    prescriptions = forms.CharField(label=_("Prescriptions"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    follow_up = forms.CharField(label=_("Follow-up"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    prescriptions = forms.CharField(label=_("Prescriptions"), required=False, max_length=NOTE_MAX,
+                                    widget=forms.Textarea(attrs={"rows": 3}))
+    follow_up = forms.CharField(label=_("Follow-up"), required=False, max_length=NOTE_MAX,
+                                widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -88,7 +93,7 @@ class ReportForm(forms.Form):
 
 class IncidentForm(forms.Form):
     category = forms.ChoiceField(label=_("Incident"), choices=TechnicalIncident.Category.choices)
-    description = forms.CharField(label=_("What happened"), required=False)
+    description = forms.CharField(label=_("What happened"), required=False, max_length=INCIDENT_MAX)
 
 
 class SlotForm(forms.Form):

@@ -14,6 +14,9 @@ from django.utils.translation import gettext_lazy as _
 
 from caravane.core.access import Perm
 from caravane.core.models import AppendOnly, ImmutableRecordError, RestrictedQuerySet, UUIDModel
+from caravane.core.text import (
+    INCIDENT_MAX, MESSAGE_MAX, NOTE_MAX, SHORT_TEXT_MAX, FreeTextField, ShortTextField,
+)
 
 
 class Kind(models.TextChoices):
@@ -111,7 +114,7 @@ class ServiceRequest(UUIDModel):
     specialty = models.ForeignKey("network.Specialty", on_delete=models.PROTECT, related_name="telemed_requests")
     priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.ROUTINE)
     rank = models.PositiveSmallIntegerField(default=2, help_text=_("Priority as a sortable number (0 = urgent)"))
-    question = models.TextField(_("clinical question"))
+    question = FreeTextField(_("clinical question"), max_length=MESSAGE_MAX)
     complex_case = models.BooleanField(_("specific or complex case"), default=False)
     hub = models.ForeignKey("network.Site", on_delete=models.PROTECT, related_name="telemed_routed")
     route = models.JSONField(default=list, help_text=_("The routing steps taken, each with its rule and reason"))
@@ -130,8 +133,8 @@ class ServiceRequest(UUIDModel):
     cancelled_at = models.DateTimeField(null=True, blank=True)
     escalated_at = models.DateTimeField(null=True, blank=True)
     expired_at = models.DateTimeField(null=True, blank=True)
-    status_reason = models.CharField(max_length=255, blank=True,
-                                     help_text=_("Why the act was last declined, cancelled, escalated or reassigned"))
+    status_reason = ShortTextField(max_length=SHORT_TEXT_MAX, blank=True,
+                                    help_text=_("Why the act was last declined, cancelled, escalated or reassigned"))
 
     objects = ServiceRequestQuerySet.as_manager()
 
@@ -167,7 +170,7 @@ class StatusTransition(AppendOnly):
     actor = models.ForeignKey("network.StaffMember", on_delete=models.PROTECT, null=True, blank=True,
                               related_name="+", help_text=_("Empty for the system (expiry)"))
     at = models.DateTimeField()
-    reason = models.CharField(max_length=255, blank=True)
+    reason = ShortTextField(max_length=SHORT_TEXT_MAX, blank=True)
 
     objects = ActScopedQuerySet.as_manager()
 
@@ -215,7 +218,7 @@ class TechnicalIncident(AppendOnly):
     act = models.ForeignKey(ServiceRequest, on_delete=models.PROTECT, related_name="incidents")
     reporter = models.ForeignKey("network.StaffMember", on_delete=models.PROTECT, related_name="+")
     category = models.CharField(max_length=16, choices=Category.choices)
-    description = models.CharField(max_length=500)
+    description = FreeTextField(max_length=INCIDENT_MAX)
     occurred_at = models.DateTimeField()
 
     objects = ActScopedQuerySet.as_manager()
@@ -240,7 +243,7 @@ class Communication(AppendOnly):
                                        related_name="replies")
     sender = models.ForeignKey("network.StaffMember", on_delete=models.PROTECT, related_name="+")
     category = models.CharField(max_length=20, choices=Category.choices, default=Category.MESSAGE)
-    text = models.TextField()
+    text = FreeTextField(max_length=MESSAGE_MAX)
     sent_at = models.DateTimeField()
 
     objects = ActScopedQuerySet.as_manager()
@@ -331,7 +334,7 @@ class Appointment(UUIDModel):
     end = models.DateTimeField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.BOOKED)
     booked_by = models.ForeignKey("network.StaffMember", on_delete=models.PROTECT, related_name="+")
-    cancel_reason = models.CharField(max_length=255, blank=True)
+    cancel_reason = ShortTextField(max_length=SHORT_TEXT_MAX, blank=True)
 
     objects = ActScopedQuerySet.as_manager()
 
@@ -352,13 +355,13 @@ class DiagnosticReport(UUIDModel):
     act = models.OneToOneField(ServiceRequest, on_delete=models.PROTECT, related_name="report")
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="telemed_reports")
     author = models.ForeignKey("network.StaffMember", on_delete=models.PROTECT, related_name="+")
-    findings = models.TextField(_("findings"), blank=True)
+    findings = FreeTextField(_("findings"), max_length=NOTE_MAX, blank=True)
     icd10_code = models.CharField(_("diagnosis (ICD-10)"), max_length=8, blank=True)
     icd10_label = models.CharField(max_length=255, blank=True)
-    diagnosis_text = models.CharField(_("diagnosis"), max_length=255, blank=True)
-    recommendations = models.TextField(_("recommendations"), blank=True)
-    prescriptions = models.TextField(_("prescriptions"), blank=True)
-    follow_up = models.TextField(_("follow-up"), blank=True)
+    diagnosis_text = ShortTextField(_("diagnosis"), max_length=SHORT_TEXT_MAX, blank=True)
+    recommendations = FreeTextField(_("recommendations"), max_length=NOTE_MAX, blank=True)
+    prescriptions = FreeTextField(_("prescriptions"), max_length=NOTE_MAX, blank=True)
+    follow_up = FreeTextField(_("follow-up"), max_length=NOTE_MAX, blank=True)
     performed_at = models.DateTimeField(help_text=_("When the act took place"))
     # Names and roles of the participants and the incidents, frozen at signing as the signed document shows them.
     participants = models.JSONField(default=list)
@@ -399,8 +402,8 @@ class ReportAmendment(AppendOnly):
 
     report = models.ForeignKey(DiagnosticReport, on_delete=models.PROTECT, related_name="amendments")
     author = models.ForeignKey("network.StaffMember", on_delete=models.PROTECT, related_name="+")
-    reason = models.CharField(max_length=255)
-    text = models.TextField()
+    reason = ShortTextField(max_length=SHORT_TEXT_MAX)
+    text = FreeTextField(max_length=NOTE_MAX)
 
     objects = AmendmentQuerySet.as_manager()
 
