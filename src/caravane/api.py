@@ -4,9 +4,11 @@ Callers authenticate with the browser session (unsafe methods need CSRF) or a be
 everything they read is narrowed to their scope, and every failure is a JSON ``Error`` (see CaravaneAPI).
 """
 
+import inspect
+from functools import wraps
+
 from caravane.accounts.api import router as tokens_router
 from caravane.accounts.api_auth import API_AUTH
-from caravane.audit.gate import check_before_input
 from caravane.care.api import router as care_router
 from caravane.core.api import CaravaneAPI
 from caravane.geo.api import router as geo_router
@@ -34,28 +36,23 @@ api.add_router("/telemed", telemed_router)
 api.add_router("", network_router)
 
 
-def _gate_before_input(operation) -> None:
-    """Ask the operation's gate (``caravane.audit.gate.before_input``) right after authentication, before the
-    body and the query are read, answering a refusal as every API error is answered."""
-    rule = getattr(operation.view_func, "gate_rule", None)
+
+def _declare_gate(run):
+    """Wrap an operation so that its request carries its gate rule (``caravane.audit.gate.before_input``): the
+    authentication asks it as soon as the caller is known, before the body and the query are read."""
+    operation = inspect.unwrap(run).__self__
+    view, rule = operation.view_func, None
+    while view is not None and rule is None:  # an operation's decorators may have wrapped the handler
+        rule, view = getattr(view, "gate_rule", None), getattr(view, "__wrapped__", None)
     if rule is None:
-        return
-    authenticate = operation._run_checks
+        return run
 
-    def checks(request):
-        error = authenticate(request)
-        if error is not None:
-            return error
-        try:
-            check_before_input(request, rule, request.resolver_match.kwargs)
-        except Exception as exc:  # PermissionDenied, Http404: the API's own handlers answer them
-            return operation.api.on_exception(request, exc)
-        return None
+    @wraps(run)
+    def declared(request, *args, **kwargs):
+        request.gate_rule, request.gate_path = rule, kwargs
+        return run(request, *args, **kwargs)
 
-    operation._run_checks = checks
+    return declared
 
 
-for _prefix, _router in api._routers:
-    for _path_view in _router.path_operations.values():
-        for _operation in _path_view.operations:
-            _gate_before_input(_operation)
+api.add_decorator(_declare_gate, mode="view")

@@ -34,6 +34,7 @@ class TokenAuth(HttpBearer):
         if api_token.last_used_at is None or api_token.last_used_at < now - LAST_USED_RESOLUTION:
             ApiToken.objects.filter(pk=api_token.pk).update(last_used_at=now)
         request.user = user
+        gate.check_before_input(request)
         return user
 
 
@@ -54,7 +55,10 @@ class SessionAuth(APIKeyCookie):
         return request.COOKIES.get(self.param_name)
 
     def authenticate(self, request, key):
-        return request.user if key else None
+        if not key:
+            return None
+        gate.check_before_input(request)
+        return request.user
 
 
 SESSION_AUTH = SessionAuth()

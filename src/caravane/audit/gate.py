@@ -79,7 +79,9 @@ def _write(decision: Decision, *, outcome: str | None = None) -> None:
 
 
 def _in_reach(user, queryset, perm: Perm, obj) -> bool:
-    return queryset.model._default_manager.all().restrict(user, perm).filter(pk=obj.pk).exists()
+    rows = queryset.model._default_manager.all()
+    # Rows of reference data (regions, specialties) are not scoped: the permission alone decides.
+    return not hasattr(rows, "restrict") or rows.restrict(user, perm).filter(pk=obj.pk).exists()
 
 
 def require(user, perm: Perm, target=None, *, in_scope: bool | None = None, message: str | None = None,
@@ -226,8 +228,11 @@ def before_input(perm: Perm, model, *, param: str = "pk", audit_action: str | No
     return mark
 
 
-def check_before_input(request, rule: InputRule, path: dict) -> None:
-    """Apply ``rule`` to a request whose path parameters are ``path`` (PermissionDenied or Http404 to refuse)."""
+def check_before_input(request) -> None:
+    """Ask the gate rule an API request carries, once its caller is known (PermissionDenied or Http404 to refuse)."""
+    rule, path = getattr(request, "gate_rule", None), getattr(request, "gate_path", {})
+    if rule is None:
+        return
     if rule.param in path:
         get(request.user, rule.model._default_manager.all(), path[rule.param], rule.perm,
             audit_action=rule.audit_action)

@@ -11,9 +11,9 @@ from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 
 from caravane.audit import gate
-from caravane.core.access import Perm
 from caravane.care import actions, icd10, vitals
 from caravane.care.models import Condition, Encounter, MedicationRequest
+from caravane.core.access import Perm
 from caravane.core.api import ERRORS, INPUT_ERRORS, BadInput, PageNumber, get_or_404, run_action
 from caravane.core.idempotency import idempotent
 from caravane.core.text import ClinicalText, api_text_of
@@ -162,6 +162,7 @@ def _encounter(request, pk, perm: Perm = Perm.VIEW_CHART) -> Encounter:
                     site_of=lambda e: e.site)
 
 
+@gate.before_input(Perm.VIEW_CHART, Encounter, audit_action="care.list_visits")
 @router.get("/encounters", response={200: list[EncounterOut], **ERRORS}, url_name="care_encounters")
 @paginate(PageNumber)
 def list_encounters(request, filters: Query[EncounterFilters]):
@@ -180,6 +181,7 @@ def list_encounters(request, filters: Query[EncounterFilters]):
     return queryset
 
 
+@gate.before_input(Perm.CHECK_IN, Encounter, audit_action="care.check_in")
 @router.post("/encounters", response={201: EncounterOut, **ERRORS, **INPUT_ERRORS})
 @idempotent
 def create_encounter(request, data: EncounterIn):
@@ -196,12 +198,14 @@ def create_encounter(request, data: EncounterIn):
                      stop_commune=stop)
 
 
+@gate.before_input(Perm.VIEW_CHART, Encounter, audit_action="care.view_visit")
 @router.get("/encounters/{pk}", response={200: EncounterOut, **ERRORS})
 def get_encounter(request, pk: uuid.UUID):
     """One visit with its (signed or draft) note."""
     return _encounter(request, pk)
 
 
+@gate.before_input(Perm.VIEW_QUEUE, Encounter, audit_action="care.view_visit")
 @router.post("/encounters/{pk}/status", response={200: EncounterOut, **ERRORS, **INPUT_ERRORS})
 def advance_encounter(request, pk: uuid.UUID, data: StatusIn):
     """Move the visit to the nurse, then to the GP; closing is /close."""
@@ -209,6 +213,7 @@ def advance_encounter(request, pk: uuid.UUID, data: StatusIn):
                 to=data.to)
 
 
+@gate.before_input(Perm.CONSULT, Encounter, audit_action="care.view_visit")
 @router.put("/encounters/{pk}/note", response={200: EncounterOut, **ERRORS, **INPUT_ERRORS})
 def save_note(request, pk: uuid.UUID, data: NoteIn):
     """Write the GP's consultation note (until the visit is closed)."""
@@ -218,18 +223,21 @@ def save_note(request, pk: uuid.UUID, data: NoteIn):
                 referral_to=get_or_404(Site.objects.all(), pk=referral) if referral else None, **note)
 
 
+@gate.before_input(Perm.CONSULT, Encounter, audit_action="care.view_visit")
 @router.post("/encounters/{pk}/close", response={200: EncounterOut, **ERRORS, **INPUT_ERRORS})
 def close_encounter(request, pk: uuid.UUID):
     """Close the visit and sign its note."""
     return _run(actions.do_close_visit, actor=request.user, encounter=_encounter(request, pk, Perm.CONSULT))
 
 
+@gate.before_input(Perm.VIEW_CHART, Encounter, audit_action="care.view_visit")
 @router.get("/encounters/{pk}/observations", response={200: list[ObservationOut], **ERRORS})
 def list_observations(request, pk: uuid.UUID):
     """The visit's vital signs."""
     return _encounter(request, pk).observations.order_by("effective_at", "code")
 
 
+@gate.before_input(Perm.RECORD_VITALS, Encounter, audit_action="care.view_visit")
 @router.post("/encounters/{pk}/observations", response={201: list[ObservationOut], **ERRORS, **INPUT_ERRORS})
 @idempotent
 def create_observations(request, pk: uuid.UUID, data: VitalsIn):
@@ -238,12 +246,14 @@ def create_observations(request, pk: uuid.UUID, data: VitalsIn):
                      values=data.dict(exclude_none=True))
 
 
+@gate.before_input(Perm.VIEW_CHART, Encounter, audit_action="care.view_visit")
 @router.get("/encounters/{pk}/conditions", response={200: list[ConditionOut], **ERRORS})
 def list_conditions(request, pk: uuid.UUID):
     """The visit's diagnoses."""
     return _encounter(request, pk).conditions.all()
 
 
+@gate.before_input(Perm.CONSULT, Encounter, audit_action="care.view_visit")
 @router.post("/encounters/{pk}/conditions", response={201: ConditionOut, **ERRORS, **INPUT_ERRORS})
 def create_condition(request, pk: uuid.UUID, data: ConditionIn):
     """Record a diagnosis: an ICD-10 code (WHO 2019) and/or free text."""
@@ -251,12 +261,14 @@ def create_condition(request, pk: uuid.UUID, data: ConditionIn):
                      icd10_code=data.icd10_code, text=data.text)
 
 
+@gate.before_input(Perm.VIEW_CHART, Encounter, audit_action="care.view_visit")
 @router.get("/encounters/{pk}/medication-requests", response={200: list[MedicationRequestOut], **ERRORS})
 def list_medication_requests(request, pk: uuid.UUID):
     """The visit's prescriptions."""
     return _encounter(request, pk).medication_requests.all()
 
 
+@gate.before_input(Perm.PRESCRIBE, Encounter, audit_action="care.view_visit")
 @router.post("/encounters/{pk}/medication-requests", response={201: MedicationRequestOut, **ERRORS, **INPUT_ERRORS})
 def create_medication_request(request, pk: uuid.UUID, data: MedicationRequestIn):
     """Add a prescription line."""

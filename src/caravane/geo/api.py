@@ -54,6 +54,7 @@ class CommuneDetailOut(CommuneOut):
     indicators_2014: dict[str, Any] = Field(description="2014 census indicators bearing on access to care.")
 
 
+@gate.before_input(Perm.VIEW_GEOGRAPHY, Region, param="code")
 @router.get("/regions", response={200: list[RegionOut], **ERRORS, **INPUT_ERRORS}, summary="List regions")
 @paginate(PageNumber)
 def list_regions(request):
@@ -62,6 +63,7 @@ def list_regions(request):
     return Region.objects.all()
 
 
+@gate.before_input(Perm.VIEW_GEOGRAPHY, Region, param="code")
 @router.get("/regions/{code}", response={200: RegionOut, **ERRORS}, summary="Get a region")
 def get_region(request, code: str):
     """One region by its two-digit code ("01" to "12")."""
@@ -69,6 +71,7 @@ def get_region(request, code: str):
     return get_or_404(Region.objects.all(), pk=code)
 
 
+@gate.before_input(Perm.VIEW_GEOGRAPHY, Province, param="code")
 @router.get("/provinces", response={200: list[ProvinceOut], **ERRORS, **INPUT_ERRORS}, summary="List provinces")
 @paginate(PageNumber)
 def list_provinces(request, filters: ProvinceFilters = Query(...)):
@@ -77,6 +80,7 @@ def list_provinces(request, filters: ProvinceFilters = Query(...)):
     return apply_filters(ProvinceFilterSet, filters, Province.objects.all())
 
 
+@gate.before_input(Perm.VIEW_GEOGRAPHY, Province, param="code")
 @router.get("/provinces/{code}", response={200: ProvinceOut, **ERRORS}, summary="Get a province")
 def get_province(request, code: str):
     """One province by its dotted code ("01.511")."""
@@ -84,6 +88,7 @@ def get_province(request, code: str):
     return get_or_404(Province.objects.all(), pk=code)
 
 
+@gate.before_input(Perm.VIEW_GEOGRAPHY, Commune, param="code")
 @router.get("/communes", response={200: list[CommuneOut], **ERRORS, **INPUT_ERRORS}, summary="List communes")
 @paginate(PageNumber)
 def list_communes(request, filters: CommuneFilters = Query(...)):
@@ -93,6 +98,7 @@ def list_communes(request, filters: CommuneFilters = Query(...)):
     return apply_filters(CommuneFilterSet, filters, communes)
 
 
+@gate.before_input(Perm.VIEW_GEOGRAPHY, Commune, param="code")
 @router.get("/communes/{code}", response={200: CommuneDetailOut, **ERRORS}, summary="Get a commune")
 def get_commune(request, code: str):
     """One commune by its dotted code, with its GeoJSON boundary."""

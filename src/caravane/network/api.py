@@ -127,6 +127,7 @@ def _staff_queryset():
     return StaffMember.objects.prefetch_related(Prefetch("assignments", queryset=current, to_attr="current_assignments"))
 
 
+@gate.before_input(Perm.VIEW_SITE, Site, param="site_id")
 @router.get("/sites", response={200: list[SiteOut], **ERRORS, **INPUT_ERRORS}, tags=["sites"], summary="List sites")
 @paginate(PageNumber)
 def list_sites(request, filters: SiteFilters = Query(...)):
@@ -136,6 +137,7 @@ def list_sites(request, filters: SiteFilters = Query(...)):
     return apply_filters(SiteFilterSet, filters, sites)
 
 
+@gate.before_input(Perm.VIEW_SITE, Site, param="site_id")
 @router.get("/sites/{site_id}", response={200: SiteDetailOut, **ERRORS, **INPUT_ERRORS}, tags=["sites"],
             summary="Get a site")
 def get_site(request, site_id: uuid.UUID):
@@ -147,6 +149,7 @@ def get_site(request, site_id: uuid.UUID):
     return get_or_404(sites, pk=site_id)
 
 
+@gate.before_input(Perm.VIEW_STAFF, Site, param="site_id", audit_action="view_staff")
 @router.get("/sites/{site_id}/staff", response={200: list[StaffOut], **ERRORS, **INPUT_ERRORS}, tags=["staff"],
             summary="List a site's staff")
 @paginate(PageNumber)
@@ -159,6 +162,7 @@ def list_site_staff(request, site_id: uuid.UUID, filters: StaffFilters = Query(.
     return apply_filters(StaffFilterSet, filters, staff)
 
 
+@gate.before_input(Perm.VIEW_STAFF, StaffMember, param="staff_id", audit_action="list")
 @router.get("/staff", response={200: list[StaffOut], **ERRORS, **INPUT_ERRORS}, tags=["staff"], summary="List staff")
 @paginate(PageNumber)
 def list_staff(request, filters: StaffFilters = Query(...)):
@@ -169,6 +173,7 @@ def list_staff(request, filters: StaffFilters = Query(...)):
     return apply_filters(StaffFilterSet, filters, staff)
 
 
+@gate.before_input(Perm.VIEW_STAFF, StaffMember, param="staff_id", audit_action="view")
 @router.get("/staff/{staff_id}", response={200: StaffDetailOut, **ERRORS, **INPUT_ERRORS}, tags=["staff"],
             summary="Get a staff member")
 def get_staff(request, staff_id: uuid.UUID):
@@ -176,6 +181,7 @@ def get_staff(request, staff_id: uuid.UUID):
     return gate.get(request.user, _staff_queryset(), staff_id, Perm.VIEW_STAFF, audit_action="view")
 
 
+@gate.before_input(Perm.VIEW_SITE, Specialty)
 @router.get("/specialties", response={200: list[CatalogueOut], **ERRORS, **INPUT_ERRORS}, tags=["catalogues"],
             summary="List specialties")
 @paginate(PageNumber)
@@ -185,6 +191,7 @@ def list_specialties(request):
     return Specialty.objects.all()
 
 
+@gate.before_input(Perm.VIEW_SITE, DeviceKind)
 @router.get("/device-kinds", response={200: list[CatalogueOut], **ERRORS, **INPUT_ERRORS}, tags=["catalogues"],
             summary="List device kinds")
 @paginate(PageNumber)

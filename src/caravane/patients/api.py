@@ -207,6 +207,7 @@ def _form_errors(errors) -> dict[str, str]:
     return {field: " ".join(str(m) for m in messages) for field, messages in errors.items()}
 
 
+@gate.before_input(Perm.VIEW_PATIENT, Patient, audit_action="search")
 @router.get("/", response={200: list[PatientMatch], **ERRORS}, summary="Search patients")
 def search(request, q: str = Query(..., min_length=1, description="Name (either script), CIN, phone or record number")):
     """Patients in the caller's scope matching ``q``, best first."""
@@ -218,6 +219,7 @@ def search(request, q: str = Query(..., min_length=1, description="Name (either 
     return _matches(matches)
 
 
+@gate.before_input(Perm.REGISTER_PATIENT, Patient, audit_action="search")
 @router.get("/duplicates", response={200: list[PatientMatch], **ERRORS}, summary="Look-alikes of a new patient",
             url_name="patients_duplicates")
 def duplicates(request, params: Query[DuplicateQuery]):
@@ -229,6 +231,7 @@ def duplicates(request, params: Query[DuplicateQuery]):
     return _matches(matches)
 
 
+@gate.before_input(Perm.REGISTER_PATIENT, Patient, audit_action="register")
 @router.post("/", response={201: PatientOut, 409: DuplicatesOut, **ERRORS, **INPUT_ERRORS}, summary="Register a patient")
 @idempotent
 def create(request, payload: PatientIn):
@@ -260,12 +263,14 @@ def create(request, payload: PatientIn):
     return Status(201, patient_resource(patient))
 
 
+@gate.before_input(Perm.VIEW_PATIENT, Patient, audit_action="view")
 @router.get("/{uuid:pk}", response={200: PatientOut, **ERRORS}, summary="Read a patient")
 def read(request, pk: uuid.UUID):
     """One patient (merged records say which record replaced them in ``link``)."""
     return patient_resource(_open(request, pk))
 
 
+@gate.before_input(Perm.VIEW_PATIENT, Patient, audit_action="view_consents")
 @router.get("/{uuid:pk}/consents", response={200: list[ConsentOut], **ERRORS}, summary="A patient's consents")
 def consents(request, pk: uuid.UUID):
     """Every consent under this record and the records merged into it, newest first."""
@@ -273,6 +278,7 @@ def consents(request, pk: uuid.UUID):
     return [consent_resource(c) for c in selectors.patient_consents(patient)]
 
 
+@gate.before_input(Perm.RECORD_CONSENT, Patient, audit_action="open_consent")
 @router.post("/{uuid:pk}/consents", response={201: ConsentOut, **ERRORS, **INPUT_ERRORS}, summary="Record a consent")
 def record_consent(request, pk: uuid.UUID, payload: ConsentIn):
     """Record a consent obtained now by the caller (a scanned document is uploaded through the patient page)."""
@@ -287,6 +293,7 @@ def record_consent(request, pk: uuid.UUID, payload: ConsentIn):
     return Status(201, consent_resource(consent))
 
 
+@gate.before_input(Perm.RECORD_CONSENT, Consent, audit_action="open_revoke")
 @router.post("/consents/{uuid:pk}/revoke", response={200: ConsentOut, **ERRORS, **INPUT_ERRORS},
              summary="Revoke a consent")
 def revoke_consent(request, pk: uuid.UUID, payload: RevokeIn):

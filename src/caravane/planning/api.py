@@ -83,6 +83,7 @@ def _bad_parameter(exc: Exception) -> BadInput:
     return BadInput({field if message else "parameters": message or str(exc)})
 
 
+@gate.before_input(VIEW, Scenario)
 @router.get("/scenarios", response={200: list[ScenarioOut], **ERRORS}, summary="List scenarios")
 @paginate(PageNumber)
 def list_scenarios(request):
@@ -91,6 +92,7 @@ def list_scenarios(request):
         "-created_at")
 
 
+@gate.before_input(RUN, Scenario)
 @router.post("/scenarios", response={201: ScenarioOut, **ERRORS, **INPUT_ERRORS}, summary="Run a scenario")
 def create_scenario(request, payload: ScenarioIn):
     """Save a scenario and start its run in the background; poll ``/scenarios/{id}`` for progress."""
@@ -104,12 +106,14 @@ def create_scenario(request, payload: ScenarioIn):
     return Status(201, scenario)
 
 
+@gate.before_input(VIEW, Scenario, audit_action="planning.view_scenario")
 @router.get("/scenarios/{uuid:pk}", response={200: ScenarioDetailOut, **ERRORS}, summary="Read a scenario")
 def read_scenario(request, pk: uuid.UUID):
     """A scenario with its parameters, inputs, timings, units (bases, catchments, tours) and province ranking."""
     return _scenario(request, pk)
 
 
+@gate.before_input(APPLY, Scenario, audit_action="planning.change_scenario")
 @router.post("/scenarios/{uuid:pk}/apply", response={200: ScenarioOut, **ERRORS, **INPUT_ERRORS},
              summary="Apply a scenario")
 def apply_scenario(request, pk: uuid.UUID):
@@ -123,6 +127,7 @@ def apply_scenario(request, pk: uuid.UUID):
     return scenario
 
 
+@gate.before_input(VIEW, PlannedStop)
 @router.get("/stops", response={200: list[StopOut], **ERRORS}, summary="Planned stops of mobile units")
 @paginate(PageNumber)
 def list_stops(request, filters: Query[StopFilters]):
