@@ -210,8 +210,14 @@ def test_rows_cannot_be_inserted_in_bulk(db):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_writers_extend_one_chain(staff_factory):
+@pytest.mark.parametrize("sqlite_transaction_mode", [None, "DEFERRED"])
+def test_concurrent_writers_extend_one_chain(staff_factory, sqlite_transaction_mode):
+    """Four threads, each with its own connection, append at once; on SQLite also with transactions
+    that begin DEFERRED (as with a plain sqlite:// DATABASE_URL) rather than IMMEDIATE."""
+    if sqlite_transaction_mode and connection.vendor != "sqlite":
+        pytest.skip("a SQLite setting")
     staff = staff_factory(role="nurse")
+    options = {"transaction_mode": sqlite_transaction_mode} if sqlite_transaction_mode else {}
     errors = []
 
     def write(worker):
@@ -225,10 +231,11 @@ def test_concurrent_writers_extend_one_chain(staff_factory):
             connections.close_all()
 
     threads = [threading.Thread(target=write, args=(worker,)) for worker in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    with mock.patch.dict(connection.settings_dict["OPTIONS"], options):
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
     assert errors == []
     assert list(AuditEvent.objects.order_by("sequence").values_list("sequence", flat=True)) == list(range(1, 33))
     assert verify_faults() == []
