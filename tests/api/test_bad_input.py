@@ -31,11 +31,16 @@ def test_a_huge_page_number_is_a_422_naming_page_on_every_paged_list(client, net
     paths = _paged_lists(client)
     assert len(paths) >= 10
     client.force_login(network.gp_a.user)  # the session reaches every list, /api/tokens included
+    checked = 0
     for path in paths:
         for page in (MAX_PAGE + 1, 10 ** 30):
             response = client.get(path, {"page": page})
+            if response.status_code == 403:  # a list the GP's role may not read is refused before its input
+                continue
             assert response.status_code == 422, (path, response.content)
             assert _fields(response) == ["page"], path
+            checked += 1
+    assert checked >= 2 * 10
 
 
 def test_a_page_past_the_last_is_empty(client, gp):
@@ -52,7 +57,13 @@ def test_a_lone_surrogate_in_json_is_a_400_naming_the_field(client, gp):
     assert "surrogate" in response.json()["errors"][0]["message"]
 
 
-def test_a_nul_character_anywhere_is_a_400_naming_where(client, gp):
+@pytest.fixture
+def coordinator(network, bearer, staff_factory):
+    """The bearer headers of a national coordinator (who may plan), in English."""
+    return {**bearer(staff_factory(role="coordinator").user), "Accept-Language": "en"}
+
+
+def test_a_nul_character_anywhere_is_a_400_naming_where(client, gp, coordinator):
     body = json.dumps({"gender": "female", "age_years": 30, "given_name": "Fatima", "address": "Douar\x00 Tizi"})
     response = client.post("/api/patients/", body, content_type="application/json", headers=gp)
     assert response.status_code == 400 and _fields(response) == ["address"]
@@ -60,14 +71,14 @@ def test_a_nul_character_anywhere_is_a_400_naming_where(client, gp):
     assert _fields(client.get("/api/patients/", {"q": "Fati\x00ma"}, headers=gp)) == ["q"]
     assert _fields(client.get("/api/geo/regions/0\x001", headers=gp)) == ["code"]
     nested = client.post("/api/planning/scenarios", json.dumps({"parameters": {"provinces": ["a\x00"]}}),
-                         content_type="application/json", headers=gp)
+                         content_type="application/json", headers=coordinator)
     assert nested.status_code == 400 and _fields(nested) == ["parameters.provinces.0"]
 
 
-def test_nan_and_infinity_in_json_are_400s(client, gp):
+def test_nan_and_infinity_in_json_are_400s(client, coordinator):
     for number in ("NaN", "Infinity", "1e999"):
         response = client.post("/api/planning/scenarios", '{"parameters": {"units": %s}}' % number,
-                               content_type="application/json", headers=gp)
+                               content_type="application/json", headers=coordinator)
         assert response.status_code == 400, number
 
 

@@ -228,13 +228,23 @@ def before_input(perm: Perm, model, *, param: str = "pk", audit_action: str | No
     return mark
 
 
+def _is_key(model, value) -> bool:
+    """Whether ``value`` can be ``model``'s primary key (a malformed one is left for validation to name)."""
+    try:
+        model._meta.pk.to_python(value)
+    except ValidationError:
+        return False
+    return True
+
+
 def check_before_input(request) -> None:
     """Ask the gate rule an API request carries, once its caller is known (PermissionDenied or Http404 to refuse)."""
     rule, path = getattr(request, "gate_rule", None), getattr(request, "gate_path", {})
     if rule is None:
         return
-    if rule.param in path:
-        get(request.user, rule.model._default_manager.all(), path[rule.param], rule.perm,
+    rows = rule.model._default_manager.all()
+    if rule.param in path and hasattr(rows, "restrict") and _is_key(rule.model, path[rule.param]):
+        get(request.user, rows, path[rule.param], rule.perm,
             audit_action=rule.audit_action)
     else:
         require(request.user, rule.perm, (rule.model._meta.label_lower, ""), in_scope=True,

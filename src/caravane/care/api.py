@@ -181,7 +181,7 @@ def list_encounters(request, filters: Query[EncounterFilters]):
     return queryset
 
 
-@gate.before_input(Perm.CHECK_IN, Encounter, audit_action="care.check_in")
+@gate.before_input(Perm.CHECK_IN, Encounter)
 @router.post("/encounters", response={201: EncounterOut, **ERRORS, **INPUT_ERRORS})
 @idempotent
 def create_encounter(request, data: EncounterIn):

@@ -231,7 +231,7 @@ def duplicates(request, params: Query[DuplicateQuery]):
     return _matches(matches)
 
 
-@gate.before_input(Perm.REGISTER_PATIENT, Patient, audit_action="register")
+@gate.before_input(Perm.REGISTER_PATIENT, Patient)
 @router.post("/", response={201: PatientOut, 409: DuplicatesOut, **ERRORS, **INPUT_ERRORS}, summary="Register a patient")
 @idempotent
 def create(request, payload: PatientIn):
