@@ -102,6 +102,10 @@ def test_an_asgi_body_without_length_stops_being_read_at_the_limit():
     assert "fichiers".encode() in body
 
 
+@pytest.mark.django_db(transaction=True)
 def test_an_asgi_body_within_the_limit_is_read_whole():
+    from caravane.audit.models import AuditEvent
+
     status, _body, pulled = asgi_post("/accounts/login/", LIMIT // CHUNK)
     assert status == 403 and pulled == LIMIT // CHUNK  # read to its end, then refused by the CSRF check
+    assert AuditEvent.objects.filter(action="csrf_failed", outcome="denied").exists()  # a security event
