@@ -152,7 +152,9 @@ def test_tokens_are_private_to_their_owner(client, network, bearer):
     client.force_login(network.gp_a.user)
     assert client.get("/api/tokens").json()["count"] == 0
     response = client.post(f"/api/tokens/{other.pk}/revoke")
-    assert response.status_code == 404
+    assert response.status_code == 403
+    assert AuditEvent.objects.filter(action="revoke", outcome="denied", actor=network.gp_a.user,
+                                     object_id=str(other.pk)).exists()
     other.refresh_from_db()
     assert other.revoked_at is None
 

@@ -4,15 +4,17 @@ import datetime
 import uuid
 from typing import Annotated, Optional
 
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 from pydantic import StringConstraints
 
 from caravane.accounts.actions import do_create_api_token, do_revoke_api_token
 from caravane.accounts.api_auth import SESSION_AUTH
-from caravane.core.api import ERRORS, INPUT_ERRORS, PageNumber
+from caravane.accounts.models import ApiToken
+from caravane.audit import gate
+from caravane.core.api import ERRORS, INPUT_ERRORS, PageNumber, get_or_404
 
 # Only a logged-in person manages tokens: a token that could mint tokens would outlive its own revocation.
 router = Router(tags=["tokens"], auth=[SESSION_AUTH])
@@ -62,8 +64,14 @@ def create_token(request, payload: TokenIn):
 
 @router.post("/{token_id}/revoke", response={200: TokenOut, **ERRORS, **INPUT_ERRORS}, summary="Revoke an API token")
 def revoke_token(request, token_id: uuid.UUID):
-    """Revoke one of the caller's tokens; it stops authenticating at once. Revoking twice changes nothing."""
-    token = get_object_or_404(request.user.api_tokens.all(), pk=token_id)
+    """Revoke one of the caller's tokens; it stops authenticating at once. Revoking twice changes nothing.
+
+    Another person's token is refused (403, denied row), like any object beyond the caller's reach.
+    """
+    token = get_or_404(ApiToken.objects.all(), pk=token_id)
+    if token.user_id != request.user.pk:
+        gate.refuse(request.user, "accounts.revoke_token", token, audit_action="revoke",
+                    reason="another user's token", message=_("You do not have permission to do this."))
     if token.revoked_at is None:
         token = do_revoke_api_token(actor=request.user, token=token)
     return token
