@@ -19,7 +19,9 @@ from ninja.pagination import paginate
 from caravane.audit.access import fetch_protected
 from caravane.audit.actions import do_record_audit
 from caravane.care.models import Encounter
-from caravane.core.api import ERRORS, INPUT_ERRORS, PageNumber, get_or_404, require_permission, run_action
+from caravane.core.api import (
+    ERRORS, INPUT_ERRORS, Instant, PageNumber, get_or_404, require_permission, run_action,
+)
 from caravane.core.text import ClinicalText, IncidentText, MessageText, ShortText
 from caravane.network.models import Site
 from caravane.telemed import actions, selectors, sla
@@ -160,7 +162,7 @@ class CommunicationOut(Schema):
 class IncidentIn(Schema):
     category: Literal[tuple(TechnicalIncident.Category.values)]  # type: ignore[valid-type]
     description: IncidentText
-    occurred_at: Optional[datetime.datetime] = None
+    occurred_at: Optional[Instant] = None
 
 
 class IncidentOut(Schema):
@@ -173,8 +175,8 @@ class IncidentOut(Schema):
 
 class SlotIn(Schema):
     hub: uuid.UUID
-    start: datetime.datetime
-    end: datetime.datetime
+    start: Instant
+    end: Instant
 
 
 class SlotOut(Schema):
@@ -191,7 +193,7 @@ class SlotOut(Schema):
 class SlotFilters(Schema):
     hub: uuid.UUID
     specialty: str
-    start_after: Optional[datetime.datetime] = None
+    start_after: Optional[Instant] = None
 
 
 class AppointmentIn(Schema):
@@ -221,7 +223,7 @@ class ReportIn(Schema):
     recommendations: ClinicalText = ""
     prescriptions: ClinicalText = ""
     follow_up: ClinicalText = ""
-    performed_at: Optional[datetime.datetime] = None
+    performed_at: Optional[Instant] = None
 
 
 class AmendmentIn(Schema):
@@ -523,7 +525,7 @@ def amend_report(request, pk: uuid.UUID, data: AmendmentIn):
 # --- Indicators ---------------------------------------------------------------------------------------------
 
 @router.get("/indicators", response={200: list[IndicatorOut], **ERRORS}, url_name="telemed_indicators")
-def indicators(request, since: Optional[datetime.datetime] = None, until: Optional[datetime.datetime] = None):
+def indicators(request, since: Optional[Instant] = None, until: Optional[Instant] = None):
     """Per hub and specialty over the caller's territory: requests, time to first answer and to report
     (median and p90, minutes), breaches, declines, escalations, expiries."""
     require_permission(request, "telemed.view_indicators", target=("telemed.servicerequest", ""))
