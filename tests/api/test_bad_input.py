@@ -158,3 +158,12 @@ def test_an_html_error_page_under_the_api_becomes_json(rf):
     assert answer.status_code == 500 and b"secret" not in answer.content and json.loads(answer.content)["detail"]
     page = ApiErrorsMiddleware(debug_page)(rf.get("/patients/"))
     assert b"secret" in page.content  # the pages keep Django's own error pages
+
+
+def test_dates_with_any_utc_offset_are_read_as_instants(client, gp, network):
+    slots = "/api/telemed/slots"
+    query = {"hub": str(network.hub.pk), "specialty": "cardiology"}
+    # PostgreSQL refuses offsets beyond 15:59, which ISO 8601 allows.
+    assert client.get(slots, {**query, "start_after": "2031-07-16T11:00:48+22:51"}, headers=gp).status_code == 200
+    response = client.get(slots, {**query, "start_after": "9999-12-31T23:00:00-05:00"}, headers=gp)
+    assert response.status_code == 422 and _fields(response) == ["start_after"]

@@ -1,12 +1,13 @@
 """Shared pieces of the JSON API: the API class with its input guards, the error schema and handlers,
 pagination, filters and permission checks."""
 
+import datetime
 import inspect
 import json
 import logging
 from functools import wraps
 from math import ceil, isfinite
-from typing import Any, Optional
+from typing import Annotated, Any, Optional
 from urllib.parse import urlencode
 
 from django.core.exceptions import (
@@ -15,14 +16,15 @@ from django.core.exceptions import (
 from django.db.models import QuerySet
 from django.http import Http404, JsonResponse, UnreadablePostError
 from django.http.multipartparser import MultiPartParserError
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from ninja import Field, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.pagination import PaginationBase
 from ninja.parser import Parser
-from pydantic import create_model
+from pydantic import AfterValidator, create_model
+from pydantic_core import PydanticCustomError
 
 from caravane.core.errors import messages_by_field
 from caravane.core.text import storage_problem
@@ -58,6 +60,19 @@ STANDARD_ERRORS = {
     422: "A parameter or a body field does not match the schema; `errors` names the fields.",
 }
 BODY_ERRORS = {413: "The request body is larger than the limit (see docs/api-limits.md)."}
+
+
+def _in_utc(value: datetime.datetime) -> datetime.datetime:
+    # PostgreSQL refuses the UTC offsets beyond 15:59 that ISO 8601 and Python allow: keep the instant, in UTC.
+    try:
+        aware = value if value.tzinfo else timezone.make_aware(value)
+        return aware.astimezone(datetime.UTC)
+    except (OverflowError, ValueError):
+        raise PydanticCustomError("datetime_range", _("Date and time out of range.")) from None
+
+
+# An input date and time (ISO 8601; without an offset, in the server's time zone), as the instant in UTC.
+Instant = Annotated[datetime.datetime, AfterValidator(_in_utc)]
 
 
 class BadInput(Exception):

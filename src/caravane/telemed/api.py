@@ -19,7 +19,7 @@ from ninja.pagination import paginate
 from caravane.audit import gate
 from caravane.care.models import Encounter
 from caravane.core.access import Perm
-from caravane.core.api import ERRORS, INPUT_ERRORS, PageNumber, get_or_404, run_action
+from caravane.core.api import ERRORS, INPUT_ERRORS, Instant, PageNumber, get_or_404, run_action
 from caravane.core.idempotency import idempotent
 from caravane.core.text import ClinicalText, IncidentText, MessageText, ShortText
 from caravane.network.models import Site
@@ -161,7 +161,7 @@ class CommunicationOut(Schema):
 class IncidentIn(Schema):
     category: Literal[tuple(TechnicalIncident.Category.values)]  # type: ignore[valid-type]
     description: IncidentText
-    occurred_at: Optional[datetime.datetime] = None
+    occurred_at: Optional[Instant] = None
 
 
 class IncidentOut(Schema):
@@ -174,8 +174,8 @@ class IncidentOut(Schema):
 
 class SlotIn(Schema):
     hub: uuid.UUID
-    start: datetime.datetime
-    end: datetime.datetime
+    start: Instant
+    end: Instant
 
 
 class SlotOut(Schema):
@@ -192,7 +192,7 @@ class SlotOut(Schema):
 class SlotFilters(Schema):
     hub: uuid.UUID
     specialty: str
-    start_after: Optional[datetime.datetime] = None
+    start_after: Optional[Instant] = None
 
 
 class AppointmentIn(Schema):
@@ -222,7 +222,7 @@ class ReportIn(Schema):
     recommendations: ClinicalText = ""
     prescriptions: ClinicalText = ""
     follow_up: ClinicalText = ""
-    performed_at: Optional[datetime.datetime] = None
+    performed_at: Optional[Instant] = None
 
 
 class AmendmentIn(Schema):
@@ -550,7 +550,7 @@ def amend_report(request, pk: uuid.UUID, data: AmendmentIn):
 
 @gate.before_input(Perm.VIEW_INDICATORS, ServiceRequest, audit_action="telemed.view_indicators")
 @router.get("/indicators", response={200: list[IndicatorOut], **ERRORS}, url_name="telemed_indicators")
-def indicators(request, since: Optional[datetime.datetime] = None, until: Optional[datetime.datetime] = None):
+def indicators(request, since: Optional[Instant] = None, until: Optional[Instant] = None):
     """Per hub and specialty over the caller's territory: requests, time to first answer and to report
     (median and p90, minutes), breaches, declines, escalations, expiries."""
     gate.require(request.user, Perm.VIEW_INDICATORS, ACTS, in_scope=True, audit_action="telemed.view_indicators")
