@@ -49,3 +49,13 @@ def test_a_foreign_object_is_refused_before_the_body_is_validated(client, networ
     response = client.post(f"/api/patients/{mine.pk}/consents", {"acts": "not a list"},
                            content_type="application/json", headers=bearer(network.gp_a.user))
     assert response.status_code in (400, 422)
+
+
+def test_unknown_query_parameters_are_answered_only_to_a_caller_the_gate_lets_in(client, network, bearer,
+                                                                                  staff_factory):
+    assert client.get("/api/care/encounters", {"bogus": "1"}).status_code == 401
+    pharmacist = staff_factory(role="pharmacist", site=network.site_a)
+    assert client.get("/api/care/encounters", {"bogus": "1"}, headers=bearer(pharmacist.user)).status_code == 403
+    response = client.get("/api/care/encounters", {"bogus": "1"}, headers=bearer(network.gp_a.user))
+    assert response.status_code == 400
+    assert [error["field"] for error in response.json()["errors"]] == ["bogus"]

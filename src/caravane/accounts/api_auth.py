@@ -9,8 +9,9 @@ from ninja.errors import HttpError
 from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 
-from caravane.audit import gate
 from caravane.accounts.models import ApiToken, hash_token
+from caravane.audit import gate
+from caravane.core.api import refuse_input_problems
 
 TOKEN_PREFIX = "crv_"
 # last_used_at is kept to the minute: a write per request would contend with clinical writes on SQLite.
@@ -35,6 +36,7 @@ class TokenAuth(HttpBearer):
             ApiToken.objects.filter(pk=api_token.pk).update(last_used_at=now)
         request.user = user
         gate.check_before_input(request)
+        refuse_input_problems(request)
         return user
 
 
@@ -58,6 +60,7 @@ class SessionAuth(APIKeyCookie):
         if not key:
             return None
         gate.check_before_input(request)
+        refuse_input_problems(request)
         return request.user
 
 

@@ -206,7 +206,7 @@ def _query_names(operation) -> frozenset[str]:
 
 
 def _refuse_unknown_input(run):
-    """Wrap an operation: refuse query parameters it does not declare, and unstorable text in its path."""
+    """Wrap an operation: note query parameters it does not declare, and unstorable text in its path."""
     operation = inspect.unwrap(run).__self__
     declared = _query_names(operation)
 
@@ -214,11 +214,19 @@ def _refuse_unknown_input(run):
     def checked(request, *args, **kwargs):
         problems = {name: _("Unknown query parameter.") for name in request.GET if name not in declared}
         problems.update(_text_problems({name: value for name, value in kwargs.items() if isinstance(value, str)}))
-        if problems:
-            return operation.api.on_exception(request, BadInput(problems))
+        # Answered once the caller is authenticated and the gate has let them in (``refuse_input_problems``),
+        # so that a refused caller learns nothing about their input.
+        request.input_problems = problems
         return run(request, *args, **kwargs)
 
     return checked
+
+
+def refuse_input_problems(request) -> None:
+    """Raise the 400 for the unknown query parameters or unstorable path text an API request carries."""
+    problems = getattr(request, "input_problems", None)
+    if problems:
+        raise BadInput(problems)
 
 
 class CaravaneAPI(NinjaAPI):
