@@ -102,3 +102,27 @@ def test_client_address_trusts_only_the_local_proxy(remote, forwarded, expected)
         meta["HTTP_X_FORWARDED_FOR"] = forwarded
     request = RequestFactory().get("/", **meta)
     assert client_address(request) == expected
+
+
+def test_a_quiet_grant_leaves_no_row_but_its_refusal_does(staff_factory, site_factory):
+    from caravane.planning.models import Scenario
+
+    coordinator, gp = staff_factory(role="coordinator"), staff_factory(role="gp", site=site_factory())
+
+    def poll(user):
+        request = RequestFactory().get("/planning/progress")
+        request.user = user
+
+        def view(req):
+            try:
+                gate.restrict(req.user, Scenario.objects.all(), Perm.VIEW_PLAN, target=("planning.scenario", "x"),
+                              quiet=True)
+            except PermissionDenied:
+                return HttpResponse(status=403)
+            return HttpResponse("ok")
+
+        return AuditMiddleware(view)(request).status_code
+
+    assert poll(coordinator.user) == 200 and not AuditEvent.objects.exists()
+    assert poll(gp.user) == 403
+    assert list(AuditEvent.objects.values_list("actor_username", "outcome")) == [(gp.user.username, "denied")]

@@ -35,12 +35,12 @@ ListTarget = tuple[str, str]
 
 
 def _decide(user, perm: Perm, target, *, allowed: bool, reason: str = "", audit_action: str | None = None,
-            site=None, detail: dict | None = None) -> Decision:
+            site=None, detail: dict | None = None, quiet: bool = False) -> Decision:
     object_type, object_id = object_label(target)
     decision = Decision(user=user, perm=str(perm), audit_action=audit_action or str(perm), object_type=object_type,
                         object_id=object_id, allowed=allowed, site=site, reason=reason, detail=detail or {})
     context = current_request_context()
-    if allowed and perm in UNAUDITED_GRANTS:
+    if allowed and (quiet or perm in UNAUDITED_GRANTS):
         return decision
     if context.active:
         context.decisions.setdefault(_key(user, perm, object_type, object_id), decision)
@@ -85,11 +85,12 @@ def _in_reach(user, queryset, perm: Perm, obj) -> bool:
 
 
 def require(user, perm: Perm, target=None, *, in_scope: bool | None = None, message: str | None = None,
-            audit_action: str | None = None, site=None) -> None:
+            audit_action: str | None = None, site=None, quiet: bool = False) -> None:
     """Refuse (403, denied row) unless ``user``'s role grants ``perm`` and ``target`` is within their reach.
 
     ``target`` is a row (its model's ``restrict`` decides the scope unless ``in_scope`` is given), a
-    ``(type, id)`` pair, or None for a permission that concerns no object.
+    ``(type, id)`` pair, or None for a permission that concerns no object. A ``quiet`` grant leaves no row
+    (a page's own polling of what its audited opening showed); a refusal always does.
     """
     cached = _cached(user, perm, target)
     if cached is not None:
@@ -106,7 +107,7 @@ def require(user, perm: Perm, target=None, *, in_scope: bool | None = None, mess
     if in_scope is False:
         _deny(_decide(user, perm, target, allowed=False, reason="out of scope", audit_action=audit_action,
                       site=site), message)
-    _decide(user, perm, target, allowed=True, audit_action=audit_action, site=site)
+    _decide(user, perm, target, allowed=True, audit_action=audit_action, site=site, quiet=quiet)
 
 
 def get(user, queryset, pk, perm: Perm, *, audit_action: str | None = None, site_of=None,
@@ -135,9 +136,9 @@ def get(user, queryset, pk, perm: Perm, *, audit_action: str | None = None, site
 
 
 def restrict(user, queryset, perm: Perm, *, target: ListTarget | models.Model, audit_action: str | None = None,
-             message: str | None = None):
+             message: str | None = None, quiet: bool = False):
     """``queryset`` narrowed to what ``user`` may ``perm``; 403 (denied row) when the role lacks ``perm``."""
-    require(user, perm, target, in_scope=True, message=message, audit_action=audit_action)
+    require(user, perm, target, in_scope=True, message=message, audit_action=audit_action, quiet=quiet)
     return queryset.restrict(user, perm)
 
 
