@@ -78,10 +78,13 @@ def _write(decision: Decision, *, outcome: str | None = None) -> None:
     decision.written = True
 
 
-def _in_reach(user, queryset, perm: Perm, obj) -> bool:
-    rows = queryset.model._default_manager.all()
+def _in_reach(user, perm: Perm, obj) -> bool:
+    """Whether ``obj`` lies in the scope ``user`` holds ``perm`` over (national users reach everything)."""
+    rows = type(obj)._default_manager.all()
     # Rows of reference data (regions, specialties) are not scoped: the permission alone decides.
-    return not hasattr(rows, "restrict") or rows.restrict(user, perm).filter(pk=obj.pk).exists()
+    if scope_of(user).national or not hasattr(rows, "restrict"):
+        return True
+    return rows.restrict(user, perm).filter(pk=obj.pk).exists()
 
 
 def require(user, perm: Perm, target=None, *, in_scope: bool | None = None, message: str | None = None,
@@ -101,9 +104,8 @@ def require(user, perm: Perm, target=None, *, in_scope: bool | None = None, mess
     if not scope.allows(perm):
         _deny(_decide(user, perm, target, allowed=False, reason=f"missing permission {perm}",
                       audit_action=audit_action, site=site), message)
-    if in_scope is None and isinstance(target, models.Model) and hasattr(type(target)._default_manager.all(),
-                                                                        "restrict"):
-        in_scope = _in_reach(user, type(target).objects.all(), perm, target)
+    if in_scope is None and isinstance(target, models.Model):
+        in_scope = _in_reach(user, perm, target)
     if in_scope is False:
         _deny(_decide(user, perm, target, allowed=False, reason="out of scope", audit_action=audit_action,
                       site=site), message)
@@ -128,7 +130,7 @@ def get(user, queryset, pk, perm: Perm, *, audit_action: str | None = None, site
     if not scope.allows(perm):
         _deny(_decide(user, perm, obj, allowed=False, reason=f"missing permission {perm}",
                       audit_action=audit_action, site=site), message)
-    if not scope.national and not _in_reach(user, queryset, perm, obj):
+    if not _in_reach(user, perm, obj):
         _deny(_decide(user, perm, obj, allowed=False, reason="out of scope", audit_action=audit_action, site=site),
               message or _("You do not have access to this %(thing)s.") % {"thing": model._meta.verbose_name})
     _decide(user, perm, obj, allowed=True, audit_action=audit_action, site=site)
