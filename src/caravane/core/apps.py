@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class CoreConfig(AppConfig):
     name = "caravane.core"
     label = "core"
+
+    def ready(self):
+        from caravane.core import health, probes
+
+        health.register_readiness_check("database", probes.database_answers)
+        health.register_readiness_check("migrations", probes.migrations_applied)
