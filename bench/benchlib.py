@@ -73,7 +73,7 @@ def postgres_url(database: str) -> str:
 
 def main_per_database(script: str, doc: str, child, *, counts: dict[str, int], sqlite_dir: str, database: str,
                       drop_env: tuple[str, ...] = ("DATABASE_URL",)) -> None:
-    """A bench's command line: ``--<count> N`` options (defaults ``counts``) and ``--only sqlite|postgres``.
+    """A bench's command line: ``--<count> N`` options (defaults ``counts``), ``--only sqlite|postgres``, ``--database``.
 
     Runs ``child(args)`` in a fresh process once on SQLite (in ``sqlite_dir``) and once on PostgreSQL
     ``database``, since Django binds its database at start-up; exits with their combined status.
@@ -82,6 +82,8 @@ def main_per_database(script: str, doc: str, child, *, counts: dict[str, int], s
     for name, default in counts.items():
         parser.add_argument(f"--{name}", type=int, default=default)
     parser.add_argument("--only", choices=("sqlite", "postgres"))
+    parser.add_argument("--database", default=database, help=f"PostgreSQL database name (default {database})")
+    parser.add_argument("--sqlite-dir", default=sqlite_dir, help=f"SQLite data folder (default {sqlite_dir})")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -90,9 +92,9 @@ def main_per_database(script: str, doc: str, child, *, counts: dict[str, int], s
     base = {k: v for k, v in os.environ.items() if k not in drop_env}
     runs = []
     if args.only in (None, "sqlite"):
-        runs.append({**base, "CARAVANE_DATA_DIR": sqlite_dir})
+        runs.append({**base, "CARAVANE_DATA_DIR": args.sqlite_dir})
     if args.only in (None, "postgres"):
-        runs.append({**base, "DATABASE_URL": postgres_url(database)})
+        runs.append({**base, "DATABASE_URL": postgres_url(args.database)})
     arguments = [part for name in counts for part in (f"--{name}", str(getattr(args, name)))]
     status = 0
     for env in runs:

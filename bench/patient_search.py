@@ -1,9 +1,12 @@
 """Patient search at national scale: p50/p99 latency of name, CIN, phone and record-number searches.
 
-Usage: .venv/bin/python bench/patient_search.py [--patients 200000] [--queries 400] [--only sqlite|postgres]
+Usage: .venv/bin/python bench/patient_search.py [--patients 200000] [--visits 400000] [--queries 400]
+       [--only sqlite|postgres] [--database NAME] [--sqlite-dir DIR]
 Builds (once) a registry of synthetic patients with realistic Moroccan names in Latin and Arabic script,
-spelled the many ways clerks write them, in its own databases: SQLite under /tmp/caravane-patient-bench
-and PostgreSQL database ``caravane_patient_bench`` (DATABASE_URL's server, or postgres@127.0.0.1).
+spelled the many ways clerks write them, registered at 50 sites, and ``--visits`` closed visits (four in
+five at the patient's own site, the others at another one: a site's scope holds the patients it registered
+and those it saw), in its own databases: SQLite under /tmp/caravane-patient-bench and PostgreSQL database
+``caravane_patient_bench`` (DATABASE_URL's server, or postgres@127.0.0.1).
 Then it times ``search_patients`` in-process, as a national user and as a nurse restricted to one site.
 Target: p99 under 50 ms on PostgreSQL.
 """
@@ -154,12 +157,50 @@ def build(count: int) -> None:
     print(f"  built in {time.perf_counter() - started:.0f} s", flush=True)
 
 
+def build_visits(count: int) -> None:
+    """Add closed visits until there are ``count`` (most at the patient's registration site, a fifth elsewhere)."""
+    import datetime
+
+    from django.db import transaction
+
+    from caravane.care.models import Encounter
+    from caravane.network.models import Site, StaffMember
+    from caravane.patients.models import Patient
+
+    missing = count - Encounter.objects.count()
+    if missing <= 0:
+        return
+    print(f"  building {missing} visits...", flush=True)
+    started = time.perf_counter()
+    clerk, _ = StaffMember.objects.get_or_create(first_name="Bench", last_name="Clerk", role="nurse")
+    sites = list(Site.objects.filter(code__startswith="bench-site-").values_list("pk", flat=True))
+    patients = list(Patient.objects.values_list("pk", "registration_site_id"))
+    rng = random.Random(count)
+    first = datetime.datetime(2024, 1, 1, 9, tzinfo=datetime.timezone.utc)
+    batch = []
+    for n in range(missing):
+        patient_id, home = rng.choice(patients)
+        at = home if rng.random() < 0.8 else rng.choice(sites)
+        when = first + datetime.timedelta(days=rng.randrange(700), minutes=n % 480)
+        batch.append(Encounter(patient_id=patient_id, site_id=at, service_date=when.date(), status="done",
+                               checked_in_at=when, finished_at=when, checked_in_by=clerk, signed_at=when,
+                               signed_by=clerk))
+        if len(batch) == 5000:
+            with transaction.atomic():
+                Encounter.objects.bulk_create(batch)
+            batch.clear()
+    Encounter.objects.bulk_create(batch)
+    print(f"  built in {time.perf_counter() - started:.0f} s", flush=True)
+
+
 def queries(count: int, rng: random.Random) -> list[tuple[str, str]]:
     """(kind, query) pairs: full names in other spellings and scripts, single names, name beginnings, identifiers."""
     from caravane.patients.models import Patient
 
-    sample = list(Patient.objects.order_by("?").values_list(
-        "given_name", "family_name", "given_name_ar", "family_name_ar", "national_id", "phone", "record_number")[:count])
+    chosen = rng.sample(sorted(Patient.objects.values_list("pk", flat=True)), count)  # the same ones every run
+    rows = Patient.objects.in_bulk(chosen)
+    sample = [(p.given_name, p.family_name, p.given_name_ar, p.family_name_ar, p.national_id, p.phone,
+               p.record_number) for p in (rows[pk] for pk in chosen)]
     result = []
     for n, (given, family, given_ar, family_ar, cin, phone, number) in enumerate(sample):
         kind = n % 7
@@ -197,10 +238,11 @@ def child(args) -> None:
 
     call_command("migrate", verbosity=0)
     build(args.patients)
+    build_visits(args.visits)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("VACUUM ANALYZE patients_patient")
-            cursor.execute("VACUUM ANALYZE patients_patientnametoken")
+            for table in ("patients_patient", "patients_patientnametoken", "care_encounter"):
+                cursor.execute(f"VACUUM ANALYZE {table}")
     user, created = User.objects.get_or_create(username="bench-nurse")
     if created:
         import datetime
@@ -211,8 +253,10 @@ def child(args) -> None:
     user = User.objects.get(pk=user.pk)
     rng = random.Random(7)
     workload = queries(args.queries, rng)
-    total = Patient.objects.count()
-    print(f"{connection.vendor}: {total} patients, {len(workload)} queries")
+    from caravane.care.models import Encounter
+
+    print(f"{connection.vendor}: {Patient.objects.count()} patients, {Encounter.objects.count()} visits, "
+          f"{len(workload)} queries")
     for label, queryset, scope in (("national scope", Patient.objects.all(), None),
                                    ("one site's nurse", Patient.objects.restrict(user, Perm.VIEW_PATIENT), scope_of(user))):
         for _kind, query in workload[:20]:  # warm caches
@@ -232,7 +276,7 @@ def child(args) -> None:
 
 
 def main():
-    main_per_database(__file__, __doc__, child, counts={"patients": 200_000, "queries": 400},
+    main_per_database(__file__, __doc__, child, counts={"patients": 200_000, "visits": 400_000, "queries": 400},
                       sqlite_dir="/tmp/caravane-patient-bench", database=BENCH_DB)
 
 

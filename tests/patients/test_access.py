@@ -46,6 +46,28 @@ def test_a_visit_at_another_site_brings_the_patient_into_its_scope(client_for, o
     assert [m.patient for m in client.get(reverse("patients:search"), {"q": "Touria"}).context["matches"]] == [patient]
 
 
+def test_visits_bring_a_patient_and_their_consents_into_scope_once(outsider, other_site, site_factory, patient,
+                                                                   nurse, today, yesterday):
+    from django.utils import timezone
+
+    from caravane.care.models import Encounter
+    from caravane.patients.actions import do_record_consent
+    from caravane.patients.models import Consent
+
+    consent = do_record_consent(actor=nurse.user, patient=patient, acts=["teleconsultation"], method="oral",
+                                witness_name="Brahim Ouali", period_start=today)
+    elsewhere = site_factory(name="Centre de santé Tata")
+    Encounter.objects.create(patient=patient, site=elsewhere, service_date=today, checked_in_at=timezone.now(),
+                             checked_in_by=nurse)
+    assert list(Patient.objects.restrict(outsider.user, Perm.VIEW_PATIENT)) == []
+    assert list(Consent.objects.restrict(outsider.user, Perm.VIEW_PATIENT)) == []
+    for day in (yesterday, today):
+        Encounter.objects.create(patient=patient, site=other_site, service_date=day, checked_in_at=timezone.now(),
+                                 checked_in_by=nurse)
+    assert list(Patient.objects.restrict(outsider.user, Perm.VIEW_PATIENT)) == [patient]
+    assert list(Consent.objects.restrict(outsider.user, Perm.VIEW_PATIENT)) == [consent]
+
+
 def test_unknown_patient_is_404(client_for, nurse):
     from caravane.core.models import new_uuid7
 

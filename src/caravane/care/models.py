@@ -81,7 +81,11 @@ class Encounter(UUIDModel):
 
     class Meta:
         ordering = ["service_date", "checked_in_at"]
-        indexes = [models.Index(fields=["site", "service_date", "status"])]
+        indexes = [
+            models.Index(fields=["site", "service_date", "status"]),
+            # The patients a site has seen (part of its staff's scope), read from the index alone.
+            models.Index(fields=["site", "patient"], name="encounter_site_patient"),
+        ]
         constraints = [
             models.CheckConstraint(name="encounter_signed_when_done",
                                    condition=Q(status="done", signed_at__isnull=False) | ~Q(status="done")),

@@ -2,7 +2,7 @@
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 from caravane.core.models import RestrictedQuerySet, UUIDModel
@@ -10,13 +10,21 @@ from caravane.core.text import CONTACT_NAME_MAX, NAME_MAX, PLACE_MAX, NameField,
 from caravane.patients.identifiers import format_phone, format_record_number, record_number_for
 
 
+def seen_in_scope(scope, patient: str) -> Exists:
+    """Whether the patient at ``patient`` (an outer field path) had a visit at a site of ``scope``.
+
+    A correlated EXISTS, not ``IN (subquery)``: PostgreSQL probes the (site, patient) index of visits for a
+    few rows and hashes the site's visits only for many, where an IN beside an OR always hashes them all.
+    """
+    encounter = Patient._meta.get_field("encounters").related_model
+    return Exists(encounter.objects.filter(scope.site_q("site"), patient_id=OuterRef(patient)))
+
+
 class PatientQuerySet(RestrictedQuerySet):
     def scope_filter(self, scope, action):
         # A patient belongs to the sites that registered or saw them. The visits are a subquery, not a
         # join, so that no DISTINCT is needed and a LIMIT can stop early (search at national scale).
-        encounter = self.model._meta.get_field("encounters").related_model
-        seen_at = encounter.objects.filter(scope.site_q("site")).values("patient_id")
-        return scope.site_q("registration_site") | Q(pk__in=seen_at)
+        return scope.site_q("registration_site") | Q(seen_in_scope(scope, "pk"))
 
 
 class Patient(UUIDModel):
@@ -151,10 +159,8 @@ class PatientMerge(UUIDModel):
 
 
 class ConsentQuerySet(RestrictedQuerySet):
-    _scope_needs_distinct = True
-
     def scope_filter(self, scope, action):
-        return scope.site_q("patient__registration_site") | scope.site_q("patient__encounters__site")
+        return scope.site_q("patient__registration_site") | Q(seen_in_scope(scope, "patient_id"))
 
 
 class Consent(UUIDModel):

@@ -9,7 +9,7 @@ from django.db.models import Q
 from rapidfuzz import fuzz
 
 from caravane.patients.identifiers import clean_record_number, normalise_cin, normalise_phone
-from caravane.patients.models import Patient, PatientNameToken
+from caravane.patients.models import Patient, PatientNameToken, seen_in_scope
 from caravane.patients.names import comparable, name_keys, pair_keys, prefix_keys, skeleton_text
 
 CANDIDATES = 200  # name-key hits ranked in Python; the index narrows national scale to this
@@ -93,9 +93,7 @@ def token_scope(scope) -> Q | None:
     """The condition on name keys for a user's scope (None: national): their sites' patients and those seen there."""
     if scope is None or scope.national:
         return None
-    encounter = Patient._meta.get_field("encounters").related_model
-    seen = encounter.objects.filter(scope.site_q("site")).values("patient_id")
-    return scope.site_q("site") | Q(patient_id__in=seen)
+    return scope.site_q("site") | Q(seen_in_scope(scope, "patient_id"))
 
 
 def key_range(prefix: str, *, exclusive: bool = False) -> Q:
