@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import http.client
 import os
+import secrets
+import socket
 import statistics
 import subprocess
 import sys
@@ -12,17 +15,29 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+# The ports benches give the servers they start (bench/serving.py and the load tools excepted).
+HTTP_PORTS = range(8151, 8160)
 
 
 def setup_django(*, temporary_data: bool = False) -> None:
     """Make ``caravane`` importable and set Django up, in a fresh temporary data folder if asked (and none is set)."""
     sys.path.insert(0, str(ROOT / "src"))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "caravane.settings")
+    share_secret_key()
     if temporary_data:
         os.environ.setdefault("CARAVANE_DATA_DIR", tempfile.mkdtemp(prefix="caravane-bench-"))
     import django
 
     django.setup()
+
+
+def share_secret_key() -> None:
+    """Give this process (and the servers it starts) one strong secret key, so its sessions hold on them.
+
+    Debug is off too (unless CARAVANE_DEBUG says otherwise), so in-process figures are those of production.
+    """
+    os.environ.setdefault("CARAVANE_SECRET_KEY", secrets.token_urlsafe(50))
+    os.environ.setdefault("CARAVANE_DEBUG", "0")
 
 
 def migrate_with_geography() -> float:
@@ -100,3 +115,111 @@ def main_per_database(script: str, doc: str, child, *, counts: dict[str, int], s
     for env in runs:
         status |= subprocess.run([sys.executable, script, "--child", *arguments], env=env, cwd=ROOT).returncode
     sys.exit(status)
+
+
+class HttpServer:
+    """Caravane served as in production (debug off, ``workers`` uvicorn processes) on this process's database.
+
+    A context manager: starts ``python -m uvicorn caravane.asgi:application --workers N`` on the first free
+    port of ``ports`` with this process's environment (DATABASE_URL or CARAVANE_DATA_DIR, REDIS_URL, the secret
+    key of ``share_secret_key``) and CARAVANE_ENV=production, waits for /healthz, and stops it on exit.
+    """
+
+    def __init__(self, *, workers: int = 2, ports=HTTP_PORTS, log_dir: str | None = None):
+        self.workers, self.ports = workers, ports
+        self.log_path = Path(log_dir or tempfile.mkdtemp(prefix="caravane-bench-http-")) / "server.log"
+        self.port, self.process = None, None
+
+    def __enter__(self) -> "HttpServer":
+        self.port = next((port for port in self.ports if _port_free(port)), None)
+        if self.port is None:
+            raise SystemExit(f"no free port in {self.ports.start}-{self.ports.stop - 1}")
+        env = {**os.environ, "CARAVANE_ENV": "production", "CARAVANE_DEBUG": "0", "PYTHONUNBUFFERED": "1",
+               "CARAVANE_ALLOWED_HOSTS": "127.0.0.1", "PYTHONPATH": str(ROOT / "src")}
+        env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        command = [sys.executable, "-m", "uvicorn", "caravane.asgi:application", "--host", "127.0.0.1",
+                   "--port", str(self.port), "--workers", str(self.workers), "--lifespan", "off",
+                   "--log-level", "warning", "--no-access-log"]
+        with open(self.log_path, "wb") as log:
+            self.process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while True:
+            if self.process.poll() is not None:
+                raise SystemExit(f"server exited with {self.process.returncode}:\n{self.log_path.read_text()}")
+            try:
+                if HttpClient(self.port).get("/healthz")[0] == 200:
+                    return self
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                self.__exit__()
+                raise SystemExit(f"server did not answer /healthz within 60 s:\n{self.log_path.read_text()}")
+            time.sleep(0.3)
+
+    def __exit__(self, *exc) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def describe(self) -> str:
+        """How the server runs, for the printed figures."""
+        return f"uvicorn, {self.workers} workers, production settings, port {self.port}"
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+class HttpClient:
+    """One kept-alive HTTP connection, as a browser behind the reverse proxy (HTTPS forwarded, gzip accepted)."""
+
+    def __init__(self, port: int, *, cookie: str = "", token: str = ""):
+        self.port = port
+        self.headers = {"Accept-Encoding": "gzip", "X-Forwarded-Proto": "https", "Host": "127.0.0.1"}
+        if cookie:
+            self.headers["Cookie"] = cookie
+        if token:
+            self.headers["Authorization"] = f"Bearer {token}"
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+
+    def get(self, path: str) -> tuple[int, bytes, float]:
+        """(status, body as sent, milliseconds from sending the request to the last byte)."""
+        started = time.perf_counter()
+        try:
+            self.connection.request("GET", path, headers=self.headers)
+            response = self.connection.getresponse()
+        except (http.client.HTTPException, ConnectionError):  # the server closed a kept-alive connection
+            self.connection.close()
+            self.connection.request("GET", path, headers=self.headers)
+            response = self.connection.getresponse()
+        body = response.read()
+        return response.status, body, (time.perf_counter() - started) * 1000
+
+    def timed(self, paths: list[str], *, warm: int = 10) -> list[float]:
+        """Milliseconds of each GET of ``paths`` after ``warm`` untimed ones; any answer but 200 stops the bench."""
+        samples = []
+        for n, path in enumerate(paths[:warm] + paths):
+            status, body, elapsed = self.get(path)
+            if status != 200:
+                raise SystemExit(f"GET {path}: HTTP {status}\n{body[:500]!r}")
+            if n >= warm:
+                samples.append(elapsed)
+        return samples
+
+
+def session_cookie(user) -> str:
+    """A ``Cookie`` header value for a session of ``user`` (logged in as Django's test client does)."""
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"

@@ -1,13 +1,16 @@
 """Patient search at national scale: p50/p99 latency of name, CIN, phone and record-number searches.
 
 Usage: .venv/bin/python bench/patient_search.py [--patients 200000] [--visits 400000] [--queries 400]
-       [--only sqlite|postgres] [--database NAME] [--sqlite-dir DIR]
+       [--http 200] [--only sqlite|postgres] [--database NAME] [--sqlite-dir DIR]
 Builds (once) a registry of synthetic patients with realistic Moroccan names in Latin and Arabic script,
 spelled the many ways clerks write them, registered at 50 sites, and ``--visits`` closed visits (four in
 five at the patient's own site, the others at another one: a site's scope holds the patients it registered
 and those it saw), in its own databases: SQLite under /tmp/caravane-patient-bench and PostgreSQL database
 ``caravane_patient_bench`` (DATABASE_URL's server, or postgres@127.0.0.1).
-Then it times ``search_patients`` in-process, as a national user and as a nurse restricted to one site.
+Then it times ``search_patients`` in-process, as a national user and as a nurse restricted to one site, and
+then, end to end, ``--http`` searches of the same workload through HTTP as that nurse: the search page with a
+session cookie and the API with a bearer token, each request authenticated, scoped and audited, served by
+a production-mode server it starts (uvicorn, two workers, on the first free port of 8151-8159).
 Target: p99 under 50 ms on PostgreSQL.
 """
 
@@ -16,7 +19,10 @@ from __future__ import annotations
 import random
 import time
 
-from benchlib import latency, main_per_database, percentile, setup_django, verdict
+from urllib.parse import quote
+
+from benchlib import (HttpClient, HttpServer, latency, main_per_database, percentile, session_cookie, setup_django,
+                      verdict)
 
 TARGET_P99_MS = 50
 BENCH_DB = "caravane_patient_bench"
@@ -269,14 +275,40 @@ def child(args) -> None:
             samples.append(elapsed)
             by_kind.setdefault(kind, []).append(elapsed)
         reset_queries()
-        target = f"   ({verdict(percentile(samples, 0.99), TARGET_P99_MS)})" if connection.vendor == "postgresql" else ""
-        print(f"  {label:17} {latency(samples)}{target}")
+        print(f"  {label:17} {latency(samples)}{target(samples, connection.vendor)}")
         for kind, values in sorted(by_kind.items()):
             print(f"      {kind:22} n={len(values):3}  {latency(values)}")
+    if args.http:
+        over_http(user, [query for _kind, query in workload[:args.http]], connection.vendor)
+
+
+def target(samples: list[float], vendor: str) -> str:
+    """The verdict on the target, on PostgreSQL where it is set."""
+    return f"   ({verdict(percentile(samples, 0.99), TARGET_P99_MS)})" if vendor == "postgresql" else ""
+
+
+def over_http(user, searches: list[str], vendor: str) -> None:
+    """Time ``searches`` through a real server as ``user``: the page (session) and the API (bearer token)."""
+    import datetime
+
+    from django.utils import timezone
+
+    from caravane.accounts.actions import do_create_api_token
+
+    _token, raw = do_create_api_token(user=user, name="search bench",
+                                      expires_at=timezone.now() + datetime.timedelta(hours=2))
+    with HttpServer() as server:
+        print(f"  through HTTP as the nurse ({server.describe()}), {len(searches)} searches each:")
+        page = HttpClient(server.port, cookie=session_cookie(user))
+        samples = page.timed([f"/patients/?q={quote(query)}" for query in searches])
+        print(f"      {'search page':22}        {latency(samples)}{target(samples, vendor)}")
+        api = HttpClient(server.port, token=raw)
+        samples = api.timed([f"/api/patients/?q={quote(query)}" for query in searches])
+        print(f"      {'API search':22}        {latency(samples)}{target(samples, vendor)}")
 
 
 def main():
-    main_per_database(__file__, __doc__, child, counts={"patients": 200_000, "visits": 400_000, "queries": 400},
+    main_per_database(__file__, __doc__, child, counts={"patients": 200_000, "visits": 400_000, "queries": 400, "http": 200},
                       sqlite_dir="/tmp/caravane-patient-bench", database=BENCH_DB)
 
 
