@@ -171,6 +171,7 @@ class HttpServer:
 
 def _port_free(port: int) -> bool:
     with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server will: TIME_WAIT is free
         try:
             probe.bind(("127.0.0.1", port))
         except OSError:
@@ -205,14 +206,19 @@ class HttpClient:
 
     def timed(self, paths: list[str], *, warm: int = 10) -> list[float]:
         """Milliseconds of each GET of ``paths`` after ``warm`` untimed ones; any answer but 200 stops the bench."""
-        samples = []
-        for n, path in enumerate(paths[:warm] + paths):
-            status, body, elapsed = self.get(path)
-            if status != 200:
-                raise SystemExit(f"GET {path}: HTTP {status}\n{body[:500]!r}")
-            if n >= warm:
-                samples.append(elapsed)
-        return samples
+        return timed_requests([(self, path) for path in paths], warm=warm)
+
+
+def timed_requests(requests: list[tuple[HttpClient, str]], *, warm: int = 10) -> list[float]:
+    """Milliseconds of each (client, path) GET after ``warm`` untimed ones; any answer but 200 stops the bench."""
+    samples = []
+    for n, (client, path) in enumerate(requests[:warm] + requests):
+        status, body, elapsed = client.get(path)
+        if status != 200:
+            raise SystemExit(f"GET {path}: HTTP {status}\n{body[:500]!r}")
+        if n >= warm:
+            samples.append(elapsed)
+    return samples
 
 
 def session_cookie(user) -> str:

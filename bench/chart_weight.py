@@ -1,9 +1,13 @@
 """Bytes the patient chart transfers: HTML (with its inline SVG trend charts) + CSS + JS, as sent and gzipped.
 
-Usage: .venv/bin/python bench/chart_weight.py [--visits 12] [--language fr]
+Usage: .venv/bin/python bench/chart_weight.py [--visits 12] [--language fr] [--requests 100]
 Runs against the database of CARAVANE_DATA_DIR (or DATABASE_URL), building the demo network there first
 if it is empty, then a bench patient followed for ``--visits`` closed visits (full vital signs, a diagnosis,
 two prescriptions each) by a bench GP. Target: under 100 kB gzipped on first load, like every page.
+Then it times ``--requests`` chart reads by the GP (p50/p99): in-process through Django's handler, and end to
+end through HTTP with the GP's session cookie, served by a production-mode server it starts (uvicorn, two
+workers, first free port of 8151-8159); every read is authenticated, scoped and audited. Target: p99 under
+300 ms (the clinical-day target of issue 9).
 """
 
 from __future__ import annotations
@@ -19,10 +23,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from page_weight import ASSET, BUDGET_GZIP, body, fetch  # noqa: E402  (sets Django up)
 
+from benchlib import HttpClient, HttpServer, latency, percentile, session_cookie, verdict  # noqa: E402
+
 from django.core.management import call_command  # noqa: E402
 from django.test import Client  # noqa: E402
 
 BENCH_GP = "bench.chart.gp"
+TARGET_P99_MS = 300
 PASSWORD = "caravane-bench-2026"
 
 
@@ -72,6 +79,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--visits", type=int, default=12)
     parser.add_argument("--language", default="fr", choices=["fr", "ar", "en"])
+    parser.add_argument("--requests", type=int, default=100, help="chart reads timed in-process and over HTTP")
     args = parser.parse_args()
 
     from caravane.geo.models import Commune
@@ -100,6 +108,30 @@ def main():
         print(f"{asset:34} {sent:>8,} / {gz:>7,}")
     print(f"{'total':34} {total_sent:>8,} / {total_gz:>7,}   budget {BUDGET_GZIP:,} gzipped: "
           f"{'within' if total_gz <= BUDGET_GZIP else 'OVER'}")
+    if args.requests:
+        time_reads(client, url, args.requests, args.language)
+
+
+def time_reads(client, url: str, count: int, language: str) -> None:
+    """p50/p99 of ``count`` chart reads in-process (``client``, logged in) and through a real server."""
+    from django.conf import settings
+
+    from caravane.accounts.models import User
+
+    samples = []
+    for n in range(count + 5):
+        started = time.perf_counter()
+        if client.get(url, HTTP_ACCEPT_ENCODING="gzip").status_code != 200:
+            raise SystemExit(f"{url}: chart not readable in-process")
+        if n >= 5:
+            samples.append((time.perf_counter() - started) * 1000)
+    print(f"chart read, in-process   {latency(samples)}   {verdict(percentile(samples, 0.99), TARGET_P99_MS)}")
+    with HttpServer() as server:
+        cookie = f"{session_cookie(User.objects.get(username=BENCH_GP))}; {settings.LANGUAGE_COOKIE_NAME}={language}"
+        http = HttpClient(server.port, cookie=cookie)
+        samples = http.timed([url] * count, warm=5)
+        print(f"chart read, HTTP         {latency(samples)}   {verdict(percentile(samples, 0.99), TARGET_P99_MS)}"
+              f"   ({server.describe()})")
 
 
 if __name__ == "__main__":

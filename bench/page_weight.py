@@ -18,7 +18,12 @@ from html import unescape
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "caravane.settings")
+
+from benchlib import share_secret_key  # noqa: E402
+
+share_secret_key()
 
 import django  # noqa: E402
 

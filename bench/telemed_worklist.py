@@ -1,11 +1,15 @@
 """Telemedicine worklist latency with 100,000 acts: p50/p99 of a specialist's worklist read.
 
-Usage: .venv/bin/python bench/telemed_worklist.py [--acts 100000] [--queries 500] [--only sqlite|postgres]
+Usage: .venv/bin/python bench/telemed_worklist.py [--acts 100000] [--queries 500] [--http 300]
+       [--only sqlite|postgres] [--database NAME] [--sqlite-dir DIR]
 Builds (once) a network of 12 regional centres, a central platform, a national centre and 50 spokes, and
 ``--acts`` telemedicine acts spread over them (most of them long closed, as in a running programme), in its
 own databases: SQLite under /tmp/caravane-telemed-bench and PostgreSQL database ``caravane_telemed_bench``
 (DATABASE_URL's server, or postgres@127.0.0.1). Then it times ``telemed.selectors.worklist`` in-process for
-specialists of random hubs, each read as a fresh request would (the user reloaded, the scope recomputed).
+specialists of random hubs, each read as a fresh request would (the user reloaded, the scope recomputed);
+then ``--http`` reads of the same kind end to end through a production-mode server it starts (uvicorn, two
+workers, first free port of 8151-8159): the worklist page with each specialist's session cookie and the API
+worklist with their bearer token, authenticated, scoped and audited.
 Target: p99 under 100 ms on PostgreSQL.
 """
 
@@ -16,7 +20,8 @@ import random
 import statistics
 import time
 
-from benchlib import latency, main_per_database, percentile, setup_django, verdict
+from benchlib import (HttpClient, HttpServer, latency, main_per_database, percentile, session_cookie, setup_django,
+                      timed_requests, verdict)
 
 TARGET_P99_MS = 100
 BENCH_DB = "caravane_telemed_bench"
@@ -161,11 +166,41 @@ def child(args) -> None:
             sizes.append(len(entries))
     print(f"  worklist read   {latency(samples)}   "
           f"(entries per read: median {statistics.median(sizes):.0f}, max {max(sizes)})"
-          + (f"   {verdict(percentile(samples, 0.99), TARGET_P99_MS)}" if connection.vendor == "postgresql" else ""))
+          + target(samples, connection.vendor))
+    if args.http:
+        over_http([rng.choice(specialists) for _ in range(args.http)], connection.vendor)
+
+
+def target(samples: list[float], vendor: str) -> str:
+    """The verdict on the target, on PostgreSQL where it is set."""
+    return f"   {verdict(percentile(samples, 0.99), TARGET_P99_MS)}" if vendor == "postgresql" else ""
+
+
+def over_http(reads: list[tuple], vendor: str) -> None:
+    """Time ``reads`` (user id, hub id, specialty) through a real server: the page (session) and the API (token)."""
+    from django.utils import timezone
+
+    from caravane.accounts.actions import do_create_api_token
+    from caravane.accounts.models import User
+
+    users = User.objects.in_bulk({user_id for user_id, _hub, _specialty in reads})
+    expiry = timezone.now() + datetime.timedelta(hours=2)
+    with HttpServer() as server:
+        pages = {pk: HttpClient(server.port, cookie=session_cookie(user)) for pk, user in users.items()}
+        apis = {pk: HttpClient(server.port, token=do_create_api_token(user=user, name="worklist bench",
+                                                                       expires_at=expiry)[1])
+                for pk, user in users.items()}
+        print(f"  through HTTP ({server.describe()}), {len(reads)} reads each, {len(users)} specialists:")
+        samples = timed_requests([(pages[user], f"/telemed/worklist/?hub={hub}&specialty={specialty}")
+                                  for user, hub, specialty in reads])
+        print(f"  worklist page   {latency(samples)}{target(samples, vendor)}")
+        samples = timed_requests([(apis[user], f"/api/telemed/worklist?hub={hub}&specialty={specialty}&limit=100")
+                                  for user, hub, specialty in reads])
+        print(f"  API worklist    {latency(samples)}{target(samples, vendor)}")
 
 
 def main():
-    main_per_database(__file__, __doc__, child, counts={"acts": 100_000, "queries": 500},
+    main_per_database(__file__, __doc__, child, counts={"acts": 100_000, "queries": 500, "http": 300},
                       sqlite_dir="/tmp/caravane-telemed-bench", database=BENCH_DB,
                       drop_env=("DATABASE_URL", "REDIS_URL"))
 
