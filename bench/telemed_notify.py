@@ -1,9 +1,10 @@
 """Delay of a telemedicine notification between two server processes through Redis: p50/p99.
 
-Usage: .venv/bin/python bench/telemed_notify.py [--requests 200]
+Usage: .venv/bin/python bench/telemed_notify.py [--requests 200] [--ports 8070-8079] [--database NAME]
 Needs PostgreSQL and Redis (DATABASE_URL's server or postgres@127.0.0.1; REDIS_URL or redis://127.0.0.1:6379/0).
-Uses the database of bench/telemed_worklist.py (``caravane_telemed_bench``, its network built if missing),
-starts two uvicorn processes on ports 8070-8079, connects a specialist's WebSocket to the second and posts
+Uses the database of bench/telemed_worklist.py (``caravane_telemed_bench`` unless ``--database`` names another,
+its network built if missing), starts two uvicorn processes on the first two free ports of ``--ports`` (a range
+FIRST-LAST, or one port: the two that begin there), connects a specialist's WebSocket to the second and posts
 requests to the first one's API as a GP; the delay runs from the POST leaving the client to the event reaching
 the WebSocket (an upper bound: it includes handling the request). Target: p99 under 250 ms.
 """
@@ -25,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT))
 from benchlib import latency, percentile, postgres_url, verdict  # noqa: E402
+from tests.telemed.servers import PORTS  # noqa: E402
 
 TARGET_P99_MS = 250
 
@@ -84,13 +86,28 @@ async def measure(first, second, raw, cookie, encounter, hub, count) -> list[flo
     return delays
 
 
+def port_range(text: str) -> range:
+    """``FIRST-LAST`` (or one port: it and the next) as a range of ports."""
+    try:
+        first, _, last = text.partition("-")
+        ports = range(int(first), int(last or int(first) + 1) + 1)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port or a range FIRST-LAST") from None
+    if len(ports) < 2 or ports.start < 1 or ports.stop > 65536:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a range of at least two ports between 1 and 65535")
+    return ports
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--ports", type=port_range, default=f"{PORTS.start}-{PORTS.stop - 1}",
+                        help="ports for the two servers, FIRST-LAST (default %(default)s)")
+    parser.add_argument("--database", help="PostgreSQL database (default: bench/telemed_worklist.py's)")
     args = parser.parse_args()
     from bench.telemed_worklist import BENCH_DB, build_network
 
-    os.environ["DATABASE_URL"] = postgres_url(BENCH_DB)
+    os.environ["DATABASE_URL"] = postgres_url(args.database or BENCH_DB)
     os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "caravane.settings")
     import django
@@ -108,7 +125,7 @@ def main():
     with tempfile.TemporaryDirectory() as logs:
         started = servers.start(2, env={"DATABASE_URL": os.environ["DATABASE_URL"],
                                         "REDIS_URL": os.environ["REDIS_URL"], "CARAVANE_DATA_DIR": logs},
-                                log_dir=Path(logs))
+                                log_dir=Path(logs), ports=args.ports)
         try:
             delays = asyncio.run(measure(*started, raw, cookie, encounter, hub, args.requests))
         finally:

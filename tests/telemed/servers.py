@@ -1,7 +1,7 @@
 """Caravane ASGI servers in subprocesses (uvicorn), for tests and benchmarks that need several processes.
 
 Each server gets the given environment (DATABASE_URL, REDIS_URL...) and a port from the range given to
-telemedicine work (8070-8079); ``stop`` ends only the processes started here.
+telemedicine work (8070-8079) or another one asked for; ``stop`` ends only the processes started here.
 """
 
 from __future__ import annotations
@@ -59,11 +59,12 @@ def _free(port: int) -> bool:
         return True
 
 
-def start(count: int, *, env: dict, log_dir: Path) -> list[Server]:
-    """Start ``count`` servers on free ports of the range and wait until each answers /healthz."""
-    ports = [port for port in PORTS if _free(port)][:count]
-    if len(ports) < count:
-        raise RuntimeError(f"only {len(ports)} free ports in {PORTS.start}-{PORTS.stop - 1}")
+def start(count: int, *, env: dict, log_dir: Path, ports: range = PORTS) -> list[Server]:
+    """Start ``count`` servers on free ports of ``ports`` and wait until each answers /healthz."""
+    free = [port for port in ports if _free(port)][:count]
+    if len(free) < count:
+        raise RuntimeError(f"only {len(free)} free ports in {ports.start}-{ports.stop - 1}")
+    ports = free
     environment = {name: value for name, value in os.environ.items() if name != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     environment.update(env, DJANGO_SETTINGS_MODULE="caravane.settings", PYTHONUNBUFFERED="1")
     servers = []
