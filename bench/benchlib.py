@@ -88,7 +88,7 @@ def postgres_url(database: str) -> str:
 
 def main_per_database(script: str, doc: str, child, *, counts: dict[str, int], sqlite_dir: str, database: str,
                       drop_env: tuple[str, ...] = ("DATABASE_URL",)) -> None:
-    """A bench's command line: ``--<count> N`` options (defaults ``counts``), ``--only sqlite|postgres``, ``--database``.
+    """A bench's command line: ``--<count> N`` options (``counts``), ``--only``, ``--database``, ``--sqlite-dir``.
 
     Runs ``child(args)`` in a fresh process once on SQLite (in ``sqlite_dir``) and once on PostgreSQL
     ``database``, since Django binds its database at start-up; exits with their combined status.

@@ -308,7 +308,8 @@ def over_http(user, searches: list[str], vendor: str) -> None:
 
 
 def main():
-    main_per_database(__file__, __doc__, child, counts={"patients": 200_000, "visits": 400_000, "queries": 400, "http": 200},
+    main_per_database(__file__, __doc__, child,
+                      counts={"patients": 200_000, "visits": 400_000, "queries": 400, "http": 200},
                       sqlite_dir="/tmp/caravane-patient-bench", database=BENCH_DB)
 
 
