@@ -95,3 +95,12 @@ def test_merge_chains_point_to_the_last_survivor(register, gp):
     do_merge_patients(actor=gp.user, survivor=c, merged=b)
     assert Patient.objects.get(pk=a.pk).merged_into_id == c.pk
     assert set(linked_record_ids(a)) == {a.pk, b.pk, c.pk}
+
+
+def test_linked_records_are_read_once_per_record_and_forgotten_by_a_merge(register, gp, django_assert_num_queries):
+    a, b = (register(given_name="Karim", family_name="Bennani") for _ in range(2))
+    assert linked_record_ids(b) == [b.pk]
+    with django_assert_num_queries(0):
+        assert linked_record_ids(b) == [b.pk]
+    do_merge_patients(actor=gp.user, survivor=b, merged=a)
+    assert set(linked_record_ids(b)) == {a.pk, b.pk}

@@ -15,6 +15,7 @@ from caravane.core.events import group_name, publish_on_commit
 from caravane.core.idempotency import action_transaction
 from caravane.patients.models import Consent, ConsentRevocation, Patient, PatientMerge
 from caravane.patients.search import index_patient_names
+from caravane.patients.selectors import LINKED_IDS
 
 # Fields a merge may fill on the surviving record when it lacks them.
 MERGE_FILLABLE = (
@@ -67,6 +68,8 @@ def do_update_patient(*, actor, patient: Patient, data: dict) -> Patient:
 
 def do_merge_patients(*, actor, survivor: Patient, merged: Patient, reason: str = "") -> PatientMerge:
     """Fold ``merged`` (a duplicate) into ``survivor``; both records, their histories and consents are kept."""
+    for record in (survivor, merged):
+        vars(record).pop(LINKED_IDS, None)  # their linked records change
     with transaction.atomic(durable=True):
         survivor = Patient.objects.select_for_update().get(pk=survivor.pk)
         merged = Patient.objects.select_for_update().get(pk=merged.pk)

@@ -86,15 +86,24 @@ def surviving_record(patient: Patient) -> Patient:
     return patient if pk == patient.pk else Patient.objects.select_related("registration_site").get(pk=pk)
 
 
+LINKED_IDS = "_linked_record_ids"
+
+
 def linked_record_ids(patient: Patient) -> list:
-    """The ids of a patient's record and of every record merged into it: their histories are one history."""
-    survivor = surviving_record(patient)
-    ids, frontier = [survivor.pk], [survivor.pk]
-    while frontier:
-        frontier = [pk for pk in Patient.objects.filter(merged_into__in=frontier).values_list("pk", flat=True)
-                    if pk not in ids]
-        ids.extend(frontier)
-    return ids
+    """The ids of a patient's record and of every record merged into it: their histories are one history.
+
+    Remembered on ``patient`` (a chart asks for them for visits, consents and reports in one request);
+    a merge forgets them on the records it is given.
+    """
+    if LINKED_IDS not in vars(patient):
+        survivor = surviving_record(patient)
+        ids, frontier = [survivor.pk], [survivor.pk]
+        while frontier:
+            frontier = [pk for pk in Patient.objects.filter(merged_into__in=frontier).values_list("pk", flat=True)
+                        if pk not in ids]
+            ids.extend(frontier)
+        setattr(patient, LINKED_IDS, ids)
+    return list(getattr(patient, LINKED_IDS))
 
 
 def patient_consents(patient: Patient):
