@@ -163,15 +163,16 @@ class ConnectionSampler:
 def serve_command(port: int, workers: int) -> tuple[list[str], str]:
     """The command that serves Caravane on ``port`` with ``workers`` processes, and what it is, in words.
 
-    ``caravane serve`` when this checkout has it, else uvicorn's multi-process mode on the ASGI app.
+    ``caravane serve`` when this checkout has it, else uvicorn processes on one TCP_NODELAY socket (multiserve.py).
     """
     python = sys.executable
     if list(ROOT.glob("src/caravane/*/management/commands/serve.py")):
         return ([python, "manage.py", "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],
                 f"caravane serve, {workers} workers")
-    return ([python, "-m", "uvicorn", "caravane.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-             "--workers", str(workers), "--no-access-log", "--lifespan", "off", "--log-level", "warning"],
-            f"uvicorn caravane.asgi:application --workers {workers} (no `caravane serve` in this checkout)")
+    return ([python, str(BENCH / "multiserve.py"), "caravane.asgi:application", "--port", str(port),
+             "--workers", str(workers), "--lifespan", "off"],
+            f"{workers} uvicorn processes on caravane.asgi:application (bench/multiserve.py; "
+            "no `caravane serve` in this checkout)")
 
 
 def write_nginx_config(prefix: Path, listen: int, upstream: int) -> Path:

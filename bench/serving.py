@@ -165,9 +165,8 @@ def patient_read(args) -> int:
     processes = Processes()
     command, described = serve_command(caravane_port, args.workers)
     caravane = processes.start("caravane-read", command, env=server_env(database_url))
-    fhir = processes.start("fhirstarter", [tools, "-m", "uvicorn", "fhir_reference:app", "--host", "127.0.0.1",
-                                           "--port", str(fhir_port), "--workers", str(args.workers),
-                                           "--no-access-log", "--log-level", "warning"],
+    fhir = processes.start("fhirstarter", [tools, str(BENCH / "multiserve.py"), "fhir_reference:app",
+                                           "--port", str(fhir_port), "--workers", str(args.workers)],
                            env={**os.environ, "FHIR_PATIENTS": str(OUT / "fhir_patients.json")}, cwd=BENCH)
     auth = {"Authorization": f"Bearer {token}"}
     processes.wait_ready("caravane-read", caravane, f"http://127.0.0.1:{caravane_port}/api/patients/{ids[0]}",
@@ -180,7 +179,7 @@ def patient_read(args) -> int:
     }
     print(f"Caravane: {described}; a site-scoped nurse reads {len(ids)} patients of her site at random "
           f"(bearer token, scope, one audit row per read)")
-    print(f"fhirstarter 4.2.0: uvicorn --workers {args.workers}, in-memory provider, "
+    print(f"fhirstarter 4.2.0: {args.workers} uvicorn processes (bench/multiserve.py), in-memory provider, "
           f"{len(prepared['all_ids'])} Patient resources")
     print(f"{args.patients} patients in each; closed loop, warm-up {args.warmup} s then {args.duration} s per level")
     print(f"{'clients':>7}  {'server':12} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
