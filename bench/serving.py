@@ -182,7 +182,7 @@ def patient_read(args) -> int:
     print(f"fhirstarter 4.2.0: {args.workers} uvicorn processes (bench/multiserve.py), in-memory provider, "
           f"{len(prepared['all_ids'])} Patient resources")
     print(f"{args.patients} patients in each; closed loop, warm-up {args.warmup} s then {args.duration} s per level")
-    print(f"{'clients':>7}  {'server':12} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
+    print(f"{'clients':>7}  {'server':12} {'ok/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
     sampler = ConnectionSampler(database_url.rsplit("/", 1)[0], database)
     peak, status = 0, 0
     audit_before = audit_rows(database_url)
