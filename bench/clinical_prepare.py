@@ -7,7 +7,6 @@ import json
 import os
 import random
 import subprocess
-import sys
 
 from benchlib import postgres_url
 from loadkit import (BENCH, NGINX, OUT, ConnectionSampler, Processes, bench_python, require_free, serve_command,

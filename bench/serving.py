@@ -38,11 +38,9 @@ import json
 import os
 import subprocess
 import sys
-import time
 
 from benchlib import ROOT, postgres_url
-from loadkit import (BENCH, NGINX, OUT, ConnectionSampler, Processes, bench_python, require_free, serve_command,
-                     write_nginx_config)
+from loadkit import BENCH, OUT, ConnectionSampler, Processes, bench_python, require_free, serve_command
 
 DEFAULT_READ_DATABASE = "caravane_serving_read"
 DEFAULT_DAY_DATABASE = "caravane_serving_day"
