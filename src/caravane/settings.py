@@ -49,6 +49,7 @@ MIDDLEWARE = [
     "caravane.core.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "caravane.accounts.middleware.SessionActivityMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -138,7 +139,8 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
 SESSION_COOKIE_AGE = CONFIG.session_idle_seconds
-SESSION_SAVE_EVERY_REQUEST = True  # the cookie age then measures inactivity, not time since login
+# The session's age measures inactivity, not time since login: SessionActivityMiddleware pushes its expiry on
+# (at most once a minute, so that a page view is not a database write).
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

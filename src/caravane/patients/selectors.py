@@ -87,13 +87,20 @@ def surviving_record(patient: Patient) -> Patient:
 
 
 def linked_record_ids(patient: Patient) -> list:
-    """The ids of a patient's record and of every record merged into it: their histories are one history."""
+    """The ids of a patient's record and of every record merged into it: their histories are one history.
+
+    Kept on the instance, which lives for one request: a chart asks for them once per section.
+    """
+    cached = patient.__dict__.get("_linked_record_ids")
+    if cached is not None:
+        return list(cached)
     survivor = surviving_record(patient)
     ids, frontier = [survivor.pk], [survivor.pk]
     while frontier:
         frontier = [pk for pk in Patient.objects.filter(merged_into__in=frontier).values_list("pk", flat=True)
                     if pk not in ids]
         ids.extend(frontier)
+    patient.__dict__["_linked_record_ids"] = tuple(ids)
     return ids
 
 
