@@ -24,10 +24,19 @@ def coordinator(staff_factory):
 
 @pytest.fixture
 def inline_runs(monkeypatch):
-    """Run scenarios in the request's thread so the test database sees them."""
-    from caravane.planning import runner
+    """After each request of the test client, a worker in the test's thread runs what the request queued."""
+    from django.test import Client
 
-    monkeypatch.setattr(runner, "launch", lambda scenario: runner.execute(scenario.pk))
+    from caravane.tasks.worker import drain
+
+    request = Client.request
+
+    def request_then_drain(self, **kwargs):
+        response = request(self, **kwargs)
+        drain()
+        return response
+
+    monkeypatch.setattr(Client, "request", request_then_drain)
 
 
 @pytest.fixture
