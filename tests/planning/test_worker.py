@@ -39,10 +39,9 @@ def test_a_worker_runs_a_scenario_to_the_end_and_stops_on_sigterm(worker_process
 
     scenario = _create(coordinator)
     worker = worker_processes.start()
-    worker_processes.wait_for(lambda: _status(scenario) == "done", what="the scenario to finish", logs=[worker])
+    worker_processes.wait_for(lambda: _task(scenario).status == "SUCCESSFUL", what="the run to finish", logs=[worker])
     scenario.refresh_from_db()
-    assert len(scenario.results["units"]) == 2 and scenario.progress == 1.0
-    assert _task(scenario).status == "SUCCESSFUL"
+    assert scenario.status == "done" and len(scenario.results["units"]) == 2 and scenario.progress == 1.0
     worker.process.send_signal(signal.SIGTERM)
     assert worker.process.wait(timeout=30) == 0
     assert not WorkerBeat.objects.exists()
@@ -59,7 +58,8 @@ def test_a_scenario_whose_worker_is_killed_mid_run_is_finished_by_the_next(worke
     assert _status(scenario) == "running" and _task(scenario).status == "RUNNING"
     # The next worker, on the same machine, sees the killed one's process gone and runs the scenario again.
     worker = worker_processes.start()
-    worker_processes.wait_for(lambda: _status(scenario) in ("done", "failed"), what="the scenario to end", logs=[worker])
+    worker_processes.wait_for(lambda: _task(scenario).status in ("SUCCESSFUL", "FAILED"), what="the run to end",
+                              logs=[worker])
     scenario.refresh_from_db()
     task = _task(scenario)
     assert scenario.status == "done" and task.status == "SUCCESSFUL" and len(task.worker_ids) == 2
