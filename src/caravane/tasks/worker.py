@@ -120,10 +120,18 @@ def _settle(row: DBTaskResult, worker_id: str, *, value=None, error: BaseExcepti
 
 
 def _hand_back(row: DBTaskResult) -> None:
-    with queue_lock():
-        # The interrupted run does not count as an attempt.
-        DBTaskResult.objects.filter(pk=row.pk, status=RUNNING).update(
-            status=READY, started_at=None, worker_ids=row.worker_ids[:-1])
+    for last_try in (False, True):
+        try:
+            with queue_lock():
+                # The interrupted run does not count as an attempt.
+                DBTaskResult.objects.filter(pk=row.pk, status=RUNNING).update(
+                    status=READY, started_at=None, worker_ids=row.worker_ids[:-1])
+            return
+        except DatabaseError:
+            # The interruption may have cut a query short and left the connection unusable: open a new one.
+            if last_try:
+                raise
+            connection.close()
 
 
 def dead_workers(lease: datetime.timedelta, now: datetime.datetime | None = None) -> set[str]:
