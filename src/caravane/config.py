@@ -72,6 +72,10 @@ class Config:
     hsts_include_subdomains: bool = False
     hsts_preload: bool = False
     max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
+    planning_concurrency: int = 1
+    telemed_expire_seconds: int = 60
+    task_lease_seconds: int = 30
+    task_stall_seconds: int = 300
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -110,6 +114,10 @@ class Config:
             hsts_include_subdomains=_flag(env.get("CARAVANE_HSTS_INCLUDE_SUBDOMAINS"), default=False),
             hsts_preload=_flag(env.get("CARAVANE_HSTS_PRELOAD"), default=False),
             max_request_bytes=int(env.get("CARAVANE_MAX_REQUEST_BYTES") or DEFAULT_MAX_REQUEST_BYTES),
+            planning_concurrency=int(env.get("CARAVANE_PLANNING_CONCURRENCY") or 1),
+            telemed_expire_seconds=int(env.get("CARAVANE_TELEMED_EXPIRE_SECONDS") or 60),
+            task_lease_seconds=int(env.get("CARAVANE_TASK_LEASE_SECONDS") or 30),
+            task_stall_seconds=int(env.get("CARAVANE_TASK_STALL_SECONDS") or 300),
         )
         config.problems.extend(config.production_problems())
         return config
@@ -123,6 +131,12 @@ class Config:
             )
         if self.max_request_bytes < 1:
             problems.append("CARAVANE_MAX_REQUEST_BYTES must be a positive number of bytes.")
+        for name, value in (("CARAVANE_PLANNING_CONCURRENCY", self.planning_concurrency),
+                            ("CARAVANE_TELEMED_EXPIRE_SECONDS", self.telemed_expire_seconds),
+                            ("CARAVANE_TASK_LEASE_SECONDS", self.task_lease_seconds),
+                            ("CARAVANE_TASK_STALL_SECONDS", self.task_stall_seconds)):
+            if value < 1:
+                problems.append(f"{name} must be a positive whole number.")
         if not self.is_production:
             return problems
         if self.secret_key == DEFAULT_SECRET_KEY:

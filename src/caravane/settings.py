@@ -28,10 +28,13 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "ninja",  # serves the API docs' Swagger UI from the package, not a CDN
+    "django_tasks",
+    "django_tasks_db",  # the task queue's table, in the app's own database (docs/background-work.md)
     "caravane.core",
     "caravane.geo",
     "caravane.accounts",
     "caravane.audit",
+    "caravane.tasks",  # the worker, periodic jobs and dead-worker recovery, above core and audit only
     "caravane.network",
     "caravane.patients",
     "caravane.care",
@@ -122,6 +125,9 @@ if CONFIG.redis_url:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Background work: a table in the same database, run by `caravane worker` (caravane.tasks).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": []}}
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["caravane.accounts.backends.RoleBackend"]

@@ -4,11 +4,11 @@ def test_healthz_answers_json(client):
     assert response.json()["status"] == "ok"
 
 
-def test_readyz_checks_database_and_migrations(client, db):
+def test_readyz_checks_database_migrations_and_task_queue(client, db):
     response = client.get("/readyz")
     assert response.status_code == 200
     body = response.json()
-    assert body["checks"] == {"database": "ok", "migrations": "ok"}
+    assert body["checks"] == {"database": "ok", "migrations": "ok", "task_queue": "ok"}
 
 
 def test_pages_require_login(client, db):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 
 from django.conf import settings
@@ -77,4 +79,15 @@ class Command(BaseCommand):
                 _("Other machines reach the app only by a name listed in CARAVANE_ALLOWED_HOSTS (now: %(hosts)s).")
                 % {"hosts": ", ".join(settings.ALLOWED_HOSTS) or "-"}))
         self.stdout.flush()
-        uvicorn.run("caravane.asgi:application", host=host, port=port, lifespan="off")
+        worker = self._start_worker()
+        try:
+            uvicorn.run("caravane.asgi:application", host=host, port=port, lifespan="off")
+        finally:
+            worker.terminate()  # SIGTERM: a running planning run goes back to the queue
+            worker.wait(timeout=30)
+
+    @staticmethod
+    def _start_worker() -> subprocess.Popen:
+        """One `caravane worker` beside the server, for planning runs and periodic jobs (until `caravane serve`,
+        which starts CARAVANE_TASK_WORKERS of them, replaces this)."""
+        return subprocess.Popen([sys.executable, "-m", "caravane.cli", "worker"])
