@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "caravane.care",
     "caravane.telemed",
     "caravane.planning",
+    "caravane.backup",
     "caravane.demo",  # above every app: builds the demo through their actions
 ]
 
