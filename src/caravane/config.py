@@ -72,6 +72,8 @@ class Config:
     hsts_include_subdomains: bool = False
     hsts_preload: bool = False
     max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
+    metrics_token: str | None = None
+    metrics_dir: Path | None = None
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -110,6 +112,8 @@ class Config:
             hsts_include_subdomains=_flag(env.get("CARAVANE_HSTS_INCLUDE_SUBDOMAINS"), default=False),
             hsts_preload=_flag(env.get("CARAVANE_HSTS_PRELOAD"), default=False),
             max_request_bytes=int(env.get("CARAVANE_MAX_REQUEST_BYTES") or DEFAULT_MAX_REQUEST_BYTES),
+            metrics_token=env.get("CARAVANE_METRICS_TOKEN") or None,
+            metrics_dir=Path(env.get("PROMETHEUS_MULTIPROC_DIR") or default_data / "metrics"),
         )
         config.problems.extend(config.production_problems())
         return config
@@ -123,6 +127,8 @@ class Config:
             )
         if self.max_request_bytes < 1:
             problems.append("CARAVANE_MAX_REQUEST_BYTES must be a positive number of bytes.")
+        if self.metrics_token is not None and len(self.metrics_token) < 16:
+            problems.append("CARAVANE_METRICS_TOKEN is shorter than 16 characters; use a long random token.")
         if not self.is_production:
             return problems
         if self.secret_key == DEFAULT_SECRET_KEY:

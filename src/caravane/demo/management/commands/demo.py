@@ -9,6 +9,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
+from caravane.core.metrics import reset_multiprocess_dir
+
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
@@ -77,4 +79,5 @@ class Command(BaseCommand):
                 _("Other machines reach the app only by a name listed in CARAVANE_ALLOWED_HOSTS (now: %(hosts)s).")
                 % {"hosts": ", ".join(settings.ALLOWED_HOSTS) or "-"}))
         self.stdout.flush()
+        reset_multiprocess_dir()
         uvicorn.run("caravane.asgi:application", host=host, port=port, lifespan="off")
