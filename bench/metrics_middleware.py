@@ -39,8 +39,8 @@ def main(requests: int = 20000, rounds: int = 5) -> None:
                 target(request)
             calls.append((time.perf_counter() - started) / requests)
     cost = statistics.median(metered) - statistics.median(bare)
-    print(f"metrics middleware: {cost * 1e6:.1f} µs per request (median of {rounds} rounds of {requests}; "
-          f"view alone {statistics.median(bare) * 1e6:.2f} µs, with middleware {statistics.median(metered) * 1e6:.1f} µs)")
+    print(f"metrics middleware: {cost * 1e6:.1f} µs per request (median of {rounds} rounds of {requests}; view "
+          f"alone {statistics.median(bare) * 1e6:.2f} µs, with middleware {statistics.median(metered) * 1e6:.1f} µs)")
 
 
 if __name__ == "__main__":

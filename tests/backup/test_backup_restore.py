@@ -201,8 +201,9 @@ def test_a_damaged_backup_is_refused_and_changes_nothing(small_backup, fresh, da
     with pytest.raises(BackupError) as refused:
         restore(small_backup, database=database, media_root=restored_media, force=True)
     message = str(refused.value)
-    expected = {"media": "media/a/one.pdf: its SHA-256", "database": "database.", "extra file": "media/planted.sh: not in",
-                "missing file": "media/two.png: missing", "manifest": "manifest.json is corrupt"}[damage]
+    expected = {"media": "media/a/one.pdf: its SHA-256", "database": "database.",
+                "extra file": "media/planted.sh: not in", "missing file": "media/two.png: missing",
+                "manifest": "manifest.json is corrupt"}[damage]
     assert expected in message
     assert _target_snapshot(database, restored_media) == before
 

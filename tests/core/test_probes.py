@@ -8,7 +8,8 @@ def test_readyz_checks_database_and_migrations(client, db):
     response = client.get("/readyz")
     assert response.status_code == 200
     body = response.json()
-    assert {"database": "ok", "migrations": "ok", "cache": "ok", "channel_layer": "ok"}.items() <= body["checks"].items()
+    expected = {"database": "ok", "migrations": "ok", "cache": "ok", "channel_layer": "ok"}
+    assert expected.items() <= body["checks"].items()
 
 
 def test_pages_require_login(client, db):
