@@ -76,6 +76,8 @@ class Config:
     telemed_expire_seconds: int = 60
     task_lease_seconds: int = 30
     task_stall_seconds: int = 300
+    metrics_token: str | None = None
+    metrics_dir: Path | None = None
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -118,6 +120,8 @@ class Config:
             telemed_expire_seconds=int(env.get("CARAVANE_TELEMED_EXPIRE_SECONDS") or 60),
             task_lease_seconds=int(env.get("CARAVANE_TASK_LEASE_SECONDS") or 30),
             task_stall_seconds=int(env.get("CARAVANE_TASK_STALL_SECONDS") or 300),
+            metrics_token=env.get("CARAVANE_METRICS_TOKEN") or None,
+            metrics_dir=Path(env.get("PROMETHEUS_MULTIPROC_DIR") or default_data / "metrics"),
         )
         config.problems.extend(config.production_problems())
         return config
@@ -137,6 +141,8 @@ class Config:
                             ("CARAVANE_TASK_STALL_SECONDS", self.task_stall_seconds)):
             if value < 1:
                 problems.append(f"{name} must be a positive whole number.")
+        if self.metrics_token is not None and len(self.metrics_token) < 16:
+            problems.append("CARAVANE_METRICS_TOKEN is shorter than 16 characters; use a long random token.")
         if not self.is_production:
             return problems
         if self.secret_key == DEFAULT_SECRET_KEY:

@@ -40,10 +40,13 @@ INSTALLED_APPS = [
     "caravane.care",
     "caravane.telemed",
     "caravane.planning",
+    "caravane.backup",
     "caravane.demo",  # above every app: builds the demo through their actions
 ]
 
 MIDDLEWARE = [
+    # Outermost, so that a request's latency counts every other middleware.
+    "caravane.core.middleware.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Slow field links: pages, JSON and static files go out gzipped (with Django's BREACH padding).
     "django.middleware.gzip.GZipMiddleware",
@@ -90,6 +93,10 @@ TEMPLATES = [
 
 CONFIG.data_dir.mkdir(parents=True, exist_ok=True)
 (CONFIG.data_dir / "static").mkdir(exist_ok=True)
+# Metrics from every server process are written to files here and summed on scrape (prometheus_client's
+# multiprocess mode, which reads this variable when it is first imported, so before any app loads).
+CONFIG.metrics_dir.mkdir(parents=True, exist_ok=True)
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(CONFIG.metrics_dir)
 # Every SQLite database (the embedded default, or one named by a sqlite: DATABASE_URL, as a second process on a
 # test database): WAL lets readers proceed while one writer commits, and transactions take the write lock when
 # they begin, so a read-then-write one (an audit row reading the chain's head) waits its turn instead of failing.
@@ -163,7 +170,8 @@ if CONFIG.is_production:
     SECURE_HSTS_PRELOAD = CONFIG.hsts_preload
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = True
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]  # orchestrator probes speak plain HTTP inside the cluster
+    # Orchestrator probes and the metrics scraper speak plain HTTP inside the cluster.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", _("French")), ("ar", _("Arabic")), ("en", _("English"))]
@@ -182,6 +190,7 @@ STORAGES = {
 }
 
 CARAVANE = CONFIG
+CARAVANE_METRICS_TOKEN = CONFIG.metrics_token
 
 # Uploads. A request larger than CARAVANE_MAX_REQUEST_BYTES is refused (413) before its body is read
 # (caravane.core.uploads); files above FILE_UPLOAD_MAX_MEMORY_SIZE are written to temporary files on disk and

@@ -3,8 +3,9 @@
 from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequiredMiddleware
 from django.utils import timezone
 
-# The API authenticates with a session or a token and answers 401 itself; probes and assets are public.
-OPEN_PREFIXES = ("/api/", "/healthz", "/readyz", "/static/", "/i18n/", "/ws/")
+# The API authenticates with a session or a token and answers 401 itself, and so does /metrics (its own bearer
+# token, or this host only); probes and assets are public.
+OPEN_PREFIXES = ("/api/", "/healthz", "/readyz", "/metrics", "/static/", "/i18n/", "/ws/")
 
 
 class LoginRequiredMiddleware(DjangoLoginRequiredMiddleware):

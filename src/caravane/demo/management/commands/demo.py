@@ -11,6 +11,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
+from caravane.core.metrics import reset_multiprocess_dir
+
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
@@ -79,6 +81,7 @@ class Command(BaseCommand):
                 _("Other machines reach the app only by a name listed in CARAVANE_ALLOWED_HOSTS (now: %(hosts)s).")
                 % {"hosts": ", ".join(settings.ALLOWED_HOSTS) or "-"}))
         self.stdout.flush()
+        reset_multiprocess_dir()
         worker = self._start_worker()
         try:
             uvicorn.run("caravane.asgi:application", host=host, port=port, lifespan="off")
