@@ -63,42 +63,32 @@ def task_worker_command() -> list[str] | None:
     return [sys.executable, "-m", "caravane.cli", "worker"]
 
 
-class Supervisor(Multiprocess):
-    """uvicorn's supervisor of web workers, which also keeps the task workers running."""
+class TaskWorkers:
+    """The background task worker processes: started, restarted when one exits, stopped with the server."""
 
-    def __init__(self, config: UvicornConfig, sockets, task_command: list[str] | None, task_workers: int):
-        super().__init__(config, sockets)
-        self.task_command = task_command
-        self.tasks: list[tuple[subprocess.Popen, float] | None] = [None] * (task_workers if task_command else 0)
+    def __init__(self, command: list[str] | None, count: int):
+        self.command = command
+        self.slots: list[tuple[subprocess.Popen, float] | None] = [None] * (count if command else 0)
 
-    def init_processes(self) -> None:
-        super().init_processes()
-        self.keep_task_workers()
-
-    def keep_subprocess_alive(self) -> None:
-        super().keep_subprocess_alive()
-        if not self.should_exit.is_set():
-            self.keep_task_workers()
-
-    def keep_task_workers(self) -> None:
-        """Start each missing task worker, and again any that exited (not sooner than TASK_RESTART_SECONDS)."""
-        for index, entry in enumerate(self.tasks):
+    def keep(self) -> None:
+        """Start each missing worker, and again any that exited (not sooner than TASK_RESTART_SECONDS)."""
+        for index, entry in enumerate(self.slots):
             if entry is not None:
                 process, started = entry
                 if process.poll() is None or time.monotonic() - started < TASK_RESTART_SECONDS:
                     continue
                 logger.warning("task worker [%s] exited with %s; starting another", process.pid, process.returncode)
-            self.tasks[index] = (subprocess.Popen(self.task_command), time.monotonic())
+            self.slots[index] = (subprocess.Popen(self.command), time.monotonic())
 
-    def terminate_all(self) -> None:
-        for entry in self.tasks:
+    def terminate(self) -> None:
+        """Ask every running worker to stop (SIGTERM)."""
+        for entry in self.slots:
             if entry is not None and entry[0].poll() is None:
                 entry[0].terminate()
-        super().terminate_all()
 
-    def join_all(self) -> None:
-        super().join_all()
-        for entry in self.tasks:
+    def wait(self) -> None:
+        """Wait for the workers to stop; kill one that takes longer than GRACEFUL_SECONDS."""
+        for entry in self.slots:
             if entry is None:
                 continue
             try:
@@ -106,6 +96,31 @@ class Supervisor(Multiprocess):
             except subprocess.TimeoutExpired:
                 entry[0].kill()
                 entry[0].wait()
+
+
+class Supervisor(Multiprocess):
+    """uvicorn's supervisor of web workers (restarts one that dies), which also keeps the task workers."""
+
+    def __init__(self, config: UvicornConfig, sockets, tasks: TaskWorkers):
+        super().__init__(config, sockets)
+        self.tasks = tasks
+
+    def init_processes(self) -> None:
+        super().init_processes()
+        self.tasks.keep()
+
+    def keep_subprocess_alive(self) -> None:
+        super().keep_subprocess_alive()
+        if not self.should_exit.is_set():
+            self.tasks.keep()
+
+    def terminate_all(self) -> None:
+        self.tasks.terminate()
+        super().terminate_all()
+
+    def join_all(self) -> None:
+        super().join_all()
+        self.tasks.wait()
 
 
 def serve(host: str, port: int, *, workers: int, task_workers: int) -> None:
@@ -129,6 +144,6 @@ def serve(host: str, port: int, *, workers: int, task_workers: int) -> None:
     )
     socket = config.bind_socket()
     try:
-        Supervisor(config, [socket], task_worker_command(), task_workers).run()
+        Supervisor(config, [socket], TaskWorkers(task_worker_command(), task_workers)).run()
     finally:
         socket.close()
