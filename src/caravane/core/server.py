@@ -45,15 +45,6 @@ class ThreadLimit:
             return await self.app(scope, receive, send)
 
 
-def application():
-    """The served ASGI application (a uvicorn factory, called once in each web worker)."""
-    from django.conf import settings
-
-    from caravane.asgi import application as caravane_application
-
-    return ThreadLimit(caravane_application, settings.CARAVANE.web_threads)
-
-
 def task_worker_command() -> list[str] | None:
     """The command line of a background task worker, or None while no `worker` command is installed."""
     from django.core.management import get_commands
@@ -136,7 +127,7 @@ def serve(host: str, port: int, *, workers: int, task_workers: int) -> None:
         if hasattr(connection, "close_pool"):
             connection.close_pool()
     config = UvicornConfig(
-        "caravane.core.server:application", factory=True, host=host, port=port, workers=workers,
+        "caravane.asgi:served_application", host=host, port=port, workers=workers,
         lifespan="off", log_level="warning", access_log=False, server_header=False,
         # The client's address and scheme are read by the app from the proxy's headers, with its own rule
         # (caravane.audit.context: only from a loopback proxy, its last hop); uvicorn must not rewrite them.
