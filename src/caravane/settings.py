@@ -48,6 +48,7 @@ MIDDLEWARE = [
     # Outermost, so that a request's latency counts every other middleware.
     "caravane.core.middleware.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    *(["caravane.core.requestlog.AccessLogMiddleware"] if CONFIG.access_log else []),
     # Slow field links: pages, JSON and static files go out gzipped (with Django's BREACH padding).
     "django.middleware.gzip.GZipMiddleware",
     # Errors under /api/ are JSON whoever answers them (Django, ninja, DEBUG's traceback page).
@@ -106,9 +107,17 @@ SQLITE_OPTIONS = {
     "timeout": 20,
 }
 if CONFIG.database_url:
-    DATABASES = {"default": dj_database_url.parse(CONFIG.database_url, conn_max_age=60)}
+    DATABASES = {"default": dj_database_url.parse(CONFIG.database_url, conn_max_age=0)}
     if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         DATABASES["default"]["OPTIONS"] = {**SQLITE_OPTIONS, **DATABASES["default"].get("OPTIONS", {})}
+    else:
+        # A bounded pool per process: a request (or a WebSocket handshake, or a background thread) borrows a
+        # connection and gives it back when it ends, so a process never holds more than CARAVANE_DB_POOL_MAX,
+        # however many threads it runs (CONN_MAX_AGE stays 0, as the pool requires).
+        DATABASES["default"]["OPTIONS"] = {**DATABASES["default"].get("OPTIONS", {}), "pool": {
+            "min_size": CONFIG.db_pool_min, "max_size": CONFIG.db_pool_max, "timeout": CONFIG.db_pool_timeout,
+            # A connection left idle for max_idle seconds beyond min_size is closed (one per period).
+            "max_idle": CONFIG.db_pool_max_idle}}
 else:
     DATABASES = {
         "default": {
@@ -204,7 +213,11 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # form fields and JSON bodies, files no
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"bare": {"format": "%(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler"},
+                 "access": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "formatter": "bare"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
-    "loggers": {"caravane": {"level": "INFO"}},
+    "loggers": {"caravane": {"level": "INFO"},
+                # One JSON line per request, when CARAVANE_ACCESS_LOG is on (caravane.core.requestlog).
+                "caravane.access": {"handlers": ["access"], "level": "INFO", "propagate": False}},
 }
