@@ -37,6 +37,15 @@ install_chromium() {
   fi
 }
 
+install_nginx() {
+  if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
+    log "installing Debian's nginx for the reference deployment's test"
+    as_root apt-get update -qq >/dev/null && \
+      DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq nginx >/dev/null || \
+      log "could not install nginx: the reference deployment's test will be skipped"
+  fi
+}
+
 start_services() {
   if ! pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then
     log "starting PostgreSQL"
@@ -58,6 +67,7 @@ case "${1:-}" in
   test)
     install_python_env "[test]"
     install_chromium
+    install_nginx
     start_services
     "$PY" manage.py makemigrations --check --dry-run >/dev/null || { log "models and migrations have drifted: run makemigrations"; exit 1; }
     status=0

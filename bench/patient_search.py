@@ -103,8 +103,9 @@ def synthetic_people(count: int, rng: random.Random, cins: set):
         yield (given, family, given_ar if arabic else "", family_ar if arabic else "", gender, birth, cin, phone)
 
 
-def build(count: int) -> None:
-    """Fill the bench database with ``count`` patients at 50 sites, if it does not hold them yet."""
+def build(count: int, sites: int = 50, at: list | None = None) -> None:
+    """Fill the bench database with ``count`` patients spread over ``sites`` bench sites (or the ``at`` sites),
+    if it does not hold them yet."""
     from django.db import transaction
 
     from caravane.core.models import new_uuid7
@@ -127,9 +128,9 @@ def build(count: int) -> None:
         "code_digits": "900010101", "name_fr": "Bench", "name_ar": "جماعة", "kind": "rural", "province": province,
         "region": region, "population_2024": 1, "centroid_lat": 31.0, "centroid_lon": -7.0,
         "geometry": {"type": "Point", "coordinates": [-7.0, 31.0]}, "geometry_source": "code"})
-    sites = [Site.objects.get_or_create(code=f"bench-site-{n}", defaults={
+    sites = at or [Site.objects.get_or_create(code=f"bench-site-{n}", defaults={
         "name": f"Bench site {n}", "kind": Site.Kind.RURAL_HEALTH_CENTRE, "commune": commune,
-        "latitude": 31.0, "longitude": -7.0})[0] for n in range(50)]
+        "latitude": 31.0, "longitude": -7.0})[0] for n in range(sites)]
     rng = random.Random(2026 + have)
     batch_patients, batch_tokens = [], []
 

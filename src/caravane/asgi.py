@@ -12,6 +12,9 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from django.conf import settings  # noqa: E402
+
+from caravane.core.server import ThreadLimit  # noqa: E402
 from caravane.core.uploads import RequestBodyLimit  # noqa: E402
 from caravane.routing import websocket_urlpatterns  # noqa: E402
 
@@ -21,3 +24,6 @@ application = ProtocolTypeRouter(
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
+
+# What `caravane serve` runs: at most CARAVANE_WEB_THREADS requests of a process at once (caravane.core.server).
+served_application = ThreadLimit(application, settings.CARAVANE.web_threads)

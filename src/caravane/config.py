@@ -16,6 +16,11 @@ ENVIRONMENTS = ("development", "production", "test")
 SECRET_KEY_MIN_LENGTH = 32
 SECRET_KEY_MIN_BITS = 80
 DEFAULT_MAX_REQUEST_BYTES = 64 * 1024 * 1024
+DEFAULT_BIND = "127.0.0.1:8000"
+# Web processes by default when Redis carries events between them: one per core, at most four, so that the
+# default pool sizes stay well inside PostgreSQL's stock 100 connections.
+MAX_DEFAULT_WEB_WORKERS = 4
+DEFAULT_WEB_THREADS = 8
 
 
 class ConfigurationError(RuntimeError):
@@ -72,11 +77,33 @@ class Config:
     hsts_include_subdomains: bool = False
     hsts_preload: bool = False
     max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
+    planning_concurrency: int = 1
+    telemed_expire_seconds: int = 60
+    task_lease_seconds: int = 30
+    task_stall_seconds: int = 300
+    metrics_token: str | None = None
+    metrics_dir: Path | None = None
+    bind: str = DEFAULT_BIND
+    web_workers: int = 1
+    web_threads: int = DEFAULT_WEB_THREADS
+    task_workers: int = 1
+    access_log: bool = False
+    debug_explicit: bool = False
+    db_pool_min: int = 2
+    db_pool_max: int = DEFAULT_WEB_THREADS + 2
+    db_pool_timeout: float = 10.0
+    db_pool_max_idle: float = 60.0
     problems: list[str] = field(default_factory=list)
 
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
+
+    @property
+    def bind_address(self) -> tuple[str, int]:
+        """The host and port of CARAVANE_BIND (``[::1]:8000`` for IPv6)."""
+        host, _, port = self.bind.rpartition(":")
+        return host.strip("[]") or "127.0.0.1", int(port)
 
     @property
     def sqlite_path(self) -> Path:
@@ -93,6 +120,10 @@ class Config:
         allowed_hosts = _list(env.get("CARAVANE_ALLOWED_HOSTS"))
         if not allowed_hosts and not production:
             allowed_hosts = ["127.0.0.1", "localhost", "[::1]", "testserver"]
+        redis_url = env.get("REDIS_URL") or None
+        # Without Redis the channel layer lives in one process: a second web process would not see its events.
+        default_workers = min(os.cpu_count() or 1, MAX_DEFAULT_WEB_WORKERS) if redis_url else 1
+        web_threads = int(env.get("CARAVANE_WEB_THREADS") or DEFAULT_WEB_THREADS)
         default_data = Path(env.get("CARAVANE_DATA_DIR") or Path.cwd() / "var")
         config = cls(
             environment=environment,
@@ -102,7 +133,7 @@ class Config:
             csrf_trusted_origins=_list(env.get("CARAVANE_CSRF_TRUSTED_ORIGINS")),
             data_dir=default_data,
             database_url=env.get("DATABASE_URL") or None,
-            redis_url=env.get("REDIS_URL") or None,
+            redis_url=redis_url,
             mqtt_url=env.get("MQTT_URL") or None,
             session_idle_seconds=int(env.get("CARAVANE_SESSION_IDLE_SECONDS") or 30 * 60),
             login_failure_limit=int(env.get("CARAVANE_LOGIN_FAILURE_LIMIT") or 5),
@@ -110,6 +141,24 @@ class Config:
             hsts_include_subdomains=_flag(env.get("CARAVANE_HSTS_INCLUDE_SUBDOMAINS"), default=False),
             hsts_preload=_flag(env.get("CARAVANE_HSTS_PRELOAD"), default=False),
             max_request_bytes=int(env.get("CARAVANE_MAX_REQUEST_BYTES") or DEFAULT_MAX_REQUEST_BYTES),
+            planning_concurrency=int(env.get("CARAVANE_PLANNING_CONCURRENCY") or 1),
+            telemed_expire_seconds=int(env.get("CARAVANE_TELEMED_EXPIRE_SECONDS") or 60),
+            task_lease_seconds=int(env.get("CARAVANE_TASK_LEASE_SECONDS") or 30),
+            task_stall_seconds=int(env.get("CARAVANE_TASK_STALL_SECONDS") or 300),
+            metrics_token=env.get("CARAVANE_METRICS_TOKEN") or None,
+            metrics_dir=Path(env.get("PROMETHEUS_MULTIPROC_DIR") or default_data / "metrics"),
+            bind=(env.get("CARAVANE_BIND") or DEFAULT_BIND).strip(),
+            web_workers=int(env.get("CARAVANE_WEB_WORKERS") or default_workers),
+            web_threads=web_threads,
+            task_workers=int(env.get("CARAVANE_TASK_WORKERS") or 1),
+            access_log=_flag(env.get("CARAVANE_ACCESS_LOG"), default=False),
+            debug_explicit=bool((env.get("CARAVANE_DEBUG") or "").strip()),
+            # Each request thread holds one connection; two more serve WebSocket handshakes and background
+            # threads, so a request never waits for a connection while its process is under its thread limit.
+            db_pool_min=int(env.get("CARAVANE_DB_POOL_MIN") or 2),
+            db_pool_max=int(env.get("CARAVANE_DB_POOL_MAX") or web_threads + 2),
+            db_pool_timeout=float(env.get("CARAVANE_DB_POOL_TIMEOUT") or 10),
+            db_pool_max_idle=float(env.get("CARAVANE_DB_POOL_MAX_IDLE") or 60),
         )
         config.problems.extend(config.production_problems())
         return config
@@ -123,6 +172,31 @@ class Config:
             )
         if self.max_request_bytes < 1:
             problems.append("CARAVANE_MAX_REQUEST_BYTES must be a positive number of bytes.")
+        for name, value in (("CARAVANE_PLANNING_CONCURRENCY", self.planning_concurrency),
+                            ("CARAVANE_TELEMED_EXPIRE_SECONDS", self.telemed_expire_seconds),
+                            ("CARAVANE_TASK_LEASE_SECONDS", self.task_lease_seconds),
+                            ("CARAVANE_TASK_STALL_SECONDS", self.task_stall_seconds)):
+            if value < 1:
+                problems.append(f"{name} must be a positive whole number.")
+        if self.metrics_token is not None and len(self.metrics_token) < 16:
+            problems.append("CARAVANE_METRICS_TOKEN is shorter than 16 characters; use a long random token.")
+        for name, value in (("CARAVANE_WEB_WORKERS", self.web_workers), ("CARAVANE_WEB_THREADS", self.web_threads),
+                            ("CARAVANE_DB_POOL_MAX", self.db_pool_max)):
+            if value < 1:
+                problems.append(f"{name} must be at least 1.")
+        if self.task_workers < 0:
+            problems.append("CARAVANE_TASK_WORKERS must be 0 or more.")
+        if not 0 <= self.db_pool_min <= self.db_pool_max:
+            problems.append("CARAVANE_DB_POOL_MIN must be between 0 and CARAVANE_DB_POOL_MAX.")
+        if self.db_pool_timeout <= 0 or self.db_pool_max_idle <= 0:
+            problems.append("CARAVANE_DB_POOL_TIMEOUT and CARAVANE_DB_POOL_MAX_IDLE must be positive numbers of "
+                            "seconds.")
+        try:
+            port = self.bind_address[1]
+        except ValueError:
+            port = -1
+        if not 0 < port < 65536:
+            problems.append(f"CARAVANE_BIND={self.bind!r} is not HOST:PORT, e.g. 127.0.0.1:8000.")
         if not self.is_production:
             return problems
         if self.secret_key == DEFAULT_SECRET_KEY:

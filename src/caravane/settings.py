@@ -28,20 +28,27 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "ninja",  # serves the API docs' Swagger UI from the package, not a CDN
+    "django_tasks",
+    "django_tasks_db",  # the task queue's table, in the app's own database (docs/background-work.md)
     "caravane.core",
     "caravane.geo",
     "caravane.accounts",
     "caravane.audit",
+    "caravane.tasks",  # the worker, periodic jobs and dead-worker recovery, above core and audit only
     "caravane.network",
     "caravane.patients",
     "caravane.care",
     "caravane.telemed",
     "caravane.planning",
+    "caravane.backup",
     "caravane.demo",  # above every app: builds the demo through their actions
 ]
 
 MIDDLEWARE = [
+    # Outermost, so that a request's latency counts every other middleware.
+    "caravane.core.middleware.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    *(["caravane.core.requestlog.AccessLogMiddleware"] if CONFIG.access_log else []),
     # Slow field links: pages, JSON and static files go out gzipped (with Django's BREACH padding).
     "django.middleware.gzip.GZipMiddleware",
     # Errors under /api/ are JSON whoever answers them (Django, ninja, DEBUG's traceback page).
@@ -49,6 +56,7 @@ MIDDLEWARE = [
     "caravane.core.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "caravane.accounts.middleware.SessionActivityMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -86,6 +94,10 @@ TEMPLATES = [
 
 CONFIG.data_dir.mkdir(parents=True, exist_ok=True)
 (CONFIG.data_dir / "static").mkdir(exist_ok=True)
+# Metrics from every server process are written to files here and summed on scrape (prometheus_client's
+# multiprocess mode, which reads this variable when it is first imported, so before any app loads).
+CONFIG.metrics_dir.mkdir(parents=True, exist_ok=True)
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(CONFIG.metrics_dir)
 # Every SQLite database (the embedded default, or one named by a sqlite: DATABASE_URL, as a second process on a
 # test database): WAL lets readers proceed while one writer commits, and transactions take the write lock when
 # they begin, so a read-then-write one (an audit row reading the chain's head) waits its turn instead of failing.
@@ -95,9 +107,17 @@ SQLITE_OPTIONS = {
     "timeout": 20,
 }
 if CONFIG.database_url:
-    DATABASES = {"default": dj_database_url.parse(CONFIG.database_url, conn_max_age=60)}
+    DATABASES = {"default": dj_database_url.parse(CONFIG.database_url, conn_max_age=0)}
     if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         DATABASES["default"]["OPTIONS"] = {**SQLITE_OPTIONS, **DATABASES["default"].get("OPTIONS", {})}
+    else:
+        # A bounded pool per process: a request (or a WebSocket handshake, or a background thread) borrows a
+        # connection and gives it back when it ends, so a process never holds more than CARAVANE_DB_POOL_MAX,
+        # however many threads it runs (CONN_MAX_AGE stays 0, as the pool requires).
+        DATABASES["default"]["OPTIONS"] = {**DATABASES["default"].get("OPTIONS", {}), "pool": {
+            "min_size": CONFIG.db_pool_min, "max_size": CONFIG.db_pool_max, "timeout": CONFIG.db_pool_timeout,
+            # A connection left idle for max_idle seconds beyond min_size is closed (one per period).
+            "max_idle": CONFIG.db_pool_max_idle}}
 else:
     DATABASES = {
         "default": {
@@ -122,6 +142,9 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# Background work: a table in the same database, run by `caravane worker` (caravane.tasks).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": []}}
+
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["caravane.accounts.backends.RoleBackend"]
 PASSWORD_HASHERS = [
@@ -138,7 +161,8 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
 SESSION_COOKIE_AGE = CONFIG.session_idle_seconds
-SESSION_SAVE_EVERY_REQUEST = True  # the cookie age then measures inactivity, not time since login
+# The session's age measures inactivity, not time since login: SessionActivityMiddleware pushes its expiry on
+# (at most once a minute, so that a page view is not a database write).
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -155,7 +179,8 @@ if CONFIG.is_production:
     SECURE_HSTS_PRELOAD = CONFIG.hsts_preload
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = True
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]  # orchestrator probes speak plain HTTP inside the cluster
+    # Orchestrator probes and the metrics scraper speak plain HTTP inside the cluster.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", _("French")), ("ar", _("Arabic")), ("en", _("English"))]
@@ -174,6 +199,7 @@ STORAGES = {
 }
 
 CARAVANE = CONFIG
+CARAVANE_METRICS_TOKEN = CONFIG.metrics_token
 
 # Uploads. A request larger than CARAVANE_MAX_REQUEST_BYTES is refused (413) before its body is read
 # (caravane.core.uploads); files above FILE_UPLOAD_MAX_MEMORY_SIZE are written to temporary files on disk and
@@ -187,7 +213,11 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # form fields and JSON bodies, files no
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"bare": {"format": "%(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler"},
+                 "access": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "formatter": "bare"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
-    "loggers": {"caravane": {"level": "INFO"}},
+    "loggers": {"caravane": {"level": "INFO"},
+                # One JSON line per request, when CARAVANE_ACCESS_LOG is on (caravane.core.requestlog).
+                "caravane.access": {"handlers": ["access"], "level": "INFO", "propagate": False}},
 }

@@ -11,6 +11,7 @@ from caravane.core.api import api_not_found
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
+    path("metrics", core_views.metrics, name="metrics"),
     path("api/", api.urls),
     re_path(r"^api/", api_not_found),  # after the API's own routes: unknown addresses get a JSON 404
     path("i18n/", include("django.conf.urls.i18n")),

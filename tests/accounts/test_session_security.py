@@ -42,8 +42,24 @@ def test_idle_session_is_logged_out_but_activity_keeps_it_alive(client, staff_fa
     assert response.url.startswith(reverse("accounts:login"))
 
 
+def test_activity_within_a_minute_does_not_write_the_session(client, staff_factory):
+    from django.contrib.sessions.models import Session
+
+    staff = staff_factory(role="nurse")
+    client.force_login(staff.user)
+    client.get(reverse("home"))
+    expiry = Session.objects.get().expire_date
+    start = timezone.now()
+    with _at(start + datetime.timedelta(seconds=30)):
+        client.get(reverse("home"))
+    assert Session.objects.get().expire_date == expiry  # no write for a page a few seconds later
+    with _at(start + datetime.timedelta(seconds=90)):
+        client.get(reverse("home"))
+    assert Session.objects.get().expire_date > expiry  # a minute on, the expiry moves
+
+
 def test_session_settings_measure_inactivity():
-    assert django_settings.SESSION_SAVE_EVERY_REQUEST is True
+    assert "caravane.accounts.middleware.SessionActivityMiddleware" in django_settings.MIDDLEWARE
     assert django_settings.SESSION_COOKIE_AGE == django_settings.CARAVANE.session_idle_seconds
     assert django_settings.SESSION_COOKIE_HTTPONLY is True
 

@@ -117,13 +117,11 @@ def _with_real_ids(values, real: dict):
 def caller(request, site_factory, commune_factory, staff_factory, settings, tmp_path, monkeypatch):
     """A populated network, and the bearer token of one of its users."""
     from caravane.accounts.actions import do_create_api_token
-    from caravane.planning import runner
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.STORAGES = {**settings.STORAGES, "default": {
         "BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": tmp_path / "media"}}}
-    # A scenario's run is the planner's business, not the API's: it stays queued.
-    monkeypatch.setattr(runner, "launch", lambda scenario: None)
+    # A scenario's run is the worker's business, not the API's: with no worker here, it stays queued.
     world = _population(site_factory, commune_factory, staff_factory)
     _token, raw = do_create_api_token(user=world.users[request.param], name="schemathesis")
     # The WSGI transport does not inflate gzip, which the application would otherwise answer in.

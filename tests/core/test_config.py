@@ -92,3 +92,24 @@ def test_request_size_limit_defaults_to_64_mib_and_must_be_positive():
     assert Config.from_environ({"CARAVANE_MAX_REQUEST_BYTES": "1048576"}).max_request_bytes == 1024 * 1024
     with pytest.raises(ConfigurationError, match="CARAVANE_MAX_REQUEST_BYTES"):
         Config.from_environ({"CARAVANE_MAX_REQUEST_BYTES": "0"}).check()
+
+
+def test_serving_defaults_follow_redis_and_the_threads():
+    embedded = Config.from_environ({})
+    assert embedded.web_workers == 1 and embedded.bind_address == ("127.0.0.1", 8000)
+    assert embedded.db_pool_max == embedded.web_threads + 2 and not embedded.access_log
+    with_redis = Config.from_environ({"REDIS_URL": "redis://127.0.0.1:6379/0", "CARAVANE_WEB_THREADS": "4",
+                                      "CARAVANE_BIND": "[::1]:9000"})
+    assert 1 <= with_redis.web_workers <= 4 and with_redis.db_pool_max == 6
+    assert with_redis.bind_address == ("::1", 9000)
+
+
+@pytest.mark.parametrize("changes, fragment", [
+    ({"CARAVANE_WEB_WORKERS": "0"}, "CARAVANE_WEB_WORKERS must be at least 1"),
+    ({"CARAVANE_DB_POOL_MIN": "5", "CARAVANE_DB_POOL_MAX": "3"}, "CARAVANE_DB_POOL_MIN must be between"),
+    ({"CARAVANE_BIND": "localhost"}, "CARAVANE_BIND='localhost' is not HOST:PORT"),
+    ({"CARAVANE_TASK_WORKERS": "-1"}, "CARAVANE_TASK_WORKERS must be 0 or more"),
+])
+def test_serving_settings_out_of_range_are_refused(changes, fragment):
+    problems = Config.from_environ(changes).problems
+    assert len(problems) == 1 and problems[0].startswith(fragment), problems

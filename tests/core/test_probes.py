@@ -4,11 +4,12 @@ def test_healthz_answers_json(client):
     assert response.json()["status"] == "ok"
 
 
-def test_readyz_checks_database_and_migrations(client, db):
+def test_readyz_checks_database_migrations_and_task_queue(client, db):
     response = client.get("/readyz")
     assert response.status_code == 200
     body = response.json()
-    assert body["checks"] == {"database": "ok", "migrations": "ok"}
+    expected = {"database": "ok", "migrations": "ok", "cache": "ok", "channel_layer": "ok", "task_queue": "ok"}
+    assert body["checks"] == expected
 
 
 def test_pages_require_login(client, db):

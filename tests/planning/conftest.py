@@ -24,10 +24,19 @@ def coordinator(staff_factory):
 
 @pytest.fixture
 def inline_runs(monkeypatch):
-    """Run scenarios in the request's thread so the test database sees them."""
-    from caravane.planning import runner
+    """After each request of the test client, a worker in the test's thread runs what the request queued."""
+    from django.test import Client
 
-    monkeypatch.setattr(runner, "launch", lambda scenario: runner.execute(scenario.pk))
+    from caravane.tasks.worker import drain
+
+    request = Client.request
+
+    def request_then_drain(self, **kwargs):
+        response = request(self, **kwargs)
+        drain()
+        return response
+
+    monkeypatch.setattr(Client, "request", request_then_drain)
 
 
 @pytest.fixture
@@ -37,22 +46,24 @@ def village_row(commune_factory):
                             province_code="98.001" if k < 3 else "98.002") for k in range(5)]
 
 
-def _browser_fixtures():
-    """The shared browser fixtures (live ASGI server, Chromium, login) of tests/browser, reused here."""
+def _load(relative: str, name: str):
+    """A helper module of another test directory, loaded by path (test directories are not packages)."""
     import importlib.util
     import sys
 
-    path = Path(__file__).resolve().parents[1] / "browser" / "conftest.py"
-    spec = importlib.util.spec_from_file_location("caravane_browser_fixtures", path)
+    path = Path(__file__).resolve().parents[1] / relative
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 
 
-_browser = _browser_fixtures()
+# The shared browser fixtures (live ASGI server, Chromium, login) of tests/browser, and worker processes.
+_browser = _load("browser/conftest.py", "caravane_browser_fixtures")
 asgi_server, live_asgi, playwright_instance = _browser.asgi_server, _browser.live_asgi, _browser.playwright_instance
 browser, tablet, login = _browser.browser, _browser.tablet, _browser.login
+worker_processes = _load("tasks/workers.py", "caravane_test_workers").worker_processes
 CHROMIUM = _browser.CHROMIUM
 
 

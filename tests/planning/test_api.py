@@ -78,10 +78,14 @@ def test_page_form_errors_create_nothing(coordinator, client, village_row):
 def test_progress_endpoint_reports_a_queued_run(coordinator, client):
     from caravane.planning.actions import do_create_scenario
 
-    scenario = do_create_scenario(actor=coordinator, name="q", parameters={})
+    first = do_create_scenario(actor=coordinator, name="q", parameters={})
+    scenario = do_create_scenario(actor=coordinator, name="q2", parameters={})
     client.force_login(coordinator)
     state = client.get(f"/planning/{scenario.pk}/progress").json()
-    assert state == {"status": "queued", "progress": 0.0, "text": "", "error": "", "finished": False}
+    assert state == {"status": "queued", "status_display": "Queued", "position": 2, "progress": 0.0,
+                     "text": "Waiting for a free planner: number 2 in line.", "error": "", "finished": False}
+    page = client.get(f"/planning/{first.pk}/")
+    assert "Waiting for a free planner: number 1 in line." in page.content.decode()
 
 
 def test_two_scenarios_compare_side_by_side(coordinator, village_row, hospital, client, inline_runs):

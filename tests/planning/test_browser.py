@@ -15,7 +15,10 @@ def _needs_chromium():
         pytest.skip(f"{CHROMIUM} is not installed")
 
 
-def test_run_watch_and_apply_a_scenario(live_asgi, tablet, login, village_row, site_factory, staff_factory):
+def test_run_watch_and_apply_a_scenario(live_asgi, worker_processes, tablet, login, village_row, site_factory,
+                                        staff_factory):
+    from django.utils import translation
+
     from caravane.network.models import Deployment, Site
     from caravane.planning.models import Facility, FacilityImport, PlannedStop, Scenario
 
@@ -38,6 +41,12 @@ def test_run_watch_and_apply_a_scenario(live_asgi, tablet, login, village_row, s
     page.fill("#id_time_limit", "5")
     with page.expect_navigation():
         page.click("form.planning-form button[type=submit]")
+    # No worker yet: the run waits in line, and the page says so (in the browser's language, French).
+    with translation.override("fr"):
+        assert page.inner_text("#plan-status") == str(Scenario.Status.QUEUED.label)
+    progress = page.evaluate("url => fetch(url).then(r => r.json())", page.get_attribute("#plan-progress", "data-url"))
+    assert progress["status"] == "queued" and progress["position"] == 1
+    worker_processes.start()
     # The page polls the progress endpoint and reloads itself when the run ends.
     page.wait_for_selector("#plan-map[data-bases='1']", timeout=60_000)
     assert page.locator("#plan-map path.leaflet-interactive").count() >= 5

@@ -159,3 +159,22 @@ def api_client(client):
 def fast_passwords(settings):
     """The network's dozen logins are made with a fast hasher (argon2 costs most of a test's setup)."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def _worker_fixture():
+    """The ``worker_processes`` fixture of tests/tasks, loaded by path (test directories are not packages)."""
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location("caravane_test_workers",
+                                                  Path(__file__).resolve().parents[1] / "tasks" / "workers.py")
+    module = sys.modules.get(spec.name)
+    if module is None:
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module  # dataclasses look their module up there
+        spec.loader.exec_module(module)
+    return module.worker_processes
+
+
+worker_processes = _worker_fixture()

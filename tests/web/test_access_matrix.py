@@ -219,7 +219,7 @@ SHARED_ROUTES: dict[str, tuple[str, Walk]] = {
 
 # Routes without an identifier in their address.
 NO_OBJECT_ROUTES = {
-    "healthz", "readyz", "set_language", "home", "site_list", "site_map", "site_map_data", "map_outlines",
+    "healthz", "readyz", "metrics", "set_language", "home", "site_list", "site_map", "site_map_data", "map_outlines",
     "mobile_units", "accounts:login", "accounts:logout", "accounts:password_change", "audit:list", "audit:export",
     "patients:search", "patients:register", "care:queue", "care:queue_columns", "care:check_in",
     "planning:scenario_list", "planning:facility_import", "planning:commune_shapes", "telemed:index",

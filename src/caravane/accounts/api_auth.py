@@ -24,7 +24,7 @@ class TokenAuth(HttpBearer):
     def authenticate(self, request, token):
         if not token or not token.startswith(TOKEN_PREFIX):
             return None
-        api_token = ApiToken.objects.select_related("user").filter(digest=hash_token(token)).first()
+        api_token = ApiToken.objects.select_related("user", "user__staff").filter(digest=hash_token(token)).first()
         now = timezone.now()
         if api_token is None or not api_token.is_usable(now):
             return None

@@ -31,6 +31,11 @@ class RoleBackend(ModelBackend):
         do_record_login_failure(attempt=attempt)
         return None
 
+    def get_user(self, user_id):
+        """The signed-in user with their staff record, read in one query (every page asks for both)."""
+        user = User._default_manager.select_related("staff").filter(pk=user_id).first()
+        return user if user is not None and self.user_can_authenticate(user) else None
+
     def user_can_authenticate(self, user):
         return super().user_can_authenticate(user) and not user.is_locked()
 

@@ -86,15 +86,15 @@ def seal(event: models.Model, using: str) -> None:
     On PostgreSQL a transaction-level advisory lock serialises appends from every process until the
     transaction ends, so two writers never take the same head. SQLite has one writer at a time, but
     a transaction that began DEFERRED and reads the head before writing fails at once ("database is
-    locked") if another connection wrote in between: an insert of no rows takes the write lock first,
-    waiting for it like any write. The unique sequence number would refuse a fork in any case.
+    locked") if another connection wrote in between: unless transactions begin IMMEDIATE (Caravane's
+    setting), an insert of no rows takes the write lock first, waiting for it like any write. The unique sequence number would refuse a fork in any case.
     """
     connection = connections[using]
     table = connection.ops.quote_name(type(event)._meta.db_table)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
-        elif connection.vendor == "sqlite":
+        elif connection.vendor == "sqlite" and getattr(connection, "transaction_mode", None) != "IMMEDIATE":
             cursor.execute(f"INSERT INTO {table} SELECT * FROM {table} WHERE 0")
     head = (type(event)._base_manager.using(using).order_by("-sequence")
             .values_list("sequence", "row_hash").first())

@@ -35,6 +35,8 @@ class RequestContext:
     active: bool = False
     decisions: dict = field(default_factory=dict)
     rows_written: int = 0
+    # Rows the gate read whole (no joins, no filters), by (type, id): a handler asking again gets the same row.
+    rows_read: dict = field(default_factory=dict)
 
 
 _current = contextvars.ContextVar("caravane_audit_request", default=None)

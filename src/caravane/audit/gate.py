@@ -78,13 +78,22 @@ def _write(decision: Decision, *, outcome: str | None = None) -> None:
     decision.written = True
 
 
-def _in_reach(user, perm: Perm, obj) -> bool:
-    """Whether ``obj`` lies in the scope ``user`` holds ``perm`` over (national users reach everything)."""
-    rows = type(obj)._default_manager.all()
-    # Rows of reference data (regions, specialties) are not scoped: the permission alone decides.
+def _reach_rows(user, perm: Perm, model) -> models.QuerySet | None:
+    """The rows of ``model`` within ``user``'s reach for ``perm``, or None when reach is not limited.
+
+    National users reach everything, and rows of reference data (regions, specialties) are not scoped:
+    the permission alone decides.
+    """
+    rows = model._default_manager.all()
     if scope_of(user).national or not hasattr(rows, "restrict"):
-        return True
-    return rows.restrict(user, perm).filter(pk=obj.pk).exists()
+        return None
+    return rows.restrict(user, perm)
+
+
+def _in_reach(user, perm: Perm, obj) -> bool:
+    """Whether ``obj`` lies in the scope ``user`` holds ``perm`` over."""
+    rows = _reach_rows(user, perm, type(obj))
+    return rows is None or rows.filter(pk=obj.pk).exists()
 
 
 def require(user, perm: Perm, target=None, *, in_scope: bool | None = None, message: str | None = None,
@@ -116,25 +125,52 @@ def get(user, queryset, pk, perm: Perm, *, audit_action: str | None = None, site
         message: str | None = None):
     """The object ``pk`` of ``queryset`` if ``user`` holds ``perm`` on it; 404 if there is none, 403 if out of reach."""
     model = queryset.model
-    try:
-        obj = queryset.get(pk=pk)
-    except (model.DoesNotExist, ValueError, TypeError, ValidationError):
-        raise Http404(_("No %(thing)s with this identifier.") % {"thing": model._meta.verbose_name})
+    scope = scope_of(user)
+    label = (model._meta.label_lower, str(pk))
+    decided = _cached(user, perm, label)
+    shape = _shape(queryset)
+    obj = current_request_context().rows_read.get((label, shape)) if decided is not None and shape else None
+    reach = None
+    if obj is None:
+        if decided is None and scope.allows(perm):
+            reach = _reach_rows(user, perm, model)
+        rows = queryset
+        if reach is not None:
+            # Fetch the row and whether it is within reach in one query.
+            rows = queryset.annotate(_gate_in_reach=models.Exists(reach.filter(pk=models.OuterRef("pk"))))
+        try:
+            obj = rows.get(pk=pk)
+        except (model.DoesNotExist, ValueError, TypeError, ValidationError):
+            raise Http404(_("No %(thing)s with this identifier.") % {"thing": model._meta.verbose_name})
+        if shape and current_request_context().active:
+            current_request_context().rows_read[(label, shape)] = obj
     site = site_of(obj) if site_of else None
-    cached = _cached(user, perm, obj)
+    cached = decided or _cached(user, perm, obj)
     if cached is not None:
+        if cached.site is None:
+            cached.site = site  # decided before the input was read, when the row's site was not asked for
         if not cached.allowed:
             _deny(cached, message)
         return obj
-    scope = scope_of(user)
     if not scope.allows(perm):
         _deny(_decide(user, perm, obj, allowed=False, reason=f"missing permission {perm}",
                       audit_action=audit_action, site=site), message)
-    if not _in_reach(user, perm, obj):
+    if reach is not None and not obj._gate_in_reach:
         _deny(_decide(user, perm, obj, allowed=False, reason="out of scope", audit_action=audit_action, site=site),
               message or _("You do not have access to this %(thing)s.") % {"thing": model._meta.verbose_name})
     _decide(user, perm, obj, allowed=True, audit_action=audit_action, site=site)
     return obj
+
+
+def _shape(queryset) -> tuple | None:
+    """What a row read by ``queryset`` carries (its model, joined relations, prefetches), or None when the
+    queryset filters or annotates: rows of the same shape read once in a request serve every later ask."""
+    query = queryset.query
+    if (queryset._result_cache is not None or query.where or query.annotations or query.extra
+            or not query.default_cols or query.deferred_loading[0]
+            or type(queryset) is not type(queryset.model._default_manager.all())):
+        return None
+    return (queryset.model, repr(query.select_related), tuple(map(str, queryset._prefetch_related_lookups)))
 
 
 def restrict(user, queryset, perm: Perm, *, target: ListTarget | models.Model, audit_action: str | None = None,
@@ -207,13 +243,14 @@ def staff_of(user, perm: Perm, *, message: str):
 
 @dataclass(frozen=True)
 class InputRule:
-    """An API operation's gate, asked before its input is read: ``perm`` on the object its path names, or on
-    ``model``'s rows as a whole when the path names none."""
+    """An API operation's gate, asked before its input is read: ``perm`` on the object its path names (read from
+    ``rows``), or on ``model``'s rows as a whole when the path names none."""
 
     perm: Perm
     model: type
     param: str = "pk"
     audit_action: str | None = None
+    rows: models.QuerySet | None = None
 
 
 def before_input(perm: Perm, model, *, param: str = "pk", audit_action: str | None = None):
@@ -221,11 +258,13 @@ def before_input(perm: Perm, model, *, param: str = "pk", audit_action: str | No
 
     A caller without the permission, or asking about an object beyond their reach, is refused before their
     input is read: a refusal tells nothing about whether the input was valid. The handler asks the gate again
-    as usual and gets the same answer at no cost (decisions are kept for the request).
+    as usual and gets the same answer at no cost (decisions are kept for the request). ``model`` may be the
+    queryset the handler reads the object with: the handler then gets the row read here, with no second query.
     """
+    rows = model if isinstance(model, models.QuerySet) else None
 
     def mark(view):
-        view.gate_rule = InputRule(perm, model, param, audit_action)
+        view.gate_rule = InputRule(perm, rows.model if rows is not None else model, param, audit_action, rows)
         return view
 
     return mark
@@ -245,7 +284,7 @@ def check_before_input(request) -> None:
     rule, path = getattr(request, "gate_rule", None), getattr(request, "gate_path", {})
     if rule is None:
         return
-    rows = rule.model._default_manager.all()
+    rows = rule.rows.all() if rule.rows is not None else rule.model._default_manager.all()
     if rule.param in path and hasattr(rows, "restrict") and _is_key(rule.model, path[rule.param]):
         get(request.user, rows, path[rule.param], rule.perm,
             audit_action=rule.audit_action)

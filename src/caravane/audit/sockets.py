@@ -9,6 +9,7 @@ from django.http import Http404
 
 from caravane.audit import gate
 from caravane.audit.context import client_address_of
+from caravane.core import metrics
 
 # Close codes, after HTTP's: the page's module tells a refusal from a bad address.
 REFUSED, NOT_FOUND = 4403, 4404
@@ -50,8 +51,12 @@ class GatedFeedConsumer(AsyncJsonWebsocketConsumer):
         self.group = group
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
+        metrics.websocket_opened(type(self).__name__)
+        self.metered = True
 
     async def disconnect(self, code):
+        if getattr(self, "metered", False):
+            metrics.websocket_closed(type(self).__name__)
         if hasattr(self, "group"):
             await self.channel_layer.group_discard(self.group, self.channel_name)
 

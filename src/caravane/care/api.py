@@ -157,12 +157,16 @@ def _run(action, **kwargs):
         raise BadInput(error.errors)
 
 
+# The rows a visit is read from: the gate reads it once, before the input, and the handler gets that row.
+ENCOUNTER_ROWS = Encounter.objects.select_related("site")
+
+
 def _encounter(request, pk, perm: Perm = Perm.VIEW_CHART) -> Encounter:
-    return gate.get(request.user, Encounter.objects.select_related("site"), pk, perm, audit_action="care.view_visit",
+    return gate.get(request.user, ENCOUNTER_ROWS, pk, perm, audit_action="care.view_visit",
                     site_of=lambda e: e.site)
 
 
-@gate.before_input(Perm.VIEW_CHART, Encounter, audit_action="care.list_visits")
+@gate.before_input(Perm.VIEW_CHART, ENCOUNTER_ROWS, audit_action="care.list_visits")
 @router.get("/encounters", response={200: list[EncounterOut], **ERRORS}, url_name="care_encounters")
 @paginate(PageNumber)
 def list_encounters(request, filters: Query[EncounterFilters]):
@@ -181,7 +185,7 @@ def list_encounters(request, filters: Query[EncounterFilters]):
     return queryset
 
 
-@gate.before_input(Perm.CHECK_IN, Encounter)
+@gate.before_input(Perm.CHECK_IN, ENCOUNTER_ROWS)
 @router.post("/encounters", response={201: EncounterOut, **ERRORS, **INPUT_ERRORS})
 @idempotent
 def create_encounter(request, data: EncounterIn):
@@ -198,14 +202,14 @@ def create_encounter(request, data: EncounterIn):
                      stop_commune=stop)
 
 
-@gate.before_input(Perm.VIEW_CHART, Encounter, audit_action="care.view_visit")
+@gate.before_input(Perm.VIEW_CHART, ENCOUNTER_ROWS, audit_action="care.view_visit")
 @router.get("/encounters/{pk}", response={200: EncounterOut, **ERRORS})
 def get_encounter(request, pk: uuid.UUID):
     """One visit with its (signed or draft) note."""
     return _encounter(request, pk)
 
 
-@gate.before_input(Perm.VIEW_QUEUE, Encounter, audit_action="care.view_visit")
+@gate.before_input(Perm.VIEW_QUEUE, ENCOUNTER_ROWS, audit_action="care.view_visit")
 @router.post("/encounters/{pk}/status", response={200: EncounterOut, **ERRORS, **INPUT_ERRORS})
 def advance_encounter(request, pk: uuid.UUID, data: StatusIn):
     """Move the visit to the nurse, then to the GP; closing is /close."""
@@ -213,7 +217,7 @@ def advance_encounter(request, pk: uuid.UUID, data: StatusIn):
                 to=data.to)
 
 
-@gate.before_input(Perm.CONSULT, Encounter, audit_action="care.view_visit")
+@gate.before_input(Perm.CONSULT, ENCOUNTER_ROWS, audit_action="care.view_visit")
 @router.put("/encounters/{pk}/note", response={200: EncounterOut, **ERRORS, **INPUT_ERRORS})
 def save_note(request, pk: uuid.UUID, data: NoteIn):
     """Write the GP's consultation note (until the visit is closed)."""
@@ -223,21 +227,21 @@ def save_note(request, pk: uuid.UUID, data: NoteIn):
                 referral_to=get_or_404(Site.objects.all(), pk=referral) if referral else None, **note)
 
 
-@gate.before_input(Perm.CONSULT, Encounter, audit_action="care.view_visit")
+@gate.before_input(Perm.CONSULT, ENCOUNTER_ROWS, audit_action="care.view_visit")
 @router.post("/encounters/{pk}/close", response={200: EncounterOut, **ERRORS, **INPUT_ERRORS})
 def close_encounter(request, pk: uuid.UUID):
     """Close the visit and sign its note."""
     return _run(actions.do_close_visit, actor=request.user, encounter=_encounter(request, pk, Perm.CONSULT))
 
 
-@gate.before_input(Perm.VIEW_CHART, Encounter, audit_action="care.view_visit")
+@gate.before_input(Perm.VIEW_CHART, ENCOUNTER_ROWS, audit_action="care.view_visit")
 @router.get("/encounters/{pk}/observations", response={200: list[ObservationOut], **ERRORS})
 def list_observations(request, pk: uuid.UUID):
     """The visit's vital signs."""
     return _encounter(request, pk).observations.order_by("effective_at", "code")
 
 
-@gate.before_input(Perm.RECORD_VITALS, Encounter, audit_action="care.view_visit")
+@gate.before_input(Perm.RECORD_VITALS, ENCOUNTER_ROWS, audit_action="care.view_visit")
 @router.post("/encounters/{pk}/observations", response={201: list[ObservationOut], **ERRORS, **INPUT_ERRORS})
 @idempotent
 def create_observations(request, pk: uuid.UUID, data: VitalsIn):
@@ -246,14 +250,14 @@ def create_observations(request, pk: uuid.UUID, data: VitalsIn):
                      values=data.dict(exclude_none=True))
 
 
-@gate.before_input(Perm.VIEW_CHART, Encounter, audit_action="care.view_visit")
+@gate.before_input(Perm.VIEW_CHART, ENCOUNTER_ROWS, audit_action="care.view_visit")
 @router.get("/encounters/{pk}/conditions", response={200: list[ConditionOut], **ERRORS})
 def list_conditions(request, pk: uuid.UUID):
     """The visit's diagnoses."""
     return _encounter(request, pk).conditions.all()
 
 
-@gate.before_input(Perm.CONSULT, Encounter, audit_action="care.view_visit")
+@gate.before_input(Perm.CONSULT, ENCOUNTER_ROWS, audit_action="care.view_visit")
 @router.post("/encounters/{pk}/conditions", response={201: ConditionOut, **ERRORS, **INPUT_ERRORS})
 def create_condition(request, pk: uuid.UUID, data: ConditionIn):
     """Record a diagnosis: an ICD-10 code (WHO 2019) and/or free text."""
@@ -261,14 +265,14 @@ def create_condition(request, pk: uuid.UUID, data: ConditionIn):
                      icd10_code=data.icd10_code, text=data.text)
 
 
-@gate.before_input(Perm.VIEW_CHART, Encounter, audit_action="care.view_visit")
+@gate.before_input(Perm.VIEW_CHART, ENCOUNTER_ROWS, audit_action="care.view_visit")
 @router.get("/encounters/{pk}/medication-requests", response={200: list[MedicationRequestOut], **ERRORS})
 def list_medication_requests(request, pk: uuid.UUID):
     """The visit's prescriptions."""
     return _encounter(request, pk).medication_requests.all()
 
 
-@gate.before_input(Perm.PRESCRIBE, Encounter, audit_action="care.view_visit")
+@gate.before_input(Perm.PRESCRIBE, ENCOUNTER_ROWS, audit_action="care.view_visit")
 @router.post("/encounters/{pk}/medication-requests", response={201: MedicationRequestOut, **ERRORS, **INPUT_ERRORS})
 def create_medication_request(request, pk: uuid.UUID, data: MedicationRequestIn):
     """Add a prescription line."""

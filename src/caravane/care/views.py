@@ -133,12 +133,17 @@ def check_in(request):
 
 
 def _visit(request, pk, perm: Perm = Perm.VIEW_CHART):
-    return gate.get(request.user, Encounter.objects.select_related("patient", "site"), pk, perm,
-                    audit_action="care.view_visit", site_of=lambda e: e.site)
+    return gate.get(request.user, _VISIT_ROWS, pk, perm, audit_action="care.view_visit", site_of=lambda e: e.site)
+
+
+# What the visit page shows of the visit itself, read with it.
+_VISIT_ROWS = Encounter.objects.select_related("patient", "site", "referral_to", "signed_by")
 
 
 def _render_visit(request, encounter, *, errors=None, data=None, status=200):
-    encounter = Encounter.objects.select_related("patient", "site", "referral_to").get(pk=encounter.pk)
+    if errors:
+        # A refused action may have touched the object before refusing: show the visit as stored.
+        encounter = _VISIT_ROWS.get(pk=encounter.pk)
     return render(request, "care/visit.html", {
         "encounter": encounter, "patient": encounter.patient,
         "observations": vitals.in_sign_order(encounter.observations.all()),

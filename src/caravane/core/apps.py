@@ -10,3 +10,5 @@ class CoreConfig(AppConfig):
 
         health.register_readiness_check("database", probes.database_answers)
         health.register_readiness_check("migrations", probes.migrations_applied)
+        health.register_readiness_check("cache", probes.cache_answers)
+        health.register_readiness_check("channel_layer", probes.channel_layer_answers)

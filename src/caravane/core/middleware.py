@@ -1,6 +1,11 @@
-"""Security headers that Django's own middleware does not set."""
+"""Security headers that Django's own middleware does not set, and the requests' metrics."""
+
+import time
 
 from django.core.exceptions import DisallowedHost
+from django.db import DEFAULT_DB_ALIAS, connections
+
+from caravane.core import metrics
 
 # No 'unsafe-inline' anywhere: scripts and styles come from files the app serves, so an injected
 # <script>, on*= handler or style= attribute is inert.
@@ -43,3 +48,20 @@ class SecurityHeadersMiddleware:
             # API answers carry health data: never let a shared proxy or the browser cache keep them.
             response.headers.setdefault("Cache-Control", "private, no-store")
         return response
+
+
+class MetricsMiddleware:
+    """Times each request and counts its answer by URL pattern for /metrics (see bench/metrics_middleware.py)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        started = time.perf_counter()
+        response = self.get_response(request)
+        metrics.observe_request(request, response.status_code, time.perf_counter() - started)
+        metrics.sample_pool(connections[DEFAULT_DB_ALIAS])
+        return response
+
+    def process_exception(self, request, exception):
+        metrics.observe_exception(request, exception)

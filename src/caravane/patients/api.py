@@ -198,8 +198,12 @@ def _matches(matches) -> list[dict]:
 PATIENTS = ("patients.patient", "")
 
 
+# The rows a patient is read from: the gate reads it once, before the input, and the handler gets that row.
+PATIENT_ROWS = Patient.objects.select_related("registration_site")
+
+
 def _open(request, pk, *, perm: Perm = Perm.VIEW_PATIENT, audit_action: str = "view") -> Patient:
-    return gate.get(request.user, Patient.objects.select_related("registration_site"), pk, perm,
+    return gate.get(request.user, PATIENT_ROWS, pk, perm,
                     audit_action=audit_action, site_of=lambda patient: patient.registration_site)
 
 
@@ -207,7 +211,7 @@ def _form_errors(errors) -> dict[str, str]:
     return {field: " ".join(str(m) for m in messages) for field, messages in errors.items()}
 
 
-@gate.before_input(Perm.VIEW_PATIENT, Patient, audit_action="search")
+@gate.before_input(Perm.VIEW_PATIENT, PATIENT_ROWS, audit_action="search")
 @router.get("/", response={200: list[PatientMatch], **ERRORS}, summary="Search patients")
 def search(request, q: str = Query(..., min_length=1, description="Name (either script), CIN, phone or record number")):
     """Patients in the caller's scope matching ``q``, best first."""
@@ -219,7 +223,7 @@ def search(request, q: str = Query(..., min_length=1, description="Name (either 
     return _matches(matches)
 
 
-@gate.before_input(Perm.REGISTER_PATIENT, Patient, audit_action="search")
+@gate.before_input(Perm.REGISTER_PATIENT, PATIENT_ROWS, audit_action="search")
 @router.get("/duplicates", response={200: list[PatientMatch], **ERRORS}, summary="Look-alikes of a new patient",
             url_name="patients_duplicates")
 def duplicates(request, params: Query[DuplicateQuery]):
@@ -231,7 +235,7 @@ def duplicates(request, params: Query[DuplicateQuery]):
     return _matches(matches)
 
 
-@gate.before_input(Perm.REGISTER_PATIENT, Patient)
+@gate.before_input(Perm.REGISTER_PATIENT, PATIENT_ROWS)
 @router.post("/", response={201: PatientOut, 409: DuplicatesOut, **ERRORS, **INPUT_ERRORS}, summary="Register a patient")
 @idempotent
 def create(request, payload: PatientIn):
@@ -263,14 +267,14 @@ def create(request, payload: PatientIn):
     return Status(201, patient_resource(patient))
 
 
-@gate.before_input(Perm.VIEW_PATIENT, Patient, audit_action="view")
+@gate.before_input(Perm.VIEW_PATIENT, PATIENT_ROWS, audit_action="view")
 @router.get("/{uuid:pk}", response={200: PatientOut, **ERRORS}, summary="Read a patient")
 def read(request, pk: uuid.UUID):
     """One patient (merged records say which record replaced them in ``link``)."""
     return patient_resource(_open(request, pk))
 
 
-@gate.before_input(Perm.VIEW_PATIENT, Patient, audit_action="view_consents")
+@gate.before_input(Perm.VIEW_PATIENT, PATIENT_ROWS, audit_action="view_consents")
 @router.get("/{uuid:pk}/consents", response={200: list[ConsentOut], **ERRORS}, summary="A patient's consents")
 def consents(request, pk: uuid.UUID):
     """Every consent under this record and the records merged into it, newest first."""
@@ -278,7 +282,7 @@ def consents(request, pk: uuid.UUID):
     return [consent_resource(c) for c in selectors.patient_consents(patient)]
 
 
-@gate.before_input(Perm.RECORD_CONSENT, Patient, audit_action="open_consent")
+@gate.before_input(Perm.RECORD_CONSENT, PATIENT_ROWS, audit_action="open_consent")
 @router.post("/{uuid:pk}/consents", response={201: ConsentOut, **ERRORS, **INPUT_ERRORS}, summary="Record a consent")
 def record_consent(request, pk: uuid.UUID, payload: ConsentIn):
     """Record a consent obtained now by the caller (a scanned document is uploaded through the patient page)."""

@@ -92,18 +92,20 @@ LINKED_IDS = "_linked_record_ids"
 def linked_record_ids(patient: Patient) -> list:
     """The ids of a patient's record and of every record merged into it: their histories are one history.
 
-    Remembered on ``patient`` (a chart asks for them for visits, consents and reports in one request);
-    a merge forgets them on the records it is given.
+    Kept on the instance, which lives for one request: a chart asks for them once per section; a merge
+    forgets them on the records it is given.
     """
-    if LINKED_IDS not in vars(patient):
-        survivor = surviving_record(patient)
-        ids, frontier = [survivor.pk], [survivor.pk]
-        while frontier:
-            frontier = [pk for pk in Patient.objects.filter(merged_into__in=frontier).values_list("pk", flat=True)
-                        if pk not in ids]
-            ids.extend(frontier)
-        setattr(patient, LINKED_IDS, ids)
-    return list(getattr(patient, LINKED_IDS))
+    cached = patient.__dict__.get(LINKED_IDS)
+    if cached is not None:
+        return list(cached)
+    survivor = surviving_record(patient)
+    ids, frontier = [survivor.pk], [survivor.pk]
+    while frontier:
+        frontier = [pk for pk in Patient.objects.filter(merged_into__in=frontier).values_list("pk", flat=True)
+                    if pk not in ids]
+        ids.extend(frontier)
+    patient.__dict__[LINKED_IDS] = tuple(ids)
+    return ids
 
 
 def patient_consents(patient: Patient):

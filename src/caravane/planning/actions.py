@@ -13,9 +13,11 @@ from caravane.audit.actions import do_record_audit
 from caravane.audit.models import AuditEvent
 from caravane.core.access import Perm
 from caravane.core.events import publish_on_commit
+from caravane.planning import runner
 from caravane.planning.facilities import morocco_test, parse_facilities
 from caravane.planning.models import Facility, FacilityImport, PlannedStop, Scenario
 from caravane.planning.pipeline import Parameters
+from caravane.tasks.registry import background_task, enqueue
 
 GROUP = "planning"
 
@@ -53,7 +55,7 @@ def do_import_facilities(*, actor, source: str, content: str | bytes, filename: 
 
 
 def do_create_scenario(*, actor, name: str, parameters: dict) -> Scenario:
-    """Save a new scenario (queued) with validated parameters; running it is the runner's job."""
+    """Save a new scenario with validated parameters and queue its run, in one transaction (a worker runs it)."""
     _require(actor, Perm.RUN_PLAN, "planning.create_scenario")
     params = Parameters.from_dict(parameters)
     with transaction.atomic(durable=True):
@@ -61,6 +63,8 @@ def do_create_scenario(*, actor, name: str, parameters: dict) -> Scenario:
             name=(name or "").strip()[:120] or _("Scenario of %(day)s") % {"day": timezone.localdate().isoformat()},
             created_by=actor if getattr(actor, "is_authenticated", False) else None,
             parameters=params.to_dict())
+        scenario.task_id = enqueue(run_scenario, str(scenario.pk))
+        scenario.save(update_fields=["task_id"])
         do_record_audit(actor=actor, action="planning.create_scenario", target=scenario,
                         detail={"n_units": params.n_units, "solver": params.solver})
     return scenario
@@ -82,6 +86,27 @@ def do_finish_scenario(*, scenario: Scenario, outcome: dict | None = None, error
                         detail={"status": scenario.status, "timings": scenario.timings})
         publish_on_commit(GROUP, "scenario.finished", {"id": str(scenario.pk), "status": scenario.status})
     return scenario
+
+
+# Background half of a scenario: the worker runs these (caravane.tasks); at most CARAVANE_PLANNING_CONCURRENCY
+# runs at once (PlanningConfig.ready limits the queue).
+
+@background_task()
+def scenario_failed(error: str, scenario_id: str) -> None:
+    """A scenario's run could not end by itself (its worker was lost too often, or it crashed): say so on it."""
+    scenario = Scenario.objects.filter(pk=scenario_id).first()
+    if scenario is not None and not scenario.finished:
+        do_finish_scenario(scenario=scenario, error=_("The run could not finish: %(error)s") % {"error": error})
+
+
+@background_task(queue=runner.QUEUE, max_attempts=2, on_failure=scenario_failed, takes_context=True)
+def run_scenario(context, scenario_id: str) -> str:
+    """Run a queued scenario and store its results or its error (again after an interrupted attempt)."""
+    scenario = Scenario.objects.filter(pk=scenario_id).first()
+    if scenario is None or scenario.finished:  # an earlier attempt finished it before its worker stopped
+        return scenario.status if scenario else "missing"
+    outcome, error = runner.execute(scenario, restarted=context.attempt > 1)
+    return do_finish_scenario(scenario=scenario, outcome=outcome, error=error).status
 
 
 def do_apply_scenario(*, actor, scenario: Scenario, effective_date: datetime.date | None = None) -> list:

@@ -10,7 +10,6 @@ from ninja.pagination import paginate
 from caravane.audit import gate
 from caravane.core.access import Perm
 from caravane.core.api import ERRORS, INPUT_ERRORS, BadInput, PageNumber
-from caravane.planning import runner
 from caravane.planning.actions import ApplyRefused, do_apply_scenario, do_create_scenario
 from caravane.planning.models import PlannedStop, Scenario
 from caravane.planning.pipeline import ParameterError
@@ -95,14 +94,12 @@ def list_scenarios(request):
 @gate.before_input(RUN, Scenario)
 @router.post("/scenarios", response={201: ScenarioOut, **ERRORS, **INPUT_ERRORS}, summary="Run a scenario")
 def create_scenario(request, payload: ScenarioIn):
-    """Save a scenario and start its run in the background; poll ``/scenarios/{id}`` for progress."""
+    """Save a scenario and queue its run (a worker runs it); poll ``/scenarios/{id}`` for progress."""
     gate.require(request.user, RUN, ("planning.scenario", ""))
     try:
         scenario = do_create_scenario(actor=request.user, name=payload.name, parameters=payload.parameters)
     except ParameterError as exc:
         raise _bad_parameter(exc) from exc
-    runner.launch(scenario)
-    scenario.refresh_from_db()
     return Status(201, scenario)
 
 

@@ -96,6 +96,7 @@ class Scenario(UUIDModel):
     results = models.JSONField(default=dict)
     timings = models.JSONField(default=dict, help_text="Seconds per stage")
     error = models.TextField(blank=True)
+    task_id = models.CharField(max_length=64, blank=True, help_text="The background task that runs it")
     applied_at = models.DateTimeField(null=True, blank=True)
     applied_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                                    related_name="+")

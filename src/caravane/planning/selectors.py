@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from django.core.cache import cache
 from django.db.models import Count, Max
+from django.utils.translation import gettext as _
 
 from caravane.core.access import Perm
 from caravane.planning.models import FacilityImport, Scenario
+from caravane.tasks.registry import state
 
 # About 1 km at Morocco's latitudes and a 0.001 degree grid: the country in a few hundred kB.
 SIMPLIFY_DEGREES = 0.01
@@ -16,6 +18,22 @@ GRID_DEGREES = 0.001
 def scenarios_for(user):
     """Scenarios the user may see, newest first."""
     return Scenario.objects.restrict(user, Perm.VIEW_PLAN).select_related("created_by").defer("results")
+
+
+def run_state(scenario: Scenario) -> tuple[str, str, int | None]:
+    """A scenario's run as its page shows it: status, progress text and, while it waits, its place in line.
+
+    The queue is the truth for a run not yet finished: one handed back by a stopping worker, or queued again
+    after its worker died, waits in line again, whatever its last progress said.
+    """
+    if scenario.finished or not scenario.task_id:
+        return scenario.status, scenario.progress_text, None
+    task = state(scenario.task_id)
+    if task is None or task.position is None:
+        return scenario.status, scenario.progress_text, None
+    return (Scenario.Status.QUEUED,
+            _("Waiting for a free planner: number %(position)d in line.") % {"position": task.position},
+            task.position)
 
 
 def facility_imports():

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from caravane.audit import gate
 from caravane.core.access import Perm
-from caravane.planning import runner, selectors
+from caravane.planning import selectors
 from caravane.planning.actions import ApplyRefused, do_apply_scenario, do_create_scenario, do_import_facilities
 from caravane.planning.facilities import ImportRefused
 from caravane.planning.forms import FacilityImportForm, ScenarioForm
@@ -41,7 +41,6 @@ def scenario_list(request):
             except ParameterError as exc:
                 form.add_error(None, str(exc))
             else:
-                runner.launch(scenario)
                 return redirect("planning:scenario_detail", pk=scenario.pk)
     return render(request, "planning/scenario_list.html", {
         "form": form, "scenarios": selectors.scenarios_for(request.user)[:50],
@@ -79,8 +78,9 @@ def scenario_detail(request, pk):
     others = selectors.scenarios_for(request.user).exclude(pk=scenario.pk).filter(
         status__in=[Scenario.Status.DONE, Scenario.Status.APPLIED])[:20]
     results = scenario.results or {}
+    status, text, _position = selectors.run_state(scenario)
     return render(request, "planning/scenario_detail.html", {
-        "scenario": scenario, "summary": results.get("summary", {}), "units": results.get("units", []),
+        "scenario": scenario, "run_status": Scenario.Status(status).label, "run_text": text, "summary": results.get("summary", {}), "units": results.get("units", []),
         "provinces": results.get("provinces", [])[:30], "others": others,
         "may_apply": request.user.has_perm(APPLY) and scenario.status == Scenario.Status.DONE,
     })
@@ -92,11 +92,12 @@ def scenario_progress(request, pk):
     """The run's progress, polled by the scenario page (a grant leaves no row: the page's opening did)."""
     scenario = gate.restrict(request.user, Scenario.objects.all(), VIEW, target=("planning.scenario", str(pk)),
                              audit_action="planning.view_scenario", quiet=True).filter(pk=pk).only(
-        "status", "progress", "progress_text", "error").first()
+        "status", "progress", "progress_text", "error", "task_id").first()
     if scenario is None:
         raise Http404
-    return JsonResponse({"status": scenario.status, "progress": scenario.progress,
-                         "text": scenario.progress_text, "error": scenario.error,
+    status, text, position = selectors.run_state(scenario)
+    return JsonResponse({"status": status, "status_display": Scenario.Status(status).label, "position": position,
+                         "progress": scenario.progress, "text": text, "error": scenario.error,
                          "finished": scenario.finished})
 
 

@@ -302,9 +302,13 @@ class RequestFilters(Schema):
 ACTS = ("telemed.servicerequest", "")
 
 
+# The rows an act is read from: the gate reads it once, before the input, and the handler gets that row.
+ACT_ROWS = ServiceRequest.objects.select_related("requesting_site", "specialty")
+
+
 def _act(request, pk, perm: Perm = Perm.VIEW_ACT, audit_action: str = "telemed.view_act") -> ServiceRequest:
-    return gate.get(request.user, ServiceRequest.objects.select_related("requesting_site", "specialty"), pk, perm,
-                    audit_action=audit_action, site_of=lambda act: act.requesting_site)
+    return gate.get(request.user, ACT_ROWS, pk, perm, audit_action=audit_action,
+                    site_of=lambda act: act.requesting_site)
 
 
 def _uploads(files, category: str) -> list[actions.Upload]:
@@ -318,7 +322,7 @@ def _task(act: ServiceRequest) -> dict:
 
 # --- Acts ---------------------------------------------------------------------------------------------------
 
-@gate.before_input(Perm.VIEW_ACT, ServiceRequest, audit_action="telemed.list_acts")
+@gate.before_input(Perm.VIEW_ACT, ACT_ROWS, audit_action="telemed.list_acts")
 @router.get("/service-requests", response={200: list[ServiceRequestOut], **ERRORS}, url_name="telemed_requests")
 @paginate(PageNumber)
 def list_requests(request, filters: Query[RequestFilters]):
@@ -334,7 +338,7 @@ def list_requests(request, filters: Query[RequestFilters]):
     return queryset
 
 
-@gate.before_input(Perm.REQUEST_ACT, ServiceRequest)
+@gate.before_input(Perm.REQUEST_ACT, ACT_ROWS)
 @router.post("/service-requests", response={201: ServiceRequestOut, **ERRORS, **INPUT_ERRORS})
 @idempotent
 def create_request(request, data: ServiceRequestIn):
@@ -346,14 +350,14 @@ def create_request(request, data: ServiceRequestIn):
                      complex_case=data.complex_case)
 
 
-@gate.before_input(Perm.VIEW_ACT, ServiceRequest, audit_action="telemed.view_act")
+@gate.before_input(Perm.VIEW_ACT, ACT_ROWS, audit_action="telemed.view_act")
 @router.get("/service-requests/{pk}", response={200: ServiceRequestOut, **ERRORS})
 def get_request(request, pk: uuid.UUID):
     """One act, with its route and why, and its service-level timer."""
     return _act(request, pk)
 
 
-@gate.before_input(Perm.VIEW_ACT, ServiceRequest, audit_action="telemed.view_act")
+@gate.before_input(Perm.VIEW_ACT, ACT_ROWS, audit_action="telemed.view_act")
 @router.get("/service-requests/{pk}/task", response={200: TaskOut, **ERRORS})
 def get_task(request, pk: uuid.UUID):
     """The act's workflow: its state and every transition (append-only)."""
@@ -370,7 +374,7 @@ TRANSITION_ACTIONS = {
 }
 
 
-@gate.before_input(Perm.VIEW_ACT, ServiceRequest, audit_action="telemed.view_act")
+@gate.before_input(Perm.VIEW_ACT, ACT_ROWS, audit_action="telemed.view_act")
 @router.post("/service-requests/{pk}/task", response={200: TaskOut, **ERRORS, **INPUT_ERRORS})
 def transition(request, pk: uuid.UUID, data: TransitionIn):
     """Move the act: accept, decline (reason), escalate (reason), start, cancel (reason), close.
@@ -380,7 +384,7 @@ def transition(request, pk: uuid.UUID, data: TransitionIn):
     return _task(act)
 
 
-@gate.before_input(Perm.REASSIGN_ACT, ServiceRequest)
+@gate.before_input(Perm.REASSIGN_ACT, ACT_ROWS)
 @router.post("/service-requests/{pk}/reassign", response={200: ServiceRequestOut, **ERRORS, **INPUT_ERRORS})
 def reassign(request, pk: uuid.UUID, data: ReassignIn):
     """A coordinator sends the act to another hub offering its specialty, with a reason."""
@@ -389,7 +393,7 @@ def reassign(request, pk: uuid.UUID, data: ReassignIn):
     return run_action(actions.do_reassign, actor=request.user, act=act, hub=hub, reason=data.reason)
 
 
-@gate.before_input(Perm.VIEW_ACT, ServiceRequest, audit_action="telemed.view_worklist")
+@gate.before_input(Perm.VIEW_ACT, ACT_ROWS, audit_action="telemed.view_worklist")
 @router.get("/worklist", response={200: list[ServiceRequestOut], **ERRORS}, url_name="telemed_worklist")
 def worklist(request, hub: uuid.UUID, specialty: str, limit: int = Query(100, ge=1, le=200)):
     """A hub's open acts in a specialty, most urgent then longest waiting first."""
@@ -404,14 +408,14 @@ def worklist(request, hub: uuid.UUID, specialty: str, limit: int = Query(100, ge
 
 # --- Files, conversation, incidents -------------------------------------------------------------------------
 
-@gate.before_input(Perm.VIEW_ACT, ServiceRequest, audit_action="telemed.view_act")
+@gate.before_input(Perm.VIEW_ACT, ACT_ROWS, audit_action="telemed.view_act")
 @router.get("/service-requests/{pk}/attachments", response={200: list[AttachmentOut], **ERRORS})
 def list_attachments(request, pk: uuid.UUID):
     """The act's files (with their size and SHA-256)."""
     return list(_act(request, pk).attachments.all())
 
 
-@gate.before_input(Perm.VIEW_ACT, ServiceRequest, audit_action="telemed.view_act")
+@gate.before_input(Perm.VIEW_ACT, ACT_ROWS, audit_action="telemed.view_act")
 @router.post("/service-requests/{pk}/attachments", response={201: list[AttachmentOut], **ERRORS, **INPUT_ERRORS})
 def add_attachments(request, pk: uuid.UUID, category: Form[Literal[tuple(Attachment.Category.values)]],  # type: ignore[valid-type]
                     files: File[list[UploadedFile]]):
@@ -432,14 +436,14 @@ def attachment_content(request, pk: uuid.UUID):
     return response
 
 
-@gate.before_input(Perm.VIEW_ACT, ServiceRequest, audit_action="telemed.view_act")
+@gate.before_input(Perm.VIEW_ACT, ACT_ROWS, audit_action="telemed.view_act")
 @router.get("/service-requests/{pk}/communications", response={200: list[CommunicationOut], **ERRORS})
 def list_communications(request, pk: uuid.UUID):
     """The act's conversation in reading order (replies after what they answer)."""
     return [message for message, _depth in selectors.thread(_act(request, pk))]
 
 
-@gate.before_input(Perm.VIEW_ACT, ServiceRequest, audit_action="telemed.view_act")
+@gate.before_input(Perm.VIEW_ACT, ACT_ROWS, audit_action="telemed.view_act")
 @router.post("/service-requests/{pk}/communications", response={201: CommunicationOut, **ERRORS, **INPUT_ERRORS})
 @idempotent
 def send_communication(request, pk: uuid.UUID, text: Form[MessageText], in_response_to: Form[Optional[uuid.UUID]] = None,
@@ -454,7 +458,7 @@ def send_communication(request, pk: uuid.UUID, text: Form[MessageText], in_respo
                      information_request=information_request, uploads=_uploads(files, category))
 
 
-@gate.before_input(Perm.VIEW_ACT, ServiceRequest, audit_action="telemed.view_act")
+@gate.before_input(Perm.VIEW_ACT, ACT_ROWS, audit_action="telemed.view_act")
 @router.post("/service-requests/{pk}/incidents", response={201: IncidentOut, **ERRORS, **INPUT_ERRORS})
 def report_incident(request, pk: uuid.UUID, data: IncidentIn):
     """Record a technical incident during the act."""
@@ -488,14 +492,14 @@ def withdraw_slot(request, pk: uuid.UUID):
     return run_action(actions.do_withdraw_slot, actor=request.user, slot=slot)
 
 
-@gate.before_input(Perm.VIEW_ACT, ServiceRequest, audit_action="telemed.view_act")
+@gate.before_input(Perm.VIEW_ACT, ACT_ROWS, audit_action="telemed.view_act")
 @router.get("/service-requests/{pk}/appointments", response={200: list[AppointmentOut], **ERRORS})
 def list_appointments(request, pk: uuid.UUID):
     """The act's bookings: when the specialist will call."""
     return list(_act(request, pk).appointments.all())
 
 
-@gate.before_input(Perm.ANSWER_ACT, ServiceRequest)
+@gate.before_input(Perm.ANSWER_ACT, ACT_ROWS)
 @router.post("/service-requests/{pk}/appointments", response={201: AppointmentOut, **ERRORS, **INPUT_ERRORS})
 def book(request, pk: uuid.UUID, data: AppointmentIn):
     """Book the act's teleconsultation in a free slot of its hub and specialty."""
@@ -516,28 +520,28 @@ def cancel_appointment(request, pk: uuid.UUID, data: ReasonIn):
 
 # --- Reports ------------------------------------------------------------------------------------------------
 
-@gate.before_input(Perm.VIEW_ACT, ServiceRequest, audit_action="telemed.view_act")
+@gate.before_input(Perm.VIEW_ACT, ACT_ROWS, audit_action="telemed.view_act")
 @router.get("/service-requests/{pk}/report", response={200: DiagnosticReportOut, **ERRORS})
 def get_report(request, pk: uuid.UUID):
     """The act's report (preliminary until signed)."""
     return get_or_404(DiagnosticReport.objects.all(), act=_act(request, pk))
 
 
-@gate.before_input(Perm.ANSWER_ACT, ServiceRequest)
+@gate.before_input(Perm.ANSWER_ACT, ACT_ROWS)
 @router.put("/service-requests/{pk}/report", response={200: DiagnosticReportOut, **ERRORS, **INPUT_ERRORS})
 def save_report(request, pk: uuid.UUID, data: ReportIn):
     """Write the draft report (the ICD-10 code is checked against WHO 2019)."""
     return run_action(actions.do_save_report, actor=request.user, act=_act(request, pk), **data.dict())
 
 
-@gate.before_input(Perm.ANSWER_ACT, ServiceRequest)
+@gate.before_input(Perm.ANSWER_ACT, ACT_ROWS)
 @router.post("/service-requests/{pk}/report/sign", response={200: DiagnosticReportOut, **ERRORS, **INPUT_ERRORS})
 def sign_report(request, pk: uuid.UUID):
     """Sign the report: it is frozen and filed in the patient's chart."""
     return run_action(actions.do_sign_report, actor=request.user, act=_act(request, pk))
 
 
-@gate.before_input(Perm.ANSWER_ACT, ServiceRequest)
+@gate.before_input(Perm.ANSWER_ACT, ACT_ROWS)
 @router.post("/service-requests/{pk}/report/amendments", response={201: AmendmentOut, **ERRORS, **INPUT_ERRORS})
 def amend_report(request, pk: uuid.UUID, data: AmendmentIn):
     """Correct a signed report by an amendment."""
@@ -548,7 +552,7 @@ def amend_report(request, pk: uuid.UUID, data: AmendmentIn):
 
 # --- Indicators ---------------------------------------------------------------------------------------------
 
-@gate.before_input(Perm.VIEW_INDICATORS, ServiceRequest, audit_action="telemed.view_indicators")
+@gate.before_input(Perm.VIEW_INDICATORS, ACT_ROWS, audit_action="telemed.view_indicators")
 @router.get("/indicators", response={200: list[IndicatorOut], **ERRORS}, url_name="telemed_indicators")
 def indicators(request, since: Optional[Instant] = None, until: Optional[Instant] = None):
     """Per hub and specialty over the caller's territory: requests, time to first answer and to report

@@ -45,9 +45,10 @@ def live_panel(act: ServiceRequest) -> dict:
     }
 
 
-def open_information_requests(act: ServiceRequest):
-    """The specialist's requests for more information in the act's conversation, newest first."""
-    return act.communications.filter(category=Communication.Category.INFORMATION_REQUEST).order_by("-sent_at")
+def open_information_requests(thread: list[tuple[Communication, int]]) -> list[Communication]:
+    """The specialist's requests for more information in an act's conversation (``thread``), newest first."""
+    asked = [message for message, _depth in thread if message.category == Communication.Category.INFORMATION_REQUEST]
+    return sorted(asked, key=lambda message: message.sent_at, reverse=True)
 
 
 def worklist_choices(user) -> list[tuple[Site, Specialty]]:

@@ -121,7 +121,10 @@ def supporting_information(act: ServiceRequest) -> dict:
 
 def thread(act: ServiceRequest) -> list[tuple[Communication, int]]:
     """The act's conversation in reading order, each message with its depth (replies under what they answer)."""
-    messages = list(act.communications.select_related("sender").prefetch_related("attachments"))
+    if "communications" in getattr(act, "_prefetched_objects_cache", {}):
+        messages = list(act.communications.all())  # loaded with the act's page (act_detail), senders and files too
+    else:
+        messages = list(act.communications.select_related("sender").prefetch_related("attachments"))
     children: dict = {}
     for message in messages:
         children.setdefault(message.in_response_to_id, []).append(message)

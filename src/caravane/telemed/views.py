@@ -121,7 +121,7 @@ def _render_act(request, act, *, errors=None, data=None, status=200):
         "feed": presenters.feed_path(user, act),
         "slots": selectors.bookable_slots(act) if hub_side else [],
         "report_form": report_form, "incident_form": IncidentForm(),
-        "information_requests": presenters.open_information_requests(act), "reassign_hubs": reassign_hubs,
+        "information_requests": presenters.open_information_requests(panel["thread"]), "reassign_hubs": reassign_hubs,
         "awaiting": act.status in (Status.REQUESTED, Status.ESCALATED),
         "is_open": act.status not in (Status.CLOSED, Status.CANCELLED),
         "print_languages": PRINT_LANGUAGES,

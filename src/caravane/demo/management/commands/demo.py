@@ -9,13 +9,14 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
+
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 class Command(BaseCommand):
     help = ("Migrate the database, load Morocco's geography and build the demo network, patients and care "
             "(safe to run again); "
-            "with --serve, start the ASGI server.")
+            "with --serve, serve it as `caravane serve` does.")
 
     def add_arguments(self, parser):
         parser.add_argument("--serve", action="store_true", help="Serve the app once the demo is built.")
@@ -63,18 +64,13 @@ class Command(BaseCommand):
             self._serve(host, port)
 
     def _serve(self, host: str, port: int) -> None:
-        """Run the ASGI app (HTTP and WebSockets) with uvicorn until interrupted."""
-        # uvicorn hands a request's body to the app as it arrives, so a too large upload is refused unread
-        # (caravane.core.uploads); daphne receives whole bodies, and queues them in memory, before the app runs.
-        import uvicorn
+        """Serve the app (HTTP and WebSockets) with the production server until interrupted."""
+        from caravane.core.management.commands.serve import run
 
-        shown = f"[{host}]" if ":" in host else host
-        self.stdout.write("")
-        self.stdout.write(self.style.SUCCESS(
-            _("Serving Caravane on %(url)s (Ctrl+C to stop)") % {"url": f"http://{shown}:{port}/"}))
         if host not in LOOPBACK and "*" not in settings.ALLOWED_HOSTS:
             self.stdout.write(self.style.WARNING(
                 _("Other machines reach the app only by a name listed in CARAVANE_ALLOWED_HOSTS (now: %(hosts)s).")
                 % {"hosts": ", ".join(settings.ALLOWED_HOSTS) or "-"}))
-        self.stdout.flush()
-        uvicorn.run("caravane.asgi:application", host=host, port=port, lifespan="off")
+        self.stdout.write("")
+        config = settings.CARAVANE
+        run(self, host, port, workers=config.web_workers, task_workers=config.task_workers)

@@ -11,11 +11,13 @@ async function fetchJson(url) {
 function pollProgress(box) {
   const bar = box.querySelector("progress");
   const text = box.querySelector("span");
+  const status = document.getElementById("plan-status");
   const tick = async () => {
     try {
       const state = await fetchJson(box.dataset.url);
       bar.value = state.progress;
       text.textContent = state.text || "";
+      if (status) status.textContent = state.status_display;
       if (state.finished) {
         window.location.reload();
         return;

@@ -1,4 +1,7 @@
-"""`caravane telemed_expire [--every SECONDS]`: expire requests left unanswered past their service level."""
+"""`caravane telemed_expire [--every SECONDS]`: expire requests left unanswered past their service level now.
+
+`caravane worker` already does this every CARAVANE_TELEMED_EXPIRE_SECONDS; this command is for a check by hand.
+"""
 
 import time
 
@@ -9,7 +12,8 @@ from caravane.telemed.actions import do_expire_overdue
 
 
 class Command(BaseCommand):
-    help = "Expire telemedicine requests left unanswered past their priority's expiry time (run from cron or --every)."
+    help = ("Expire telemedicine requests left unanswered past their priority's expiry time now "
+            "(`caravane worker` does it periodically).")
 
     def add_arguments(self, parser):
         parser.add_argument("--every", type=int, default=0,

@@ -1,0 +1,1 @@
+"""Backups of an instance (database, media files, manifest with hashes) and their restore."""
