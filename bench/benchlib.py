@@ -118,15 +118,17 @@ def main_per_database(script: str, doc: str, child, *, counts: dict[str, int], s
 
 
 class HttpServer:
-    """Caravane served as in production (debug off, ``workers`` uvicorn processes) on this process's database.
+    """Caravane served as in production (``caravane serve``, debug off) on this process's database.
 
-    A context manager: starts ``python -m uvicorn caravane.asgi:application --workers N`` on the first free
-    port of ``ports`` with this process's environment (DATABASE_URL or CARAVANE_DATA_DIR, REDIS_URL, the secret
-    key of ``share_secret_key``) and CARAVANE_ENV=production, waits for /healthz, and stops it on exit.
+    A context manager: starts ``caravane serve`` on the first free port of ``ports`` with this process's
+    environment (DATABASE_URL or CARAVANE_DATA_DIR, REDIS_URL, the secret key of ``share_secret_key``) and
+    CARAVANE_ENV=production, ``workers`` web processes (one without REDIS_URL, as the server requires) and no
+    task worker, waits for /healthz, and stops it on exit.
     """
 
     def __init__(self, *, workers: int = 2, ports=HTTP_PORTS, log_dir: str | None = None):
-        self.workers, self.ports = workers, ports
+        self.workers = workers if os.environ.get("REDIS_URL") else 1
+        self.ports = ports
         self.log_path = Path(log_dir or tempfile.mkdtemp(prefix="caravane-bench-http-")) / "server.log"
         self.port, self.process = None, None
 
@@ -137,9 +139,8 @@ class HttpServer:
         env = {**os.environ, "CARAVANE_ENV": "production", "CARAVANE_DEBUG": "0", "PYTHONUNBUFFERED": "1",
                "CARAVANE_ALLOWED_HOSTS": "127.0.0.1", "PYTHONPATH": str(ROOT / "src")}
         env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        command = [sys.executable, "-m", "uvicorn", "caravane.asgi:application", "--host", "127.0.0.1",
-                   "--port", str(self.port), "--workers", str(self.workers), "--lifespan", "off",
-                   "--log-level", "warning", "--no-access-log"]
+        command = [sys.executable, "-m", "caravane.cli", "serve", "--bind", f"127.0.0.1:{self.port}",
+                   "--workers", str(self.workers), "--task-workers", "0"]
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
@@ -166,7 +167,8 @@ class HttpServer:
 
     def describe(self) -> str:
         """How the server runs, for the printed figures."""
-        return f"uvicorn, {self.workers} workers, production settings, port {self.port}"
+        threads = os.environ.get("CARAVANE_WEB_THREADS", "default")
+        return f"caravane serve, {self.workers} web process(es) ({threads} threads), production, port {self.port}"
 
 
 def _port_free(port: int) -> bool:

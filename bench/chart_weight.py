@@ -5,9 +5,9 @@ Runs against the database of CARAVANE_DATA_DIR (or DATABASE_URL), building the d
 if it is empty, then a bench patient followed for ``--visits`` closed visits (full vital signs, a diagnosis,
 two prescriptions each) by a bench GP. Target: under 100 kB gzipped on first load, like every page.
 Then it times ``--requests`` chart reads by the GP (p50/p99): in-process through Django's handler, and end to
-end through HTTP with the GP's session cookie, served by a production-mode server it starts (uvicorn, two
-workers, first free port of 8151-8159); every read is authenticated, scoped and audited. Target: p99 under
-300 ms (the clinical-day target of issue 9).
+end through HTTP with the GP's session cookie, served by a production-mode server it starts (`caravane
+serve`, two web processes with REDIS_URL, one without, first free port of 8151-8159); every read is
+authenticated, scoped and audited. Target: p99 under 300 ms (the clinical-day target of issue 9).
 """
 
 from __future__ import annotations

@@ -10,7 +10,8 @@ and those it saw), in its own databases: SQLite under /tmp/caravane-patient-benc
 Then it times ``search_patients`` in-process, as a national user and as a nurse restricted to one site, and
 then, end to end, ``--http`` searches of the same workload through HTTP as that nurse: the search page with a
 session cookie and the API with a bearer token, each request authenticated, scoped and audited, served by
-a production-mode server it starts (uvicorn, two workers, on the first free port of 8151-8159).
+a production-mode server it starts (`caravane serve`, two web processes with REDIS_URL, one without, on
+the first free port of 8151-8159).
 Target: p99 under 50 ms on PostgreSQL.
 """
 

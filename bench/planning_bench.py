@@ -213,5 +213,6 @@ def tours_section() -> None:
 
 
 if __name__ == "__main__":
+    run = {"random": random_section, "real": real_section, "national": national_section, "tours": tours_section}
     for section in SECTIONS:
-        {"random": random_section, "real": real_section, "national": national_section, "tours": tours_section}[section]()
+        run[section]()

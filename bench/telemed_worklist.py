@@ -7,9 +7,9 @@ Builds (once) a network of 12 regional centres, a central platform, a national c
 own databases: SQLite under /tmp/caravane-telemed-bench and PostgreSQL database ``caravane_telemed_bench``
 (DATABASE_URL's server, or postgres@127.0.0.1). Then it times ``telemed.selectors.worklist`` in-process for
 specialists of random hubs, each read as a fresh request would (the user reloaded, the scope recomputed);
-then ``--http`` reads of the same kind end to end through a production-mode server it starts (uvicorn, two
-workers, first free port of 8151-8159): the worklist page with each specialist's session cookie and the API
-worklist with their bearer token, authenticated, scoped and audited.
+then ``--http`` reads of the same kind end to end through a production-mode server it starts (`caravane serve`,
+one web process: this bench runs without REDIS_URL; first free port of 8151-8159): the worklist page with each
+specialist's session cookie and the API worklist with their bearer token, authenticated, scoped and audited.
 Target: p99 under 100 ms on PostgreSQL.
 """
 
