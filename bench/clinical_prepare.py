@@ -7,10 +7,10 @@ import json
 import os
 import random
 import subprocess
+import sys
 
-from benchlib import postgres_url
-from loadkit import (BENCH, NGINX, OUT, ConnectionSampler, Processes, bench_python, require_free, serve_command,
-                     write_nginx_config)
+from benchlib import ROOT, postgres_url
+from loadkit import BENCH, OUT, ConnectionSampler, bench_python, pool_ceiling, require_free
 
 DEMO_PASSWORD = "caravane-demo-2026"
 SPECIALTY = "cardiology"
@@ -107,36 +107,42 @@ def simulated_user(role, staff, cache, rng, do_create_api_token, do_record_conse
 
 def clinical_day(args) -> int:
     """Serve Caravane behind nginx on PostgreSQL and Redis, run the day and the ramp, print the figures."""
-    from serving import run_child, server_env
+    from serving import run_child
 
     tools = bench_python()
     database = args.database or "caravane_serving_day"
     database_url = postgres_url(database)
     redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
     app_port, proxy_port = args.port_base + 2, args.port_base + 3
-    require_free(app_port, proxy_port)
+    require_free(app_port, proxy_port, proxy_port + 1)
     print(f"Preparing the demo network and {args.patients} patients in PostgreSQL database {database}...", flush=True)
     prepared = run_child("prepare-day", args, database_url)
     (OUT / "clinical_users.json").write_text(json.dumps(prepared))
-    processes = Processes()
-    command, described = serve_command(app_port, args.workers)
-    app = processes.start("caravane-day", command, env=server_env(database_url, redis_url))
-    config = write_nginx_config(OUT / "nginx", proxy_port, app_port)
-    proxy = processes.start("nginx", [NGINX, "-p", str(OUT / "nginx"), "-c", str(config)])
-    processes.wait_ready("caravane-day", app, f"http://127.0.0.1:{app_port}/healthz")
-    processes.wait_ready("nginx", proxy, f"http://127.0.0.1:{proxy_port}/healthz")
+    # The reference deployment of docs/deployment.md on this machine: nginx (TLS, static files) in front of
+    # `caravane serve` in production mode with its task worker, as deploy/local-up.sh brings it up.
+    deployment = OUT / "deployment"
+    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url, "PYTHON": sys.executable}
+    if args.workers:
+        env["CARAVANE_WEB_WORKERS"] = str(args.workers)
+    started = subprocess.run(["bash", str(ROOT / "deploy" / "local-up.sh"), "--port", str(proxy_port),
+                              "--http-port", str(proxy_port + 1), "--app-port", str(app_port), "--dir", str(deployment)],
+                             env=env, capture_output=True, text=True)
+    if started.returncode != 0:
+        raise SystemExit(f"deploy/local-up.sh failed:\n{started.stdout}{started.stderr}")
+    url = [line for line in started.stdout.splitlines() if line.startswith("URL=")][-1][4:]
     roles = {}
     for user in prepared["users"]:
         roles[user["role"]] = roles.get(user["role"], 0) + 1
-    print(f"Caravane: {described}, behind nginx ({NGINX}), PostgreSQL {database}, Redis {redis_url}")
+    print(f"Caravane: the reference deployment (deploy/local-up.sh: nginx with TLS, caravane serve with "
+          f"{args.workers} web processes and 1 task worker) at {url}, PostgreSQL {database}, Redis {redis_url}")
     print(f"{len(prepared['users'])} simulated users: " + ", ".join(f"{v} {k}" for k, v in roles.items()))
     sampler = ConnectionSampler(database_url.rsplit("/", 1)[0], database)
     with sampler:
-        result = subprocess.run([tools, str(BENCH / "clinical_day.py"), "--host", f"http://127.0.0.1:{proxy_port}",
+        result = subprocess.run([tools, str(BENCH / "clinical_day.py"), "--host", url,
                                  "--users-file", str(OUT / "clinical_users.json"), "--duration", str(args.duration),
                                  "--step", str(args.step), "--max-rate", str(args.max_rate),
                                  "--target-ms", str(TARGET_P99_MS)], cwd=BENCH)
-    processes.stop_all()
+    subprocess.run(["bash", str(ROOT / "deploy" / "local-up.sh"), "--down", str(deployment)], env=env)
     print(f"PostgreSQL connections to {database} during the run: peak {sampler.peak}, "
-          f"max_connections {sampler.max_connections()} (server-wide)")
+          f"{pool_ceiling(args.workers, 1)}, max_connections {sampler.max_connections()} (server-wide)")
     return result.returncode

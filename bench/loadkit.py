@@ -161,18 +161,18 @@ class ConnectionSampler:
 
 
 def serve_command(port: int, workers: int) -> tuple[list[str], str]:
-    """The command that serves Caravane on ``port`` with ``workers`` processes, and what it is, in words.
+    """The command that serves Caravane on ``port`` with ``workers`` web processes, and what it is, in words."""
+    return ([sys.executable, "-m", "caravane.cli", "serve", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+             "--task-workers", "0"], f"caravane serve, {workers} web processes")
 
-    ``caravane serve`` when this checkout has it, else uvicorn processes on one TCP_NODELAY socket (multiserve.py).
-    """
-    python = sys.executable
-    if list(ROOT.glob("src/caravane/*/management/commands/serve.py")):
-        return ([python, "manage.py", "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],
-                f"caravane serve, {workers} workers")
-    return ([python, str(BENCH / "multiserve.py"), "caravane.asgi:application", "--port", str(port),
-             "--workers", str(workers), "--lifespan", "off"],
-            f"{workers} uvicorn processes on caravane.asgi:application (bench/multiserve.py; "
-            "no `caravane serve` in this checkout)")
+
+def pool_ceiling(workers: int, task_workers: int = 0) -> str:
+    """The most PostgreSQL connections the app may open by its settings: processes times each pool's maximum."""
+    from caravane.config import Config
+
+    config = Config.from_environ()
+    return (f"configured ceiling {(workers + task_workers) * config.db_pool_max} "
+            f"({workers + task_workers} processes x pool max {config.db_pool_max})")
 
 
 def write_nginx_config(prefix: Path, listen: int, upstream: int) -> Path:

@@ -40,7 +40,7 @@ import subprocess
 import sys
 
 from benchlib import ROOT, postgres_url
-from loadkit import BENCH, OUT, ConnectionSampler, Processes, bench_python, require_free, serve_command
+from loadkit import BENCH, OUT, ConnectionSampler, Processes, bench_python, pool_ceiling, require_free, serve_command
 
 DEFAULT_READ_DATABASE = "caravane_serving_read"
 DEFAULT_DAY_DATABASE = "caravane_serving_day"
@@ -142,10 +142,10 @@ def audit_rows(database_url: str) -> int:
         return conn.execute("SELECT count(*) FROM audit_auditevent").fetchone()[0]
 
 
-def print_connections(sampler: ConnectionSampler, peak: int, label: str) -> None:
-    """The peak of the database's connections against PostgreSQL's maximum."""
+def print_connections(sampler: ConnectionSampler, peak: int, label: str, workers: int, task_workers: int = 0) -> None:
+    """The peak of the database's connections against the app's configured ceiling and PostgreSQL's maximum."""
     print(f"PostgreSQL connections to {sampler.database} during {label}: peak {peak}, "
-          f"max_connections {sampler.max_connections()} (server-wide)")
+          f"{pool_ceiling(workers, task_workers)}, max_connections {sampler.max_connections()} (server-wide)")
 
 
 # --- patient-read ------------------------------------------------------------------------------------------
@@ -162,7 +162,8 @@ def patient_read(args) -> int:
     ids, token = prepared["ids"], prepared["token"]
     processes = Processes()
     command, described = serve_command(caravane_port, args.workers)
-    caravane = processes.start("caravane-read", command, env=server_env(database_url))
+    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")  # several web processes share events
+    caravane = processes.start("caravane-read", command, env=server_env(database_url, redis_url))
     fhir = processes.start("fhirstarter", [tools, str(BENCH / "multiserve.py"), "fhir_reference:app",
                                            "--port", str(fhir_port), "--workers", str(args.workers)],
                            env={**os.environ, "FHIR_PATIENTS": str(OUT / "fhir_patients.json")}, cwd=BENCH)
@@ -211,7 +212,7 @@ def patient_read(args) -> int:
     written = audit_rows(database_url) - audit_before
     print(f"audit rows written during the run: {written} (Caravane's recorded requests: {caravane_requests}, "
           "plus those of warm-ups and of requests still running at each level's end)")
-    print_connections(sampler, peak, "the Caravane runs")
+    print_connections(sampler, peak, "the Caravane runs", args.workers)
     return status
 
 

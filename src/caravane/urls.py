@@ -1,6 +1,5 @@
 """Top-level URL routes: each app brings its own."""
 
-from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path, re_path
 

@@ -389,7 +389,6 @@ def solve(inst: MclpInstance, *, time_limit: float = 30.0, local_search: bool = 
     """Greedy + swap local search, with a Lagrangian upper bound; ``progress(fraction, text)`` is told."""
     inst.validate()
     start = time.perf_counter()
-    deadline = start + time_limit
     report = progress or (lambda fraction, text: None)
     pad = _Padded(inst)
     report(0.05, "greedy")
