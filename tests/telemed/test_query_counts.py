@@ -68,6 +68,7 @@ def test_hot_reads_cost_the_same_number_of_queries_with_five_times_the_data(clie
         (people.gp, f"/api/telemed/service-requests/{act.pk}/communications"),
         (people.cardiologist, "/telemed/worklist/"),
         (people.cardiologist, "/telemed/worklist/rows/"),
+        (people.cardiologist, f"/api/telemed/worklist?hub={network.regional.pk}&specialty=cardiology"),
         (people.cardiologist, f"/api/telemed/service-requests/{act.pk}"),
     ]
     before = {url: _queries(client, user, url) for user, url in reads}

@@ -400,7 +400,7 @@ def worklist(request, hub: uuid.UUID, specialty: str, limit: int = Query(100, ge
     target = ("network.site", str(hub))
     gate.require(request.user, Perm.VIEW_ACT, target, audit_action="telemed.view_worklist",
                  in_scope=selectors.may_watch_hub(request.user, hub, specialty))
-    entries = selectors.worklist(request.user, hub=hub, specialty=specialty, limit=limit)
+    entries = selectors.worklist(request.user, hub=hub, specialty=specialty, limit=limit, whole_acts=True)
     gate.note(request.user, Perm.VIEW_ACT, target, specialty=specialty)
     gate.returned(request.user, Perm.VIEW_ACT, target, [entry.act.patient_id for entry in entries])
     return [entry.act for entry in entries]

@@ -48,16 +48,21 @@ class WorklistEntry:
 
 
 def worklist(user, *, hub, specialty, statuses=OPEN_STATUSES, limit: int = 100,
-             now: datetime.datetime | None = None) -> list[WorklistEntry]:
-    """The open acts of a hub in a specialty, most urgent first then longest waiting, with their SLA timers."""
+             now: datetime.datetime | None = None, whole_acts: bool = False) -> list[WorklistEntry]:
+    """The open acts of a hub in a specialty, most urgent first then longest waiting, with their SLA timers.
+
+    The page reads only the columns its rows show; ``whole_acts`` reads every column of each act (the API's
+    ServiceRequest), which would otherwise cost a query per deferred field per act.
+    """
     now = now or timezone.now()
     hub_id = hub.pk if isinstance(hub, Site) else hub
     specialty_id = getattr(specialty, "pk", specialty)
     # The page is chosen on the worklist index alone (a subquery with its limit); only its rows are joined.
     page = (visible_acts(user).filter(hub_id=hub_id, specialty_id=specialty_id, status__in=list(statuses))
             .order_by("rank", "requested_at").values("pk")[:limit])
-    acts = (ServiceRequest.objects.filter(pk__in=page).select_related(*_RELATED_ROWS).only(*WORKLIST_FIELDS)
-            .order_by("rank", "requested_at"))
+    acts = ServiceRequest.objects.filter(pk__in=page).select_related(*_RELATED_ROWS).order_by("rank", "requested_at")
+    if not whole_acts:
+        acts = acts.only(*WORKLIST_FIELDS)
     return [WorklistEntry(act, sla.timer(act, now), int((now - act.requested_at).total_seconds() // 60))
             for act in acts]
 
