@@ -93,7 +93,10 @@ def seal(event: models.Model, using: str) -> None:
     table = connection.ops.quote_name(type(event)._meta.db_table)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
+            # The chain's lock must be the transaction's last: a transaction holding it must never wait for a row
+            # lock (another transaction holding that row may be waiting for the chain: a deadlock). Deferred
+            # foreign-key checks take row locks at commit, so they are run now, before the lock (one round trip).
+            cursor.execute(f"SET CONSTRAINTS ALL IMMEDIATE; SELECT pg_advisory_xact_lock({int(CHAIN_LOCK_KEY)})")
         elif connection.vendor == "sqlite" and getattr(connection, "transaction_mode", None) != "IMMEDIATE":
             cursor.execute(f"INSERT INTO {table} SELECT * FROM {table} WHERE 0")
     head = (type(event)._base_manager.using(using).order_by("-sequence")

@@ -47,7 +47,9 @@ def _authorize(actor, target, perm: Perm, action: str) -> None:
 
 def _locked(encounter: Encounter) -> Encounter:
     """The encounter re-read under a row lock inside the current transaction."""
-    return Encounter.objects.select_for_update().select_related("patient", "site").get(pk=encounter.pk)
+    # Only the visit's row is locked (select_related would lock its patient and site too, and every check-in there).
+    return (Encounter.objects.select_for_update(of=("self",), no_key=True).select_related("patient", "site")
+            .get(pk=encounter.pk))
 
 
 def _locked_open(encounter: Encounter, statuses, message: str) -> Encounter:

@@ -398,7 +398,8 @@ def do_expire_overdue(*, now: datetime.datetime | None = None) -> list[ServiceRe
         candidates = ServiceRequest.objects.filter(status__in=AWAITING_ANSWER, priority=priority, due_at__lte=cutoff)
         for pk in candidates.values_list("pk", flat=True):
             with transaction.atomic(durable=True):
-                act = ServiceRequest.objects.select_for_update().select_related("requesting_site").get(pk=pk)
+                act = (ServiceRequest.objects.select_for_update(of=("self",), no_key=True)
+                       .select_related("requesting_site").get(pk=pk))
                 if act.status not in AWAITING_ANSWER or act.due_at > cutoff:
                     continue
                 _move(act, Status.EXPIRED, staff=None, now=now, reason=_("No answer within the service level."))
