@@ -26,6 +26,7 @@ from caravane.core.metrics import process_exited, reset_multiprocess_dir
 
 logger = logging.getLogger(__name__)
 GRACEFUL_SECONDS = 30
+KEEP_ALIVE_SECONDS = 75
 # A task worker that dies is started again, but not sooner than this after its previous start, so that one
 # failing at start-up does not spin.
 TASK_RESTART_SECONDS = 5
@@ -138,6 +139,9 @@ def serve(host: str, port: int, *, workers: int, task_workers: int) -> None:
         # The client's address and scheme are read by the app from the proxy's headers, with its own rule
         # (caravane.audit.context: only from a loopback proxy, its last hop); uvicorn must not rewrite them.
         proxy_headers=False, timeout_graceful_shutdown=GRACEFUL_SECONDS,
+        # Longer than the reverse proxy keeps an idle upstream connection (nginx: 60 s): a server that closed
+        # first would race the proxy's next request on it, which nginx then answers 502.
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
     )
     reset_multiprocess_dir()  # metrics of earlier runs' processes are not this server's
     listening = listening_socket(host, port)
