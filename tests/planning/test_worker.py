@@ -77,6 +77,13 @@ def test_a_stopping_worker_hands_its_run_back_to_the_queue(worker_processes, coo
     client.force_login(coordinator)
     state = client.get(f"/planning/{scenario.pk}/progress").json()
     assert state["status"] == "queued" and state["position"] == 1
+    # The list and the API say so too, though the stored status still reads "running".
+    assert Scenario.objects.get(pk=scenario.pk).status == "running"
+    row = next(line for line in client.get("/planning/").content.decode().splitlines() if str(scenario.pk) in line)
+    assert "Queued" in row and "Running" not in row
+    listed = client.get("/api/planning/scenarios").json()["results"]
+    assert [item["status"] for item in listed if item["id"] == str(scenario.pk)] == ["queued"]
+    assert client.get(f"/api/planning/scenarios/{scenario.pk}").json()["status"] == "queued"
     worker = worker_processes.start()
     worker_processes.wait_for(lambda: _status(scenario) == "done", what="the scenario to finish", logs=[worker])
 

@@ -13,6 +13,7 @@ from caravane.core.api import ERRORS, INPUT_ERRORS, BadInput, PageNumber
 from caravane.planning.actions import ApplyRefused, do_apply_scenario, do_create_scenario
 from caravane.planning.models import PlannedStop, Scenario
 from caravane.planning.pipeline import ParameterError
+from caravane.planning.selectors import run_state
 
 router = Router(tags=["planning"])
 VIEW, RUN, APPLY = Perm.VIEW_PLAN, Perm.RUN_PLAN, Perm.APPLY_PLAN
@@ -40,6 +41,15 @@ class ScenarioOut(Schema):
     @staticmethod
     def resolve_summary(obj) -> dict:
         return (obj.results or {}).get("summary", {})
+
+    @staticmethod
+    def resolve_status(obj) -> str:
+        """The run as the queue sees it: a run handed back or retried after its worker died is queued again."""
+        return run_state(obj)[0]
+
+    @staticmethod
+    def resolve_progress_text(obj) -> str:
+        return run_state(obj)[1]
 
 
 class ScenarioDetailOut(ScenarioOut):

@@ -26,14 +26,29 @@ def run_state(scenario: Scenario) -> tuple[str, str, int | None]:
     The queue is the truth for a run not yet finished: one handed back by a stopping worker, or queued again
     after its worker died, waits in line again, whatever its last progress said.
     """
+    known = scenario.__dict__.get("_run_state")  # asked once per request (a list's rows, the API's fields)
+    if known is not None:
+        return known
     if scenario.finished or not scenario.task_id:
-        return scenario.status, scenario.progress_text, None
-    task = state(scenario.task_id)
-    if task is None or task.position is None:
-        return scenario.status, scenario.progress_text, None
-    return (Scenario.Status.QUEUED,
-            _("Waiting for a free planner: number %(position)d in line.") % {"position": task.position},
-            task.position)
+        known = scenario.status, scenario.progress_text, None
+    else:
+        task = state(scenario.task_id)
+        if task is None or task.position is None:
+            known = scenario.status, scenario.progress_text, None
+        else:
+            known = (Scenario.Status.QUEUED,
+                     _("Waiting for a free planner: number %(position)d in line.") % {"position": task.position},
+                     task.position)
+    scenario.__dict__["_run_state"] = known
+    return known
+
+
+def with_run_states(scenarios) -> list[Scenario]:
+    """The scenarios, each with ``run_status_label``: its run as the queue sees it (see run_state)."""
+    scenarios = list(scenarios)
+    for scenario in scenarios:
+        scenario.run_status_label = Scenario.Status(run_state(scenario)[0]).label
+    return scenarios
 
 
 def facility_imports():

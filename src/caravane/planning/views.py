@@ -43,7 +43,7 @@ def scenario_list(request):
             else:
                 return redirect("planning:scenario_detail", pk=scenario.pk)
     return render(request, "planning/scenario_list.html", {
-        "form": form, "scenarios": selectors.scenarios_for(request.user)[:50],
+        "form": form, "scenarios": selectors.with_run_states(selectors.scenarios_for(request.user)[:50]),
         "imports": selectors.facility_imports()[:10], "import_form": FacilityImportForm(),
     }, status=400 if form.errors else 200)
 
