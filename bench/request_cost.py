@@ -25,6 +25,7 @@ def child(args) -> None:
     from django.core.management import call_command
     from django.db import connection
     from django.test import Client
+    from django.test.utils import CaptureQueriesContext
 
     import caravane.audit.gate as gate
     from caravane.accounts.actions import do_create_api_token
@@ -103,11 +104,8 @@ def child(args) -> None:
                     raise SystemExit(f"{url}: HTTP {response.status_code}")
                 if attempt >= 3:  # the first calls warm caches
                     samples.append((total, timings["sql"], timings["audit"]))
-            with connection.execute_wrapper(lambda execute, *a: execute(*a)):
-                from django.test.utils import CaptureQueriesContext
-
-                with CaptureQueriesContext(connection) as captured:
-                    client.get(url, headers=headers)
+            with CaptureQueriesContext(connection) as captured:
+                client.get(url, headers=headers)
             median = sorted(samples)[len(samples) // 2]
             total, sql, audit = (value * 1000 for value in median)
             print(f"{label:32} {statistics.median(s[0] for s in samples) * 1000:6.2f} "

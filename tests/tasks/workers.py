@@ -12,9 +12,10 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
+
+from tests.telemed.servers import database_url
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 # The worker command, with the planning pipeline's progress steps slowed (test instrumentation only).
@@ -35,17 +36,6 @@ runner.run_plan = slow_run_plan
 from django.core.management import call_command
 call_command("worker", interval=0.1)
 """
-
-
-def database_url(settings_dict) -> str:
-    """A DATABASE_URL naming the database a Django connection uses (PostgreSQL or an SQLite file)."""
-    if settings_dict["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{Path(settings_dict['NAME']).resolve()}"
-    user = quote(settings_dict.get("USER") or "", safe="")
-    password = quote(settings_dict.get("PASSWORD") or "", safe="")
-    credentials = f"{user}:{password}@" if password else (f"{user}@" if user else "")
-    port = f":{settings_dict['PORT']}" if settings_dict.get("PORT") else ""
-    return f"postgres://{credentials}{settings_dict.get('HOST') or 'localhost'}{port}/{settings_dict['NAME']}"
 
 
 @dataclass

@@ -42,7 +42,7 @@ class Server:
 def database_url(settings_dict) -> str:
     """A DATABASE_URL naming the database a Django connection uses (PostgreSQL or an SQLite file)."""
     if settings_dict["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{settings_dict['NAME']}"
+        return f"sqlite:///{Path(settings_dict['NAME']).resolve()}"
     user = quote(settings_dict.get("USER") or "", safe="")
     password = quote(settings_dict.get("PASSWORD") or "", safe="")
     credentials = f"{user}:{password}@" if password else (f"{user}@" if user else "")
