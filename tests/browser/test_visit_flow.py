@@ -49,10 +49,10 @@ def test_three_people_play_a_visit(live_asgi, person, screenshot, health_centre)
     for page in (assistant, nurse, gp):
         _open_board(page, live_asgi)
 
-    assistant.fill("#record_number", record_number)
+    assistant.fill("#check-in-query", record_number)
     assistant.select_option("#priority", "urgent")
     with assistant.expect_navigation():
-        assistant.click(".check-in button[type=submit]")
+        assistant.click("#check-in-submit")
     for page in (nurse, gp):  # no reload: the WebSocket brings the change
         _card_in(page, "checked_in", "Khadija").wait_for(timeout=WAIT_MS)
     assert "Urgent" in _card_in(gp, "checked_in", "Khadija").inner_text()

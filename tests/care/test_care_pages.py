@@ -73,7 +73,7 @@ def test_vitals_form_refuses_systolic_400_naming_the_field(client, team, visit_a
 def test_forms_walk_a_visit(client, team, patient_factory):
     patient = patient_factory(site=team["site"])
     client.force_login(team["assistant"])
-    response = client.post(reverse("care:check_in"), {"site": team["site"].pk, "record_number": patient.record_number,
+    response = client.post(reverse("care:check_in"), {"site": team["site"].pk, "query": patient.record_number,
                                                       "priority": "urgent"})
     assert response.status_code == 302
     board = client.get(reverse("care:queue")).content.decode()
@@ -130,7 +130,7 @@ def test_lapsed_coverage_is_recorded_and_shown_at_check_in(client, team, patient
     patient.coverage_valid_until = datetime.date.today() - datetime.timedelta(days=10)
     patient.save()
     client.force_login(team["assistant"])
-    board = client.post(reverse("care:check_in"), {"site": team["site"].pk, "record_number": patient.record_number},
+    board = client.post(reverse("care:check_in"), {"site": team["site"].pk, "query": patient.record_number},
                         follow=True).content.decode()
     assert patient.encounters.get().coverage_status == "lapsed"
     assert "coverage lapsed on" in board and "Coverage lapsed" in board

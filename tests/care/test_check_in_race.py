@@ -38,7 +38,8 @@ def test_a_check_in_that_loses_the_race_to_the_unique_constraint_is_a_400(team, 
     response = _check_in(_client(team["assistant"]), patient, team["site"])
     assert response.status_code == 400
     assert response.json()["errors"] == [{"field": "patient",
-                                          "message": "Patient: already in today's queue of this site."}]
+                                          "message": "Patient: Fatima Amrani is already in today's queue of "
+                                                     "CSR Test; nothing was added."}]
     assert not Encounter.objects.exists()  # the refused check-in changed nothing
 
 

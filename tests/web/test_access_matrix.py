@@ -237,13 +237,13 @@ NO_OBJECT_ROUTES = {
 QUERY_CASES: dict[str, Walk] = {
     "care:queue ?site": Walk("nurse", query={"site": "theirs"}, denied="theirs"),
     "care:queue_columns ?site": Walk("nurse", query={"site": "theirs"}, denied="theirs"),
-    "care:check_in site": Walk("nurse", methods=("POST",), body={"site": "theirs", "record_number": "x"},
+    "care:check_in site": Walk("nurse", methods=("POST",), body={"site": "theirs", "query": "x"},
                                denied="theirs"),
     "care:check_in patient": Walk("nurse", methods=("POST",), body={"site": "mine", "patient": "their_patient"},
                                   denied="their_patient"),
     # Answered like an unknown number, so that the refusal tells nothing; the denied row is written all the same.
     "care:check_in record_number": Walk("nurse", methods=("POST",),
-                                        body={"site": "mine", "record_number": "their_record_number"},
+                                        body={"site": "mine", "query": "their_record_number"},
                                         denied="their_patient", status=302),
     "patients:register registration_site": Walk("nurse", methods=("POST",), denied="theirs", body={
         "registration_site": "theirs", "given_name": "Nouveau", "family_name": "Patient", "gender": "male",

@@ -37,6 +37,8 @@ class RequestContext:
     rows_written: int = 0
     # Rows the gate read whole (no joins, no filters), by (type, id): a handler asking again gets the same row.
     rows_read: dict = field(default_factory=dict)
+    # What ``gate.may`` found about objects' reach, so that a page asking twice queries once.
+    reach_answers: dict = field(default_factory=dict)
 
 
 _current = contextvars.ContextVar("caravane_audit_request", default=None)

@@ -121,6 +121,23 @@ def require(user, perm: Perm, target=None, *, in_scope: bool | None = None, mess
     _decide(user, perm, target, allowed=True, audit_action=audit_action, site=site, quiet=quiet)
 
 
+def may(user, perm: Perm, target=None) -> bool:
+    """Whether ``user`` would be granted ``perm`` on ``target`` (a row, or None): asked to show only what a role
+    may do (buttons, links), it records nothing. A decision already taken in the request answers it."""
+    cached = _cached(user, perm, target)
+    if cached is not None:
+        return cached.allowed
+    if not scope_of(user).allows(perm):
+        return False
+    if not isinstance(target, models.Model):
+        return True
+    answers = current_request_context().reach_answers
+    key = _key(user, perm, *object_label(target))
+    if key not in answers:
+        answers[key] = _in_reach(user, perm, target)
+    return answers[key]
+
+
 def get(user, queryset, pk, perm: Perm, *, audit_action: str | None = None, site_of=None,
         message: str | None = None):
     """The object ``pk`` of ``queryset`` if ``user`` holds ``perm`` on it; 404 if there is none, 403 if out of reach."""

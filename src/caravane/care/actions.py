@@ -88,7 +88,9 @@ def do_check_in(*, actor, patient, site: Site, priority: str = Encounter.Priorit
         raise ValidationError({"patient": _("Patient: this record was merged; check in the surviving record.")})
     now = timezone.now()
     day = day or timezone.localdate(now)
-    already_queued = ValidationError({"patient": _("Patient: already in today's queue of this site.")})
+    already_queued = ValidationError({"patient": _(
+        "Patient: %(patient)s is already in today's queue of %(site)s; nothing was added.") % {
+        "patient": patient, "site": site.localized_name}})
     with action_transaction():
         already = Encounter.objects.select_for_update().filter(
             patient=patient, site=site, service_date=day).exclude(status=Status.DONE)

@@ -57,6 +57,14 @@ def queue_for(user, site, day: datetime.date) -> list[QueueColumn]:
     return list(columns.values())
 
 
+def queued_patients(site, day: datetime.date, patient_ids) -> set:
+    """Which of these patients have an open visit (not done) in the site's queue that day."""
+    if not patient_ids:
+        return set()
+    return set(Encounter.objects.filter(site=site, service_date=day, patient_id__in=list(patient_ids))
+               .exclude(status=Encounter.Status.DONE).values_list("patient_id", flat=True))
+
+
 def encounters_of(patient):
     """All the patient's visits (merged records included), newest first, with everything recorded in them.
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -17,17 +18,19 @@ from django.views.decorators.http import require_POST
 from caravane.audit import gate
 from caravane.care import actions, charts, vitals
 from caravane.care.models import Encounter, MedicationRequest
-from caravane.core.access import Perm
+from caravane.core.access import Perm, scope_of
 from caravane.core.errors import messages_by_field
 from caravane.care.chart_sections import section_entries
-from caravane.care.selectors import consents_of, encounters_of, queue_for, vital_series
+from caravane.care.selectors import consents_of, encounters_of, queued_patients, queue_for, vital_series
 from caravane.geo.models import Commune
 from caravane.network.models import Deployment, Site, active_on
-from caravane.patients.identifiers import clean_record_number
 from caravane.patients.models import Patient
+from caravane.patients.search import PERSONAL_IDENTIFIERS, identifier_of, search_patients
 from caravane.patients.selectors import coverage_status, surviving_record
 
 PRINT_LANGUAGES = ("fr", "ar")
+PATIENTS = ("patients.patient", "")
+MATCHES_SHOWN = 10
 CONSENT_STATUS_LABELS = {"active": gettext_lazy("Valid"), "inactive": gettext_lazy("Revoked or expired"),
                          "proposed": gettext_lazy("Not yet valid")}
 
@@ -74,14 +77,53 @@ def _audited_queue(request, site, day):
     return columns
 
 
+def _board_url(site, **params) -> str:
+    return f"{reverse('care:queue')}?{urlencode({'site': site.pk, **params})}"
+
+
+def _choice(value: str, allowed, default: str = "") -> str:
+    return value if value in allowed else default
+
+
+def _matches(request, site, day, query: str) -> tuple[list, set]:
+    """The patients within reach matching ``query`` (name in either script, phone, CIN or record number), and
+    those of them already in the site's queue that day."""
+    patients = gate.restrict(request.user, Patient.objects.all(), Perm.VIEW_PATIENT, target=PATIENTS,
+                             audit_action="care.check_in_search")
+    matches = search_patients(patients, query, limit=MATCHES_SHOWN, scope=scope_of(request.user))
+    return matches, queued_patients(site, day, [match.patient.pk for match in matches])
+
+
+def _check_in_form(request, site, day) -> dict:
+    """What the board's check-in form offers: the patient chosen elsewhere (``?patient=``, from a search or a
+    patient page) or the patients matching ``?find=``, with the priority and stop asked before."""
+    form = {"priority": _choice(request.GET.get("priority", ""), Encounter.Priority.values, Encounter.Priority.STANDARD),
+            "stop": request.GET.get("stop_commune", ""), "find": request.GET.get("find", "").strip()[:100]}
+    shown = []
+    if request.GET.get("patient"):
+        chosen = gate.get(request.user, Patient.objects.all(), request.GET["patient"], Perm.VIEW_PATIENT,
+                          audit_action="care.check_in_lookup")
+        form.update(chosen=chosen, queued=queued_patients(site, day, [chosen.pk]))
+        shown = [chosen.pk]
+    elif form["find"]:
+        form["matches"], form["queued"] = _matches(request, site, day, form["find"])
+        shown = [match.patient.pk for match in form["matches"]]
+    if shown:  # the board's one audit row says which patients the form showed, beside those of the queue
+        gate.note(request.user, Perm.VIEW_QUEUE, site, found=[str(pk) for pk in shown])
+    return form
+
+
 def queue_board(request):
     """The day's queue of a site: waiting, with the nurse, with the GP, done; updated live."""
     site, sites = _board_site(request)
     day = _day(request)
     columns = _audited_queue(request, site, day) if site else []
+    is_today = day == timezone.localdate()
+    can_check_in = site is not None and is_today and gate.may(request.user, Perm.CHECK_IN)
     return render(request, "care/queue.html", {
         "site": site, "sites": sites, "day": day, "columns": columns, "priorities": Encounter.Priority.choices,
-        "stops": _stop_communes(site), "is_today": day == timezone.localdate(),
+        "stops": _stop_communes(site), "is_today": is_today, "can_check_in": can_check_in,
+        "check_in": _check_in_form(request, site, day) if can_check_in else {},
     })
 
 
@@ -93,34 +135,59 @@ def queue_columns(request):
     return render(request, "care/_queue_columns.html", {"columns": _audited_queue(request, site, _day(request))})
 
 
+def check_in_matches(request):
+    """The patients matching what the desk is typing, as the check-in form lists them (read by its module)."""
+    site, _sites = _board_site(request, Perm.CHECK_IN)
+    if site is None:
+        raise Http404
+    query = request.GET.get("q", "").strip()[:100]
+    matches, queued = _matches(request, site, timezone.localdate(), query) if query else ([], set())
+    gate.note(request.user, Perm.VIEW_PATIENT, PATIENTS, query=query[:80], results=len(matches))
+    gate.returned(request.user, Perm.VIEW_PATIENT, PATIENTS, [match.patient.pk for match in matches])
+    return render(request, "care/_check_in_matches.html", {"check_in": {"find": query, "matches": matches,
+                                                                        "queued": queued}})
+
+
+def _patient_by_identifier(request, field: str, value):
+    """The patient with this record number or CIN, if within the user's reach (a refusal is audited)."""
+    found = Patient.objects.filter(**{field: value}).first()
+    try:
+        return gate.get(request.user, Patient.objects.all(), found.pk, Perm.VIEW_PATIENT,
+                        audit_action="care.check_in_lookup") if found else None
+    except PermissionDenied:  # audited; answered as an unknown identifier, so that nothing leaks
+        return None
+
+
 @require_POST
 def check_in(request):
-    """Check a patient in, found by record number (board form) or by id (from the patient's page)."""
+    """Check a patient in: picked from a list or a patient page (by id), or typed (record number or CIN); a name
+    or a phone number sends the desk back to the board with the patients who match, to pick from."""
     site, _sites = _board_site(request, Perm.CHECK_IN)
     if site is None:
         gate.refuse(request.user, Perm.CHECK_IN, ("network.site", ""), reason="no site to check in at",
                     message=_("You work at no site where patients are checked in."))
-    patient_id, number = request.POST.get("patient"), (request.POST.get("record_number") or "").strip()
-    back = redirect(f"{reverse('care:queue')}?site={site.pk}")
-    if patient_id:
-        patient = gate.get(request.user, Patient.objects.all(), patient_id, Perm.VIEW_PATIENT,
-                           audit_action="care.check_in_lookup")
-    else:
-        canonical = clean_record_number(number)
-        found = Patient.objects.filter(record_number=canonical).first() if canonical else None
-        try:
-            patient = gate.get(request.user, Patient.objects.all(), found.pk, Perm.VIEW_PATIENT,
-                               audit_action="care.check_in_lookup") if found else None
-        except PermissionDenied:  # audited; answered as an unknown number, so that nothing leaks
-            patient = None
-        if patient is None:
-            messages.error(request, _("Record number: no patient “%(number)s” in your scope.") % {"number": number})
-            return back
+    query = (request.POST.get("query") or "").strip()
     stop = _stop_communes(site).filter(pk=request.POST.get("stop_commune")).first() \
         if request.POST.get("stop_commune") else None
+    priority = request.POST.get("priority") or Encounter.Priority.STANDARD
+    if request.POST.get("patient"):
+        patient = gate.get(request.user, Patient.objects.all(), request.POST["patient"], Perm.VIEW_PATIENT,
+                           audit_action="care.check_in_lookup")
+    else:
+        identifier = identifier_of(query)
+        if identifier is None or identifier[0] not in PERSONAL_IDENTIFIERS:
+            if not query:
+                messages.error(request, _("Patient: type a name, a phone number, a CIN or a record number."))
+                return redirect(_board_url(site))
+            return redirect(_board_url(site, find=query[:100], priority=priority,
+                                       **({"stop_commune": stop.pk} if stop else {})))
+        patient = _patient_by_identifier(request, *identifier)
+        if patient is None:
+            messages.error(request, _("No patient “%(query)s” in your scope.") % {"query": query})
+            return redirect(_board_url(site))
+    back = redirect(_board_url(site))
     try:
-        actions.do_check_in(actor=request.user, patient=patient, site=site,
-                            priority=request.POST.get("priority") or Encounter.Priority.STANDARD, stop_commune=stop)
+        actions.do_check_in(actor=request.user, patient=patient, site=site, priority=priority, stop_commune=stop)
     except ValidationError as error:
         for message in error.messages:
             messages.error(request, message)

@@ -153,8 +153,12 @@ def _load(matches: list[Match]) -> list[Match]:
     return loaded
 
 
-def _identifier_lookup(query: str) -> tuple[str, object] | None:
-    """The identifier field and value that ``query`` is, if it is one."""
+# Identifiers that name one person; a phone number may be a whole family's.
+PERSONAL_IDENTIFIERS = ("record_number", "national_id")
+
+
+def identifier_of(query: str) -> tuple[str, object] | None:
+    """The identifier field and value that ``query`` is (record number, CIN or phone), if it is one."""
     record_number = clean_record_number(query)
     if record_number:
         return "record_number", record_number
@@ -176,7 +180,7 @@ def search_patients(queryset, query: str, *, limit: int = 20, scope=None) -> lis
     query = (query or "").strip()
     if not query:
         return []
-    identifier = _identifier_lookup(query)
+    identifier = identifier_of(query)
     if identifier is not None:
         field_name, value = identifier
         found = list(queryset.filter(**{field_name: value}).select_related("commune", "merged_into")[:limit])

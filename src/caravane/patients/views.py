@@ -32,12 +32,17 @@ def _open_patient(request, pk, *, perm: Perm = Perm.VIEW_PATIENT, audit_action: 
                     perm, audit_action=audit_action, site_of=lambda patient: patient.registration_site)
 
 
-def chart_url(patient: Patient) -> str | None:
-    """The care chart of the patient, when the care app provides one."""
+def care_url(name: str, *args) -> str | None:
+    """A page of the care app (the chart, the queue board), when the care app provides it."""
     try:
-        return reverse("care:chart", args=[patient.pk])
+        return reverse(name, args=args)
     except NoReverseMatch:
         return None
+
+
+def check_in_url(user) -> str | None:
+    """Where ``user`` checks a patient in (the queue board, to which ``?patient=`` is added), if they may."""
+    return care_url("care:queue") if gate.may(user, Perm.CHECK_IN) else None
 
 
 def registration_sites(user):
@@ -61,7 +66,8 @@ def search(request):
     matches = search_patients(patients, query, scope=scope_of(request.user)) if query else []
     gate.note(request.user, Perm.VIEW_PATIENT, PATIENTS, query=query[:80], results=len(matches))
     gate.returned(request.user, Perm.VIEW_PATIENT, PATIENTS, [match.patient.pk for match in matches])
-    return render(request, "patients/search.html", {"query": query, "matches": matches})
+    return render(request, "patients/search.html", {"query": query, "matches": matches,
+                                                    "check_in_url": check_in_url(request.user)})
 
 
 def register(request):
@@ -87,7 +93,8 @@ def register(request):
                              % {"number": patient.record_number_display})
             return redirect("patients:detail", pk=patient.pk)
     refused = request.method == "POST" and not form.is_valid()
-    return render(request, "patients/register.html", {"form": form, "duplicates": duplicates, "sites": sites},
+    return render(request, "patients/register.html", {"form": form, "duplicates": duplicates, "sites": sites,
+                                                      "check_in_url": check_in_url(request.user)},
                   status=400 if refused else 200)
 
 
@@ -99,11 +106,13 @@ def _detail_context(request, patient, consent_form=None) -> dict:
         "consents": [(consent, consent.status_on(today)) for consent in selectors.patient_consents(patient)],
         "consent_form": consent_form or ConsentForm(),
         "revoke_form": RevokeConsentForm(),
-        "chart_url": chart_url(patient),
         "merged_records": Patient.objects.filter(merged_into=patient).select_related("merge"),
-        "can_record_consent": request.user.has_perm(Perm.RECORD_CONSENT),
-        "can_merge": request.user.has_perm(Perm.MERGE_PATIENT),
-        "can_change": request.user.has_perm(Perm.CHANGE_PATIENT),
+        # Only what the reader may do is offered: the gate answers, as it will when the button is used.
+        "chart_url": care_url("care:chart", patient.pk) if gate.may(request.user, Perm.VIEW_CHART, patient) else None,
+        "check_in_url": check_in_url(request.user),
+        "can_record_consent": gate.may(request.user, Perm.RECORD_CONSENT, patient),
+        "can_merge": gate.may(request.user, Perm.MERGE_PATIENT, patient),
+        "can_change": gate.may(request.user, Perm.CHANGE_PATIENT, patient),
     }
 
 
