@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from caravane.audit.models import AuditEvent
+from caravane.audit.subjects import about_patients, find_patients
 from caravane.core.filters import Filter, FilterSet
 from caravane.core.access import Role
 
@@ -45,6 +46,8 @@ class UUIDFilter(Filter):
 
 class AuditFilterSet(FilterSet):
     filters = {
+        # Resolved once per filter set (see ``patients``), into every object of the patients it names.
+        "patient": Filter(lookup="object_id", label=_("Patient (name or record number)")),
         "actor": Filter(lookup="actor_username__icontains", label=_("Actor")),
         "role": Filter(lookup="role", label=_("Role"), choices=Role.choices),
         "site": Filter(lookup="site_name__icontains", label=_("Site")),
@@ -70,3 +73,10 @@ class AuditFilterSet(FilterSet):
                 del self.values[name]
                 self.errors[name] = _("%(value)r is not a valid value for %(field)s.") % {
                     "value": raw, "field": self.filters[name].label}
+        # The patients the "patient" filter names, and the ids of all their records.
+        self.patients, self.patient_ids = find_patients(self.values["patient"]) if "patient" in self.values else ([], [])
+
+    def condition(self, name: str, value: str) -> Q:
+        if name == "patient":
+            return about_patients(self.patient_ids)
+        return super().condition(name, value)

@@ -63,8 +63,12 @@ class FilterSet:
     def filter(self, queryset):
         """Apply the valid filters to ``queryset``."""
         for name, value in self.values.items():
-            queryset = queryset.filter(self.filters[name].condition(value))
+            queryset = queryset.filter(self.condition(name, value))
         return queryset
+
+    def condition(self, name: str, value: str) -> Q:
+        """The condition one filter puts on the rows (a filter set whose values need resolving first overrides it)."""
+        return self.filters[name].condition(value)
 
     def fields(self):
         """(name, filter, current value) triples, for rendering a filter form."""

@@ -196,6 +196,15 @@ def search_patients(queryset, query: str, *, limit: int = 20, scope=None) -> lis
     return _load(matches[:limit])
 
 
+def patients_named(text: str, *, limit: int = 10) -> tuple[list[Patient], list]:
+    """The patients (anywhere) that a name, CIN, phone or record number names, best first, and the ids of their
+    records with those merged into them (for the audit trail's search by patient)."""
+    patients = [match.patient for match in search_patients(Patient.objects.all(), text, limit=limit)]
+    survivors = [patient.pk for patient in patients]
+    merged = list(Patient.objects.filter(merged_into__in=survivors).values_list("pk", flat=True)) if survivors else []
+    return patients, [*survivors, *merged]
+
+
 def _lenient(normalise, raw):
     """``raw`` normalised, or "" while it is still being typed (not valid yet)."""
     try:
