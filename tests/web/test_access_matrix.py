@@ -26,8 +26,8 @@ from asgiref.sync import async_to_sync
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection, transaction
-from django.test import Client, override_settings
+from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import URLResolver, get_resolver, reverse
 from django.utils import timezone
@@ -38,7 +38,7 @@ from caravane.audit.models import AuditEvent
 from caravane.routing import websocket_urlpatterns
 from caravane.telemed.views import OPERATIONS
 
-from .access_world import PNG, build_world, snapshot
+from .access_world import PNG, snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -281,27 +281,6 @@ NARROWED_CASES: dict[str, Walk] = {
 
 
 # --- The world ------------------------------------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def world(django_db_setup, django_db_blocker, tmp_path_factory):
-    """The two sides, built once for the module in a transaction rolled back at its end (each test adds its own
-    savepoint, as in a TestCase)."""
-    storage = {**settings.STORAGES, "default": {"BACKEND": "django.core.files.storage.FileSystemStorage",
-                                                "OPTIONS": {"location": tmp_path_factory.mktemp("media")}}}
-    with django_db_blocker.unblock(), override_settings(
-            STORAGES=storage, PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
-        atomic = transaction.atomic()
-        atomic._from_testcase = True  # the actions' durable blocks nest in it as they do in a TestCase's
-        atomic.__enter__()
-        try:
-            built = build_world()
-            built.their_commune = built.theirs.commune
-            built.their_record_number = built.their_patient.record_number
-            yield built
-        finally:
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
-
 
 def _value(world, name):
     """The id (or text) sent for a world name."""
