@@ -222,6 +222,7 @@ NO_OBJECT_ROUTES = {
     "healthz", "readyz", "metrics", "set_language", "home", "site_list", "site_map", "site_map_data", "map_outlines",
     "mobile_units", "accounts:login", "accounts:logout", "accounts:password_change", "audit:list", "audit:export",
     "patients:search", "patients:register", "care:queue", "care:queue_columns", "care:check_in",
+    "care:check_in_matches",
     "planning:scenario_list", "planning:facility_import", "planning:commune_shapes", "telemed:index",
     "telemed:requests", "telemed:worklist", "telemed:worklist_rows", "telemed:roster", "telemed:indicators",
     "api:openapi-json", "api:openapi-view", "api:api-root", "^api/",
@@ -237,6 +238,8 @@ NO_OBJECT_ROUTES = {
 QUERY_CASES: dict[str, Walk] = {
     "care:queue ?site": Walk("nurse", query={"site": "theirs"}, denied="theirs"),
     "care:queue_columns ?site": Walk("nurse", query={"site": "theirs"}, denied="theirs"),
+    "care:queue ?patient": Walk("nurse", query={"patient": "their_patient"}, denied="their_patient"),
+    "care:check_in_matches ?site": Walk("nurse", query={"site": "theirs", "q": "Mineur"}, denied="theirs"),
     "care:check_in site": Walk("nurse", methods=("POST",), body={"site": "theirs", "query": "x"},
                                denied="theirs"),
     "care:check_in patient": Walk("nurse", methods=("POST",), body={"site": "mine", "patient": "their_patient"},
@@ -270,6 +273,8 @@ QUERY_CASES: dict[str, Walk] = {
 # Lists filtered by a foreign site or patient: answered within the caller's scope, so with nothing of theirs.
 NARROWED_CASES: dict[str, Walk] = {
     "patients:search ?q": Walk("gp", query={"q": "Etrangere"}, status=200),
+    "care:queue ?find": Walk("nurse", query={"find": "Etrangere"}, status=200),
+    "care:check_in_matches ?q": Walk("nurse", query={"site": "mine", "q": "Etrangere"}, status=200),
     "GET /api/patients/ ?q": Walk("gp", query={"q": "Etrangere"}, status=200),
     "GET /api/care/encounters ?site": Walk("gp", query={"site": "theirs"}, status=200),
     "GET /api/care/encounters ?patient": Walk("gp", query={"patient": "their_patient"}, status=200),
@@ -537,6 +542,7 @@ POSITIVE_READS = {
     "telemed:act": ("gp", {"pk": "my_act"}, {}, True),
     "telemed:act_live": ("gp", {"pk": "my_act"}, {}, False),
     "patients:search": ("gp", {}, {"q": "Mineur"}, True),
+    "care:check_in_matches": ("nurse", {}, {"site": "mine", "q": "Itto"}, True),
 }
 
 
