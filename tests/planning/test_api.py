@@ -2,6 +2,8 @@
 
 import datetime
 
+from django.utils import translation
+
 import pytest
 
 from caravane.planning.models import Facility, FacilityImport, PlannedStop
@@ -96,10 +98,15 @@ def test_two_scenarios_compare_side_by_side(coordinator, village_row, hospital, 
                          content_type="application/json").json()["id"]
     page = client.get(f"/planning/{first}/compare/{second}")
     assert page.status_code == 200
-    rows = {key: (a, b) for key, a, b in page.context["cmp"]["rows"]}
-    assert rows["n_units"] == (2, 1)
-    assert rows["covered"][0] >= rows["covered"][1]
-    assert ("n_units", 2, 1) in page.context["cmp"]["parameters"]
+    rows = dict(page.context["cmp"]["rows"])
+    assert rows["Units"] == ["2", "1"]
+    served = [int(v.replace(",", "")) for v in rows["People served"]]
+    assert served[0] >= served[1] > 0
+    assert ("Number of units", "2", "1") in page.context["cmp"]["parameters"]
+    assert b"covered" not in page.content and b"upper_bound" not in page.content and b"n_units" not in page.content
+    with translation.override("fr"):
+        french = client.get(f"/planning/{first}/compare/{second}", HTTP_ACCEPT_LANGUAGE="fr")
+    assert "Personnes desservies" in french.content.decode() and "Nombre d’unités" in french.content.decode()
 
 
 def test_progress_is_refused_to_a_role_without_planning(staff_factory, coordinator, client):
