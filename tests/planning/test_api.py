@@ -33,6 +33,8 @@ def test_run_read_and_apply_through_the_api(coordinator, site_factory, village_r
     assert detail["status"] == "done" and len(detail["units"]) == 2
     assert detail["summary"]["covered"] <= detail["summary"]["upper_bound"]
     assert detail["provinces"][0]["rank"] == 1
+    assert detail["regions"][0]["region"] == "98" and detail["regions"][0]["units"] == 2
+    assert detail["pure_coverage"]["summary"]["covered"] >= detail["summary"]["covered"]
     applied = client.post(f"/api/planning/scenarios/{pk}/apply")
     assert applied.status_code == 200 and applied.json()["status"] == "applied"
     assert Deployment.objects.filter(unit__in=units, end_date__isnull=True).count() == 2
