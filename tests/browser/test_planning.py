@@ -55,6 +55,7 @@ def test_coordinator_creates_the_default_scenario_compares_it_confirms_and_appli
         page.click("form.planning-form button[type=submit]")
     drain()  # the background worker's part, in this thread
     page.wait_for_selector("#plan-regions", timeout=60_000)
+    screenshot(page, f"planning-result-{lang}")
     scenario = Scenario.objects.get(name=f"Défaut {lang}")
     assert scenario.parameters["weight_by_underservice"] and scenario.parameters["regional_minimum"] == "share"
     table = page.locator("#plan-regions table")

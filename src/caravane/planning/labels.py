@@ -49,9 +49,9 @@ def parameter_value(name: str, value, regions: dict) -> str:
     """A parameter's value as a reader understands it (names, not codes; yes/no; "no limit")."""
     choices = {"solver": dict(SOLVERS), "regional_minimum": dict(REGIONAL_MINIMUMS)}
     if name == "regions":
-        return ", ".join(regions.get(code, code) for code in value) or _("All of Morocco")
+        return " · ".join(regions.get(code, code) for code in value) or _("All of Morocco")
     if name == "care_kinds":
-        return ", ".join(str(FacilityKind(kind).label) if kind in FacilityKind.values else kind for kind in value)
+        return " · ".join(str(FacilityKind(kind).label) if kind in FacilityKind.values else kind for kind in value)
     if name in choices:
         return str(choices[name].get(value, value))
     if isinstance(value, bool):
@@ -59,10 +59,17 @@ def parameter_value(name: str, value, regions: dict) -> str:
     if value is None:
         return _("No limit")
     if isinstance(value, list):
-        return ", ".join(number_format(v) for v in value)
+        return " · ".join(_number(v) for v in value)
     if isinstance(value, (int, float)):
-        return number_format(value, force_grouping=True)
+        return _number(value)
     return str(value)
+
+
+def _number(value) -> str:
+    """A number in the reader's format, without a needless ",0"."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return number_format(value, force_grouping=True)
 
 
 def parameter_rows(parameters: dict, regions: dict) -> list[tuple[str, str]]:

@@ -307,7 +307,7 @@ def _summary(solution: mclp.MclpSolution, fair: dict) -> dict:
         "gap": round(solution.gap, 5), "top_decile_communes": fair["top_decile_communes"],
         "top_decile_reached": fair["top_decile_reached"], "top_decile_reached_pct": fair["top_decile_reached_pct"],
         "regions_underserved": fair["regions_underserved"], "regions_reached": fair["regions_reached"],
-        "min_region_coverage_pct": fair["min_region_coverage_pct"],
+        "min_region_coverage_pct": fair["min_region_coverage_pct"], "n_units": len(solution.chosen),
     }
 
 
