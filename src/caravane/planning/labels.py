@@ -51,7 +51,7 @@ def parameter_value(name: str, value, regions: dict) -> str:
     if name == "regions":
         return " · ".join(regions.get(code, code) for code in value) or _("All of Morocco")
     if name == "care_kinds":
-        return " · ".join(str(FacilityKind(kind).label) if kind in FacilityKind.values else kind for kind in value)
+        return " · ".join(kind_label(kind) for kind in value)
     if name in choices:
         return str(choices[name].get(value, value))
     if isinstance(value, bool):
@@ -70,6 +70,11 @@ def _number(value) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return number_format(value, force_grouping=True)
+
+
+def kind_label(kind: str) -> str:
+    """A facility kind's name (the code itself for a kind this version does not know)."""
+    return str(FacilityKind(kind).label) if kind in FacilityKind.values else kind
 
 
 def parameter_rows(parameters: dict, regions: dict) -> list[tuple[str, str]]:

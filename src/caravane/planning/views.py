@@ -18,7 +18,7 @@ from caravane.planning import labels, selectors
 from caravane.planning.actions import ApplyRefused, do_apply_scenario, do_create_scenario, do_import_facilities
 from caravane.planning.facilities import ImportRefused
 from caravane.planning.forms import FacilityImportForm, ScenarioForm
-from caravane.planning.models import FacilityKind, Scenario
+from caravane.planning.models import Scenario
 from caravane.planning.pipeline import ParameterError, export_files, geojson
 
 VIEW, RUN, APPLY = Perm.VIEW_PLAN, Perm.RUN_PLAN, Perm.APPLY_PLAN
@@ -87,12 +87,11 @@ def scenario_detail(request, pk):
     return render(request, "planning/scenario_detail.html", {
         "scenario": scenario, "run_status": Scenario.Status(status).label, "run_text": text, "summary": summary,
         "solver_status": labels.status(summary), "pure_status": labels.status(pure),
-        "figures": labels.figure_rows(summary, pure) if pure else [],
+        "figures": labels.figure_rows(summary, pure),
         "regions": selectors.region_rows(results, names),
         "parameters": labels.parameter_rows(scenario.parameters, names),
         "timings": [(str(labels.TIMINGS.get(k, k)), v) for k, v in scenario.timings.items()],
-        "facility_kinds": [(str(FacilityKind(k).label) if k in FacilityKind.values else k, n)
-                           for k, n in scenario.inputs.get("facilities", {}).items()],
+        "facility_kinds": [(labels.kind_label(k), n) for k, n in scenario.inputs.get("facilities", {}).items()],
         "units": results.get("units", []), "provinces": results.get("provinces", [])[:30], "others": others,
         "may_apply": request.user.has_perm(APPLY) and scenario.status == Scenario.Status.DONE,
     })
