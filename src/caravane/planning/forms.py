@@ -58,6 +58,9 @@ class ScenarioForm(forms.Form):
 
         super().__init__(*args, **kwargs)
         self.fields["regions"].choices = [(r.code, r.localized_name) for r in Region.objects.order_by("code")]
+        for field in self.fields.values():
+            if isinstance(field, forms.BooleanField):
+                field.label_suffix = ""  # the label follows its tick box: no colon
 
     def parameters(self) -> dict:
         """The cleaned values as pipeline parameters."""
