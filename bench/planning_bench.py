@@ -2,16 +2,21 @@
 
 1. Random and real-derived covering instances (up to 2,000 demand points x 300 candidates):
    our coverage / HiGHS's proven optimum (target >= 0.99), our time / HiGHS's (target <= 0.1).
-2. National scale (1,503 communes; demand = every commune's population farther than 10 km from care,
-   weighted as the planner does; every rural commune a candidate base; N=50 units, at most 2 per province):
-   the planner's heuristic and plain greedy against HiGHS's proven optimum (ratio, gap, time), on
-   - the planner's defaults (reach 30 km, capacity 60,000 per unit), kept to show the check below: every
-     unit is filled to capacity there (optimum = N x capacity), so it measures nothing;
-   - the instances that measure something: reach 20 km with capacity 200,000, reach 25 km with 300,000, and
-     reach 20 km without capacity. 50 units reach far less than the underserved population (40 to 50% of
-     it), few units fill up, and placements differ widely in quality.
-   Each instance prints a check that it is not trivial: units at capacity in the optimum, and the best and
-   mean of 50 random valid placements against the optimum (far below it when placement matters).
+2. National scale (1,503 communes; demand = every commune's population farther than 10 km from care;
+   every rural commune a candidate base; N=50 units), the planner's heuristic and plain greedy against
+   HiGHS's proven optimum (ratio, gap, time), on
+   - the planner's defaults: people weighted by the underservice index, at most 2 units per province, each
+     region with underserved communes owed its share of the units (reach 30 km, capacity 60,000 per unit);
+     every unit fills up there, but which people it serves (and where) decides the weighted objective;
+   - the same model as pure coverage (every person counts the same, at most 2 per province, no regional
+     minimum), kept to show the check below: every unit is filled to capacity (optimum = N x capacity),
+     so it measures nothing;
+   - pure-coverage instances that measure something: reach 20 km with capacity 200,000, reach 25 km with
+     300,000, and reach 20 km without capacity. 50 units reach far less than the underserved population (40
+     to 50% of it), few units fill up, and placements differ widely in quality.
+   Each instance prints a check that it is not trivial: units at capacity in the optimum (for pure
+   coverage), and the best and mean of 50 random valid placements against the optimum (far below it when
+   placement matters).
    Needs the geography in the database (`caravane load_geography`); facilities come from the database,
    or from the shared healthsites 2020 list (read, not imported) when the database has no hospital.
 3. Tours: visits placed and total km of our routing (cheapest-insertion start, guided local
@@ -85,13 +90,16 @@ def real_facilities():
 
 
 def real_instance(n_units: int, *, capacity: float | None = 6.0e4, max_candidates: int | None = None,
-                  reach_km: float = 30.0):
+                  reach_km: float = 30.0, fair: bool = False):
+    """A covering instance from the census communes; ``fair``: the planner's default model, else pure coverage
+    (every person the same, no regional minimum) with at most 2 units per province."""
     from caravane.geo.models import Commune
     from caravane.planning.analysis import CommuneTable, analyse
     from caravane.planning.geodesy import RoadDistance
     from caravane.planning.pipeline import Parameters, build_instance
 
-    params = Parameters(n_units=n_units, capacity=capacity, reach_km=reach_km)
+    params = Parameters(n_units=n_units, capacity=capacity, reach_km=reach_km, weight_by_underservice=fair,
+                        regional_minimum="share" if fair else "none")
     table = CommuneTable.from_queryset(Commune.objects.all())
     facilities = real_facilities()
     analysis = analyse(table, facilities, care_kinds=params.care_kinds, thresholds_km=params.thresholds_km,
@@ -100,7 +108,8 @@ def real_instance(n_units: int, *, capacity: float | None = 6.0e4, max_candidate
     if max_candidates and inst.n_candidates > max_candidates:
         keep = np.random.default_rng(1).choice(inst.n_candidates, max_candidates, replace=False)
         inst = MclpInstance(weights=inst.weights, reach=[inst.reach[j] for j in keep], n_units=n_units,
-                            capacity=inst.capacity, groups=inst.groups[keep], max_per_group=inst.max_per_group)
+                            capacity=inst.capacity, groups=inst.groups[keep], max_per_group=inst.max_per_group,
+                            priority=inst.priority)
     return inst
 
 
@@ -117,26 +126,42 @@ def real_section() -> None:
                     real_instance(n_units, capacity=capacity, max_candidates=300))
 
 
-# The national instances: (label, reach in km, capacity per unit or None); N=50 units, at most 2 per province.
+# The national instances: (label, reach in km, capacity per unit or None, the planner's default model or pure
+# coverage); N=50 units, at most 2 per province.
 NATIONAL = [
-    ("saturated (the planner's defaults)", 30.0, 6.0e4),
-    ("not saturated, capacity 200,000", 20.0, 2.0e5),
-    ("not saturated, capacity 300,000", 25.0, 3.0e5),
-    ("not saturated, no capacity", 20.0, None),
+    ("the planner's defaults (weighted, regional shares)", 30.0, 6.0e4, True),
+    ("pure coverage, saturated", 30.0, 6.0e4, False),
+    ("pure coverage, capacity 200,000", 20.0, 2.0e5, False),
+    ("pure coverage, capacity 300,000", 25.0, 3.0e5, False),
+    ("pure coverage, no capacity", 20.0, None, False),
 ]
 RANDOM_PLACEMENTS = 50
 
 
 def random_placement(inst: MclpInstance, rng: np.random.Generator) -> list[int]:
-    """A uniformly shuffled valid placement: N bases, at most ``max_per_group`` in any province."""
+    """A uniformly shuffled valid placement: N bases, at most ``max_per_group`` in any province, the regions'
+    minimums met first."""
     chosen, per_group = [], {}
-    for j in rng.permutation(inst.n_candidates).tolist():
+    owed = None if inst.zones is None else inst.zone_min.copy()
+    order = rng.permutation(inst.n_candidates).tolist()
+
+    def take(j) -> bool:
         group = None if inst.groups is None else int(inst.groups[j])
-        if inst.max_per_group is None or per_group.get(group, 0) < inst.max_per_group:
-            chosen.append(j)
-            per_group[group] = per_group.get(group, 0) + 1
-            if len(chosen) == inst.n_units:
-                break
+        if j in chosen or (inst.max_per_group is not None and per_group.get(group, 0) >= inst.max_per_group):
+            return False
+        chosen.append(j)
+        per_group[group] = per_group.get(group, 0) + 1
+        return True
+
+    if owed is not None:
+        for j in order:
+            z = int(inst.zones[j])
+            if z >= 0 and owed[z] > 0 and take(j):
+                owed[z] -= 1
+    for j in order:
+        if len(chosen) == inst.n_units:
+            break
+        take(j)
     return chosen
 
 
@@ -157,12 +182,14 @@ def national_section() -> None:
         print("== national: skipped (run `caravane load_geography` first) ==")
         return
     print("== national scale: 1,503 communes, every rural commune a candidate, N=50 (at most 2 per province) ==")
+    print("   values are the model's objective: people weighted by the underservice index in the planner's defaults,")
+    print("   people in the pure-coverage instances")
     print("   ours = the planner's heuristic (greedy + swaps, Lagrangian bound); greedy = plain greedy;")
     print("   opt = HiGHS's proven optimum; random = best and mean of "
           f"{RANDOM_PLACEMENTS} random valid placements (the instance is trivial when they come close to opt)")
     rng = np.random.default_rng(11)
-    for label, reach_km, capacity in NATIONAL[:2] if QUICK else NATIONAL:
-        inst = real_instance(50, capacity=capacity, reach_km=reach_km)
+    for label, reach_km, capacity, fair in NATIONAL[:2] if QUICK else NATIONAL:
+        inst = real_instance(50, capacity=capacity, reach_km=reach_km, fair=fair)
         start = time.perf_counter()
         plain = exact_assignment(inst, greedy(inst))[0]
         greedy_s = time.perf_counter() - start
@@ -171,7 +198,7 @@ def national_section() -> None:
         randoms = [exact_assignment(inst, random_placement(inst, rng))[0] for _ in range(RANDOM_PLACEMENTS)]
         opt = max(exact.covered, 1e-9)
         full = units_at_capacity(inst, exact.assignment)
-        saturated = capacity is not None and full == inst.n_units
+        saturated = not fair and capacity is not None and full == inst.n_units
         trivial = saturated or max(randoms) >= 0.99 * opt
         cap = "none" if capacity is None else f"{capacity:,.0f}"
         print(f"-- {label}: reach {reach_km:.0f} km, capacity {cap}; {inst.n_demand} demand points "

@@ -4,8 +4,10 @@ from pathlib import Path
 
 import pytest
 
-HEALTHSITES = (Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "morocco" / "healthsites_2020"
-               / "morocco_healthsites_2020.csv")
+# The shared data folder beside the checkout (or a folder above it, for a worktree).
+HEALTHSITES = next((folder / "shared" / "data" / "morocco" / "healthsites_2020" / "morocco_healthsites_2020.csv"
+                    for folder in Path(__file__).resolve().parents[2:]
+                    if (folder / "shared" / "data" / "morocco" / "healthsites_2020").is_dir()), Path("/nonexistent"))
 
 
 @pytest.fixture

@@ -2,6 +2,8 @@
 
 import datetime
 
+from django.utils import translation
+
 import pytest
 
 from caravane.planning.models import Facility, FacilityImport, PlannedStop
@@ -31,6 +33,8 @@ def test_run_read_and_apply_through_the_api(coordinator, site_factory, village_r
     assert detail["status"] == "done" and len(detail["units"]) == 2
     assert detail["summary"]["covered"] <= detail["summary"]["upper_bound"]
     assert detail["provinces"][0]["rank"] == 1
+    assert detail["regions"][0]["region"] == "98" and detail["regions"][0]["units"] == 2
+    assert detail["pure_coverage"]["summary"]["covered"] >= detail["summary"]["covered"]
     applied = client.post(f"/api/planning/scenarios/{pk}/apply")
     assert applied.status_code == 200 and applied.json()["status"] == "applied"
     assert Deployment.objects.filter(unit__in=units, end_date__isnull=True).count() == 2
@@ -96,10 +100,15 @@ def test_two_scenarios_compare_side_by_side(coordinator, village_row, hospital, 
                          content_type="application/json").json()["id"]
     page = client.get(f"/planning/{first}/compare/{second}")
     assert page.status_code == 200
-    rows = {key: (a, b) for key, a, b in page.context["cmp"]["rows"]}
-    assert rows["n_units"] == (2, 1)
-    assert rows["covered"][0] >= rows["covered"][1]
-    assert ("n_units", 2, 1) in page.context["cmp"]["parameters"]
+    rows = dict(page.context["cmp"]["rows"])
+    assert rows["Units"] == ["2", "1"]
+    served = [int(v.replace(",", "")) for v in rows["People served"]]
+    assert served[0] >= served[1] > 0
+    assert ("Number of units", "2", "1") in page.context["cmp"]["parameters"]
+    assert b"covered" not in page.content and b"upper_bound" not in page.content and b"n_units" not in page.content
+    with translation.override("fr"):
+        french = client.get(f"/planning/{first}/compare/{second}", HTTP_ACCEPT_LANGUAGE="fr")
+    assert "Personnes desservies" in french.content.decode() and "Nombre d’unités" in french.content.decode()
 
 
 def test_progress_is_refused_to_a_role_without_planning(staff_factory, coordinator, client):
@@ -112,3 +121,48 @@ def test_progress_is_refused_to_a_role_without_planning(staff_factory, coordinat
     assert client.get(f"/planning/{scenario.pk}/progress").status_code == 403
     assert client.get(f"/planning/{scenario.pk}/").status_code == 403
     assert AuditEvent.objects.filter(actor=nurse, outcome="denied", object_id=str(scenario.pk)).count() == 2
+
+
+def test_the_scenario_page_names_parameters_and_regions_in_the_readers_language(coordinator, village_row, hospital,
+                                                                                  client, inline_runs):
+    from caravane.geo.models import Region
+
+    Region.objects.filter(code="98").update(name_fr="Région des villages", name_ar="جهة القرى")
+    client.force_login(coordinator)
+    pk = client.post("/api/planning/scenarios", {"name": "ar", "parameters": SMALL},
+                     content_type="application/json").json()["id"]
+    form = client.get("/planning/", HTTP_ACCEPT_LANGUAGE="ar").content.decode()
+    assert 'type="checkbox" name="regions" value="98"' in form and "جهة القرى" in form
+    page = client.get(f"/planning/{pk}/", HTTP_ACCEPT_LANGUAGE="ar").content.decode()
+    assert "عدد الوحدات" in page and "التغطية حسب الجهة" in page and "التغطية الصرفة" in page
+    assert "جهة القرى" in page
+    for raw in ("n_units", "max_per_province", "upper_bound", "covered_share_pct", "regional_minimum"):
+        assert raw not in page
+
+
+def test_applying_from_the_page_asks_first_and_moves_only_the_units_whose_base_changes(
+        coordinator, site_factory, village_row, hospital, client, inline_runs):
+    from caravane.network.models import Deployment, Site
+
+    client.force_login(coordinator)
+    pk = client.post("/api/planning/scenarios", {"name": "page", "parameters": SMALL},
+                     content_type="application/json").json()["id"]
+    bases = [u["base"] for u in client.get(f"/api/planning/scenarios/{pk}").json()["units"]]
+    staying = site_factory(kind=Site.Kind.MOBILE_UNIT, commune=village_row[0])
+    moving = site_factory(kind=Site.Kind.MOBILE_UNIT, commune=village_row[0])
+    kept = Deployment.objects.create(unit=staying, province_id=bases[0][:6], base_commune_id=bases[0],
+                                     start_date=datetime.date(2025, 1, 1))
+    confirm = client.get(f"/planning/{pk}/apply")
+    moves = {m.unit.pk: m.moves for m in confirm.context["moves"]}
+    assert moves == {staying.pk: False, moving.pk: True}
+    assert "Unchanged" in confirm.content.decode()
+    assert client.post(f"/planning/{pk}/apply").status_code == 200  # no confirmation: the page again
+    assert not Deployment.objects.filter(unit=moving).exists()
+    done = client.post(f"/planning/{pk}/apply", {"confirm": "1"}, follow=True)
+    assert done.redirect_chain[-1][0] == "/mobile-units/"
+    kept.refresh_from_db()
+    assert kept.end_date is None  # the unit already at its base keeps its deployment
+    new = Deployment.objects.get(unit=moving, end_date__isnull=True)
+    assert new.base_commune_id == bases[1] and new.start_date == datetime.date.today()
+    assert new.base_commune.name_fr in done.content.decode()
+    assert PlannedStop.objects.filter(unit=staying).exists() and PlannedStop.objects.filter(unit=moving).exists()

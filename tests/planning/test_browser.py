@@ -32,7 +32,7 @@ def test_run_watch_and_apply_a_scenario(live_asgi, worker_processes, tablet, log
     login(page, "coord.browser")
     page.goto(live_asgi.url("/planning/"))
     page.fill("#id_name", "Browser run")
-    page.fill("#id_regions", "98")
+    page.check("input[name=regions][value='98']")
     page.fill("#id_n_units", "1")
     page.fill("#id_capacity", "")
     page.fill("#id_max_per_province", "")
@@ -52,7 +52,9 @@ def test_run_watch_and_apply_a_scenario(live_asgi, worker_processes, tablet, log
     assert page.locator("#plan-map path.leaflet-interactive").count() >= 5
     assert "Browser run" in page.content()
     with page.expect_navigation():
-        page.click("form[action$='/apply'] button")
+        page.click("a[href$='/apply']")
+    with page.expect_navigation():
+        page.click("#plan-moves ~ form button[type=submit]")
     scenario = Scenario.objects.get(name="Browser run")
     assert scenario.status == Scenario.Status.APPLIED
     assert Deployment.objects.get(unit=unit, end_date__isnull=True).base_commune_id == village_row[3].code

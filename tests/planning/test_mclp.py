@@ -78,6 +78,50 @@ def test_heuristic_bound_never_below_the_proven_optimum(seed):
     assert len(ours.chosen) <= inst.n_units
 
 
+def test_priorities_send_a_full_unit_to_the_most_underserved_first():
+    # One unit of capacity 100 reaches a village of 100 people (priority 0.9) and one of 150 (priority 0.3):
+    # it serves the first whole (90) and none of the second; pure coverage would serve 100 of the second (30).
+    inst = MclpInstance(weights=[100, 150], reach=[[0, 1]], n_units=1, capacity=100, priority=[0.9, 0.3])
+    for sol in (solve(inst, time_limit=5), solve_exact(inst, time_limit=30)):
+        assert sol.covered == pytest.approx(90)
+        assert [(i, round(share, 6)) for i, _, share in sol.assignment] == [(0, 1.0)]
+
+
+def test_a_regional_minimum_moves_a_unit_to_a_poorer_region():
+    # Region 0 has the three big villages; region 1's candidate (index 3) reaches a small one only.
+    # Without a minimum both units go to region 0 (A + B = 18); with one unit owed to region 1: X or A/B + D.
+    inst = dict(weights=[4, 5, 5, 4, 2], reach=[[1, 2], [0, 1], [2, 3], [4]], n_units=2)
+    free = solve(MclpInstance(**inst), time_limit=5)
+    assert free.covered == pytest.approx(18) and 3 not in free.chosen
+    fair = MclpInstance(**inst, zones=[0, 0, 0, 1], zone_min=[0, 1])
+    ours, exact = solve(fair, time_limit=5), solve_exact(fair, time_limit=30)
+    for sol in (ours, exact):
+        assert 3 in sol.chosen and sol.covered == pytest.approx(12)
+    assert exact.status == "optimal" and ours.upper_bound >= 12 - 1e-9
+
+
+def test_regional_minimums_that_cannot_be_met_are_refused():
+    inst = MclpInstance(weights=[1, 1], reach=[[0], [1]], n_units=1, zones=[0, 1], zone_min=[1, 1])
+    with pytest.raises(InvalidInstance, match="regional minimums need 2 units"):
+        solve(inst)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_bound_stays_valid_with_priorities_and_regional_minimums(seed):
+    rng = np.random.default_rng(100 + seed)
+    inst = random_instance(rng, n_demand=60, n_candidates=25, n_units=4, radius=0.25,
+                           capacity=[None, 6000.0][seed % 2], n_groups=4, max_per_group=2, prioritised=True,
+                           n_zones=3)
+    exact = solve_exact(inst, time_limit=60)
+    assert exact.status == "optimal"
+    ours = solve(inst, time_limit=5)
+    assert ours.upper_bound >= exact.covered * (1 - 1e-7) - 1e-6
+    assert ours.covered <= exact.covered * (1 + 1e-7) + 1e-6
+    assert ours.covered >= 0.95 * exact.covered
+    for sol in (ours, exact):
+        assert all((inst.zones[sol.chosen] == z).sum() >= 1 for z in range(3))
+
+
 @pytest.mark.parametrize("seed", range(5))
 def test_best_bases_matches_brute_force(seed):
     from itertools import combinations

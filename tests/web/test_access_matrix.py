@@ -136,7 +136,7 @@ OBJECT_ROUTES: dict[str, Walk | list[Walk]] = {
     "telemed:attachment": Walk("gp", {"pk": "their_attachment"}),
     "telemed:withdraw_slot": Walk("specialist", {"pk": "their_free_slot"}, methods=("POST",)),
     # Planning: a scenario is changed by its author only.
-    "planning:scenario_apply": Walk("coordinator", {"pk": "their_scenario"}, methods=("POST",)),
+    "planning:scenario_apply": Walk("coordinator", {"pk": "their_scenario"}, methods=("GET", "POST")),
     # Network.
     "site_staff": Walk("gp", {"pk": "theirs"}),
     # API: tokens are their owner's.

@@ -13,7 +13,7 @@ from caravane.audit.actions import do_record_audit
 from caravane.audit.models import AuditEvent
 from caravane.core.access import Perm
 from caravane.core.events import publish_on_commit
-from caravane.planning import runner
+from caravane.planning import runner, selectors
 from caravane.planning.facilities import morocco_test, parse_facilities
 from caravane.planning.models import Facility, FacilityImport, PlannedStop, Scenario
 from caravane.planning.pipeline import Parameters
@@ -110,47 +110,41 @@ def run_scenario(context, scenario_id: str) -> str:
 
 
 def do_apply_scenario(*, actor, scenario: Scenario, effective_date: datetime.date | None = None) -> list:
-    """Move each unit to its planned base (the network's deployment action: the unit's commune and scope follow)
-    and create its planned stops, all in one transaction."""
+    """Move each unit whose base changes to its planned base through the network's deployment action (its
+    commune and scope follow), and plan every unit's stops, all in one transaction; effective today by default,
+    so the mobile units' page shows the new bases at once."""
     from caravane.geo.models import Commune
     from caravane.network.actions import do_deploy_mobile_unit
-    from caravane.network.models import Site
 
     _require(actor, Perm.APPLY_PLAN, "planning.apply_scenario", scenario)
     if scenario.status != Scenario.Status.DONE:
         raise ApplyRefused(_("Only a finished scenario that has not been applied can be applied."))
-    planned = scenario.results.get("units", [])
+    try:
+        moves = selectors.unit_moves(actor, scenario)
+    except ValueError as exc:
+        raise ApplyRefused(str(exc)) from exc
     dates = [datetime.date.fromisoformat(d) for d in scenario.results.get("dates", [])]
-    effective = effective_date or (dates[0] if dates else timezone.localdate())
-    units = list(Site.objects.filter(kind=Site.Kind.MOBILE_UNIT, active=True).order_by("code"))
-    if len(units) < len(planned):
-        raise ApplyRefused(_("The scenario places %(n)d units but the network has %(m)d active mobile units.") % {
-            "n": len(planned), "m": len(units)})
-    units = units[:len(planned)]
-    allowed = set(Site.objects.restrict(actor, Perm.CHANGE_SITE).filter(pk__in=[u.pk for u in units])
-                  .values_list("pk", flat=True))
-    if len(allowed) < len(units):
-        gate.refuse(actor, Perm.APPLY_PLAN, scenario, audit_action="planning.apply_scenario",
-                    reason="units outside scope", message=_("Some of the scenario's units are outside your area."))
-    communes = Commune.objects.select_related("province").in_bulk([u["base"] for u in planned]
-                                       + [code for u in planned for day in u.get("tour", {}).get("days", [])
-                                          for code in day])
+    effective = effective_date or timezone.localdate()
+    communes = Commune.objects.in_bulk([code for m in moves for day in m.plan.get("tour", {}).get("days", [])
+                                        for code in day])
     deployments, stops = [], []
     with transaction.atomic(durable=True):
-        for unit, plan in zip(units, planned):
-            base = communes[plan["base"]]
-            deployments.append(do_deploy_mobile_unit(
-                actor=actor, unit=unit, province=base.province, base_commune=base, start_date=effective,
-                note=(_("Scenario %(name)s") % {"name": scenario.name})[:240], supersede_later=True))
-            PlannedStop.objects.filter(unit=unit, date__gte=effective, status=PlannedStop.Status.PLANNED).update(
-                status=PlannedStop.Status.CANCELLED)
-            for day, codes in zip(dates, plan.get("tour", {}).get("days", [])):
-                stops += [PlannedStop(scenario=scenario, unit=unit, commune=communes[code], date=day, order=k)
+        for move in moves:
+            if move.moves:
+                deployments.append(do_deploy_mobile_unit(
+                    actor=actor, unit=move.unit, province=move.planned.province, base_commune=move.planned,
+                    start_date=effective, note=(_("Scenario %(name)s") % {"name": scenario.name})[:240],
+                    supersede_later=True))
+            PlannedStop.objects.filter(unit=move.unit, date__gte=effective,
+                                       status=PlannedStop.Status.PLANNED).update(status=PlannedStop.Status.CANCELLED)
+            for day, codes in zip(dates, move.plan.get("tour", {}).get("days", [])):
+                stops += [PlannedStop(scenario=scenario, unit=move.unit, commune=communes[code], date=day, order=k)
                           for k, code in enumerate(codes, start=1) if day >= effective]
         PlannedStop.objects.bulk_create(stops, batch_size=1000)
         scenario.status, scenario.applied_at, scenario.applied_by = Scenario.Status.APPLIED, timezone.now(), actor
         scenario.save(update_fields=["status", "applied_at", "applied_by", "updated_at"])
         do_record_audit(actor=actor, action="planning.apply_scenario", target=scenario,
-                        detail={"units": len(deployments), "stops": len(stops), "effective": effective.isoformat()})
+                        detail={"units": len(moves), "moved": len(deployments), "stops": len(stops),
+                                "effective": effective.isoformat()})
         publish_on_commit(GROUP, "scenario.applied", {"id": str(scenario.pk), "units": len(deployments)})
     return deployments

@@ -56,6 +56,17 @@ class ScenarioDetailOut(ScenarioOut):
     inputs: dict[str, Any]
     units: list[dict[str, Any]] = Field(default_factory=list, description="Bases, catchments and tours.")
     provinces: list[dict[str, Any]] = Field(default_factory=list, description="Provinces ranked by need.")
+    regions: list[dict[str, Any]] = Field(default_factory=list, description="Each region's coverage.")
+    pure_coverage: dict[str, Any] = Field(default_factory=dict, description=(
+        "The pure-coverage optimum with the same units (summary, regions, bases), to weigh fairness against."))
+
+    @staticmethod
+    def resolve_regions(obj) -> list:
+        return (obj.results or {}).get("regions", [])
+
+    @staticmethod
+    def resolve_pure_coverage(obj) -> dict:
+        return (obj.results or {}).get("pure_coverage", {})
 
     @staticmethod
     def resolve_units(obj) -> list:

@@ -9,15 +9,26 @@ from caravane.planning.models import FacilityKind
 from caravane.planning.pipeline import Parameters
 
 DEFAULTS = Parameters()
+SOLVERS = [("heuristic", _("Fast heuristic with bound")), ("exact", _("Exact (HiGHS), small instances"))]
+REGIONAL_MINIMUMS = [
+    ("share", _("Its share of the units, in proportion to its underserved people (at least one)")),
+    ("one", _("At least one unit")),
+    ("none", _("No minimum")),
+]
 
 
 class ScenarioForm(forms.Form):
     """Parameters of a planning run (the pipeline validates them again)."""
 
     name = forms.CharField(label=_("Name"), max_length=120, required=False)
-    regions = forms.CharField(label=_("Region codes, comma-separated (empty: all of Morocco)"), required=False,
-                              max_length=60)
+    regions = forms.MultipleChoiceField(label=_("Regions (none ticked: all of Morocco)"), required=False,
+                                        widget=forms.CheckboxSelectMultiple)
     n_units = forms.IntegerField(label=_("Number of units"), min_value=1, initial=DEFAULTS.n_units)
+    weight_by_underservice = forms.BooleanField(
+        label=_("Count people by how underserved their commune is (underservice index)"), required=False,
+        initial=DEFAULTS.weight_by_underservice)
+    regional_minimum = forms.ChoiceField(label=_("Each region with underserved communes gets"),
+                                         choices=REGIONAL_MINIMUMS, initial=DEFAULTS.regional_minimum)
     capacity = forms.IntegerField(label=_("People served per unit (empty: no limit)"), min_value=1, required=False,
                                   initial=int(DEFAULTS.capacity))
     max_per_province = forms.IntegerField(label=_("At most k units per province (empty: no limit)"), min_value=1,
@@ -38,17 +49,22 @@ class ScenarioForm(forms.Form):
     daily_km = forms.FloatField(label=_("Daily driving limit (km)"), min_value=1, initial=DEFAULTS.daily_km)
     return_to_base = forms.BooleanField(label=_("Return to base every evening"), required=False,
                                         initial=DEFAULTS.return_to_base)
-    solver = forms.ChoiceField(label=_("Solver"), choices=[("heuristic", _("Fast heuristic with bound")),
-                                                           ("exact", _("Exact (HiGHS), small instances"))],
-                               initial=DEFAULTS.solver)
+    solver = forms.ChoiceField(label=_("Solver"), choices=SOLVERS, initial=DEFAULTS.solver)
     time_limit = forms.FloatField(label=_("Time limit (s)"), min_value=1, max_value=600,
                                   initial=DEFAULTS.time_limit)
 
+    def __init__(self, *args, **kwargs):
+        from caravane.geo.models import Region
+
+        super().__init__(*args, **kwargs)
+        self.fields["regions"].choices = [(r.code, r.localized_name) for r in Region.objects.order_by("code")]
+        for field in self.fields.values():
+            if isinstance(field, forms.BooleanField):
+                field.label_suffix = ""  # the label follows its tick box: no colon
+
     def parameters(self) -> dict:
         """The cleaned values as pipeline parameters."""
-        data = {k: v for k, v in self.cleaned_data.items() if k != "name"}
-        data["regions"] = [code.strip() for code in data["regions"].split(",") if code.strip()]
-        return data
+        return {k: v for k, v in self.cleaned_data.items() if k != "name"}
 
 
 class FacilityImportForm(forms.Form):

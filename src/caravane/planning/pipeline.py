@@ -30,6 +30,12 @@ TOUR_WORKERS = max(1, min(4, os.cpu_count() or 1))
 EXACT_PAIR_LIMIT = 400_000
 
 
+NULLABLE = ("capacity", "max_per_province")
+# What each region with underserved communes is owed: its share of the units in proportion to its (weighted)
+# underserved population, rounded down, and at least one; at least one; or nothing.
+REGIONAL_MINIMUMS = ("share", "one", "none")
+
+
 class ParameterError(ValueError):
     """A parameter is invalid; the message names it."""
 
@@ -51,6 +57,10 @@ class Parameters:
     n_units: int = 50
     capacity: float | None = 60000.0
     max_per_province: int | None = 2
+    # The programme's intent: people count by how underserved their commune is, and each region with
+    # underserved communes gets at least its share of the units (see REGIONAL_MINIMUMS).
+    weight_by_underservice: bool = True
+    regional_minimum: str = "share"
     rural_bases_only: bool = True
     horizon_weeks: int = 4
     working_days: int = 5
@@ -74,7 +84,7 @@ class Parameters:
         unknown = sorted(set(data) - names)
         if unknown:
             raise ParameterError(_("Unknown parameter(s): %(names)s.") % {"names": ", ".join(unknown)})
-        params = cls(**{k: v for k, v in data.items() if v is not None or k in ("capacity", "max_per_province")})
+        params = cls(**{k: v for k, v in data.items() if v is not None or k in NULLABLE})
         params.validate()
         return params
 
@@ -94,6 +104,7 @@ class Parameters:
         need(int(self.n_units) >= 1, "n_units", _("must be at least 1"))
         need(self.capacity is None or self.capacity > 0, "capacity", _("must be positive"))
         need(self.max_per_province is None or self.max_per_province >= 1, "max_per_province", _("must be at least 1"))
+        need(self.regional_minimum in REGIONAL_MINIMUMS, "regional_minimum", " / ".join(REGIONAL_MINIMUMS))
         need(1 <= self.horizon_weeks <= 26, "horizon_weeks", _("between 1 and 26"))
         need(1 <= self.working_days <= 7, "working_days", _("between 1 and 7 days a week"))
         need(1 <= self.max_visits <= 31, "max_visits", _("between 1 and 31"))
@@ -144,10 +155,40 @@ def build_instance(params: Parameters, analysis: Analysis, distance: RoadDistanc
         block = distance.matrix(communes.places.take(candidates[start:start + 256]), communes.places.take(demand))
         reach += [np.flatnonzero(row <= params.reach_km) for row in block]
     provinces, groups = np.unique(communes.province[candidates], return_inverse=True)
+    priority = np.clip(analysis.index[demand], 0.0, 100.0) / 100.0 if params.weight_by_underservice else None
     inst = mclp.MclpInstance(weights=weights[demand], reach=reach, n_units=int(params.n_units),
                              capacity=params.capacity, groups=groups if params.max_per_province else None,
-                             max_per_group=params.max_per_province)
+                             max_per_group=params.max_per_province, priority=priority)
+    inst.zones, inst.zone_min = _regional_minimums(params, inst, communes.region[candidates], communes.region[demand])
     return inst, demand, candidates
+
+
+def _regional_minimums(params: Parameters, inst: mclp.MclpInstance, candidate_region, demand_region):
+    """Each candidate's region where it reaches underserved people of its own region (else -1), and what each is owed.
+
+    A region's share is ``floor(N x its weighted underserved population / the total)``, at least one,
+    and never more than its candidates can hold under the per-province limit.
+    """
+    if params.regional_minimum == "none":
+        return None, None
+    regions = sorted(set(demand_region))
+    number = {code: z for z, code in enumerate(regions)}
+    zones = np.array([number[r] if r in number and (demand_region[row] == r).any() else -1
+                      for r, row in zip(candidate_region, inst.reach)], dtype=np.int64)
+    zone_min = np.isin(np.arange(len(regions)), zones).astype(np.int64)
+    if params.regional_minimum == "share":
+        need = np.array([inst.value[demand_region == code].sum() for code in regions])
+        zone_min *= np.maximum(1, np.floor(inst.n_units * need / need.sum()).astype(np.int64))
+    for z in np.flatnonzero(zone_min):
+        members = zones == z
+        room = members.sum() if inst.max_per_group is None else \
+            np.minimum(np.bincount(inst.groups[members]), inst.max_per_group).sum()
+        zone_min[z] = min(zone_min[z], room)
+    if zone_min.sum() > params.n_units:
+        raise ParameterError("regional_minimum: " + _(
+            "%(r)d regions have underserved communes: at least %(r)d units are needed to reach each of them; "
+            "add units or choose no regional minimum.") % {"r": int(np.count_nonzero(zone_min))})
+    return zones, zone_min
 
 
 def visit_frequency(population: np.ndarray, index: np.ndarray, max_visits: int) -> np.ndarray:
@@ -198,11 +239,18 @@ def run_plan(params: Parameters, *, progress=None, communes=None, distance: Road
         raise ParameterError("solver: " + _("the instance is too large to solve exactly (%(n)d pairs); use the "
                                             "heuristic.") % {"n": pairs})
     report(0.2, _("Placing the units"))
-    if use_exact:
-        solution = mclp.solve_exact(inst, time_limit=params.time_limit)
+    solution = _place(params, inst, params.time_limit, lambda f: report(0.2 + 0.3 * f, _("Placing the units")))
+    fair = coverage_figures(analysis, demand, candidates, solution)
+    report(0.5, _("Placing the units for pure coverage"))
+    if _is_pure(params):
+        pure, pure_fair = solution, fair
     else:
-        solution = mclp.solve(inst, time_limit=params.time_limit,
-                              progress=lambda f, text: report(0.2 + 0.4 * f, _("Placing the units")))
+        # Pure coverage: the same units, reach and capacity; every person counts the same, no other limit.
+        pure_inst = mclp.MclpInstance(weights=inst.weights, reach=inst.reach, n_units=inst.n_units,
+                                      capacity=inst.capacity)
+        pure = _place(params, pure_inst, params.time_limit / 2,
+                      lambda f: report(0.5 + 0.1 * f, _("Placing the units for pure coverage")))
+        pure_fair = coverage_figures(analysis, demand, candidates, pure)
     timings["placement"] = time.perf_counter() - t1
 
     units = _units(params, analysis, solution, demand, candidates)
@@ -213,7 +261,6 @@ def run_plan(params: Parameters, *, progress=None, communes=None, distance: Road
     timings["tours"] = time.perf_counter() - t2
     timings["total"] = time.perf_counter() - t0
     report(1.0, _("Done"))
-    under_total = float(analysis.underserved.sum())
     dates = [d.isoformat() for d in params.dates()]
     provinces = analysis.province_rows(dict(Province.objects.values_list("code", "name_fr")))
     commune_rows = analysis.commune_rows()
@@ -222,13 +269,13 @@ def run_plan(params: Parameters, *, progress=None, communes=None, distance: Road
         "timings": {k: round(v, 3) for k, v in timings.items()},
         "results": {
             "summary": {
-                "method": solution.method, "status": solution.status, "covered": round(solution.covered),
-                "upper_bound": round(solution.upper_bound), "gap": round(solution.gap, 5),
-                "underserved_population": round(under_total),
-                "covered_share_pct": round(100 * solution.covered / under_total, 2) if under_total else 0.0,
+                **_summary(solution, fair), "objective": "underservice" if params.weight_by_underservice else "people",
                 "demand_points": int(len(demand)), "candidates": int(len(candidates)), "reach_pairs": int(pairs),
                 "n_units": len(units), "tour_km": round(sum(u.get("tour", {}).get("total_km", 0) for u in units), 1),
             },
+            "regions": fair["regions"],
+            "pure_coverage": {"summary": _summary(pure, pure_fair), "regions": pure_fair["regions"],
+                              "bases": analysis.communes.codes[candidates[pure.chosen]].tolist()},
             "dates": dates,
             "units": units,
             "provinces": provinces,
@@ -237,6 +284,68 @@ def run_plan(params: Parameters, *, progress=None, communes=None, distance: Road
             "columns": {"provinces": list(provinces[0]) if provinces else [],
                         "communes": list(commune_rows[0]) if commune_rows else []},
         },
+    }
+
+
+def _is_pure(params: Parameters) -> bool:
+    return not (params.weight_by_underservice or params.max_per_province) and params.regional_minimum == "none"
+
+
+def _place(params: Parameters, inst, time_limit: float, progress) -> mclp.MclpSolution:
+    """Solve one covering instance with the chosen solver."""
+    if params.solver == "exact":
+        return mclp.solve_exact(inst, time_limit=time_limit)
+    return mclp.solve(inst, time_limit=time_limit, progress=lambda f, text: progress(f))
+
+
+def _summary(solution: mclp.MclpSolution, fair: dict) -> dict:
+    """A placement's headline figures: people served, the solver's objective, bound and gap, and fairness."""
+    return {
+        "method": solution.method, "status": solution.status, "covered": fair["people"],
+        "underserved_population": fair["underserved"], "covered_share_pct": fair["share_pct"],
+        "objective_value": round(solution.covered), "upper_bound": round(solution.upper_bound),
+        "gap": round(solution.gap, 5), "top_decile_communes": fair["top_decile_communes"],
+        "top_decile_reached": fair["top_decile_reached"], "top_decile_reached_pct": fair["top_decile_reached_pct"],
+        "regions_underserved": fair["regions_underserved"], "regions_reached": fair["regions_reached"],
+        "min_region_coverage_pct": fair["min_region_coverage_pct"], "n_units": len(solution.chosen),
+    }
+
+
+def coverage_figures(analysis: Analysis, demand: np.ndarray, candidates: np.ndarray,
+                     solution: mclp.MclpSolution) -> dict:
+    """Who a placement serves: people, each region's coverage, and how many of the most underserved it reaches.
+
+    The most underserved communes are the top decile (rounded up) of the communes with underserved
+    people, ranked by underservice index; a commune is reached when a unit serves some of its people.
+    A region's coverage is the share of its underserved people that the units serve.
+    """
+    communes, under = analysis.communes, analysis.underserved
+    served = np.zeros(len(communes))
+    for i, _j, share in solution.assignment:
+        served[demand[int(i)]] += under[demand[int(i)]] * share
+    reached = served > 1e-6
+    top = demand[np.argsort(-analysis.index[demand], kind="stable")[:math.ceil(len(demand) / 10)]]
+    in_top = np.zeros(len(communes), dtype=bool)
+    in_top[top] = True
+    base_regions = communes.region[candidates[solution.chosen]].tolist()
+    rows = []
+    for code in sorted(set(communes.region)):
+        mask = communes.region == code
+        need = float(under[mask].sum())
+        rows.append({"region": code, "underserved_population": round(need), "served": round(served[mask].sum()),
+                     "coverage_pct": round(100 * served[mask].sum() / need, 1) if need else None,
+                     "units": base_regions.count(code), "communes_reached": int((reached & mask).sum()),
+                     "top_decile_communes": int((in_top & mask).sum()),
+                     "top_decile_reached": int((in_top & reached & mask).sum())})
+    needy = [r for r in rows if r["underserved_population"] > 0]
+    total = float(under.sum())
+    return {
+        "people": round(served.sum()), "underserved": round(total),
+        "share_pct": round(100 * served.sum() / total, 2) if total else 0.0, "regions": rows,
+        "top_decile_communes": len(top), "top_decile_reached": int(reached[top].sum()),
+        "top_decile_reached_pct": round(100 * reached[top].sum() / len(top), 1) if len(top) else None,
+        "regions_underserved": len(needy), "regions_reached": sum(1 for r in needy if r["served"] > 0),
+        "min_region_coverage_pct": min((r["coverage_pct"] for r in needy), default=None),
     }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.core.cache import cache
 from django.db.models import Count, Max
 from django.utils.translation import gettext as _
@@ -56,20 +58,93 @@ def facility_imports():
     return FacilityImport.objects.order_by("-created_at")
 
 
+def region_names() -> dict[str, str]:
+    """Region names by code, in the reader's language."""
+    from caravane.geo.models import Region
+
+    return {r.code: r.localized_name for r in Region.objects.all()}
+
+
+def region_rows(results: dict, names: dict[str, str]) -> list[dict]:
+    """Each region's coverage in a scenario beside the pure-coverage optimum's (regions with underserved people)."""
+    pure = {r["region"]: r for r in results.get("pure_coverage", {}).get("regions", [])}
+    return [{**row, "name": names.get(row["region"], row["region"]), "pure": pure.get(row["region"], {})}
+            for row in results.get("regions", []) if row["underserved_population"]]
+
+
 def compare(a: Scenario, b: Scenario) -> dict:
-    """Side-by-side figures of two scenarios, and the bases only one of them uses."""
-    keys = ("covered", "upper_bound", "gap", "covered_share_pct", "n_units", "tour_km")
+    """Side-by-side figures of two scenarios, the parameters that differ, and the bases only one of them uses."""
+    from caravane.planning import labels
+
     sa, sb = a.results.get("summary", {}), b.results.get("summary", {})
     bases_a = {u["base"]: u["base_name"] for u in a.results.get("units", [])}
     bases_b = {u["base"]: u["base_name"] for u in b.results.get("units", [])}
+    names = region_names()
     return {
-        "rows": [(key, sa.get(key), sb.get(key)) for key in keys]
-        + [(f"{k} s", a.timings.get(k), b.timings.get(k)) for k in ("placement", "tours", "total")],
+        "rows": labels.figure_rows(sa, sb)
+        + [(str(label), [a.timings.get(k, "—"), b.timings.get(k, "—")]) for k, label in labels.TIMINGS.items()],
         "only_a": sorted(bases_a[c] for c in set(bases_a) - set(bases_b)),
         "only_b": sorted(bases_b[c] for c in set(bases_b) - set(bases_a)),
-        "parameters": [(k, a.parameters.get(k), b.parameters.get(k)) for k in sorted(a.parameters)
-                       if a.parameters.get(k) != b.parameters.get(k)],
+        "parameters": [(labels.parameter_label(k), labels.parameter_value(k, a.parameters.get(k), names),
+                        labels.parameter_value(k, b.parameters.get(k), names))
+                       for k in a.parameters if a.parameters.get(k) != b.parameters.get(k)],
     }
+
+
+@dataclass
+class UnitMove:
+    """One mobile unit and the base a scenario gives it (``moves``: whether that changes its base)."""
+
+    unit: object
+    current: object  # the base commune in force today, or None
+    planned: object  # the scenario's base commune
+    plan: dict
+
+    @property
+    def moves(self) -> bool:
+        return self.current is None or self.current.pk != self.planned.pk
+
+
+def unit_moves(user, scenario: Scenario) -> list[UnitMove]:
+    """Which of the user's mobile units would take each of the scenario's bases.
+
+    A unit already based at a planned base keeps it; the other bases go to the nearest remaining
+    units (closest pair first), so that applying moves as few units as little as possible.
+    Raises ``ValueError`` when the user may move fewer active units than the scenario places.
+    """
+    from caravane.geo.models import Commune
+    from caravane.network.models import Site
+    from caravane.network.selectors import current_deployments
+    from caravane.planning.geodesy import great_circle_km
+
+    planned = scenario.results.get("units", [])
+    units = list(Site.objects.restrict(user, Perm.CHANGE_SITE).filter(kind=Site.Kind.MOBILE_UNIT, active=True)
+                 .select_related("commune").order_by("code"))
+    if len(units) < len(planned):
+        raise ValueError(_("The scenario places %(n)d units but you may move %(m)d active mobile units.") % {
+            "n": len(planned), "m": len(units)})
+    bases = Commune.objects.select_related("province").in_bulk([u["base"] for u in planned])
+    deployed = current_deployments([u.pk for u in units])
+    current = {u.pk: deployed[u.pk].base_commune if u.pk in deployed else None for u in units}
+    free, open_plans, moves = list(units), [], []
+    for plan in planned:
+        keeper = next((u for u in free if current[u.pk] is not None and current[u.pk].pk == plan["base"]), None)
+        if keeper is None:
+            open_plans.append(plan)
+        else:
+            free.remove(keeper)
+            moves.append(UnitMove(keeper, current[keeper.pk], bases[plan["base"]], plan))
+    km = great_circle_km([u.commune.centroid_lat for u in free], [u.commune.centroid_lon for u in free],
+                         [p["lat"] for p in open_plans], [p["lon"] for p in open_plans])
+    pairs = sorted((float(km[n, k]), k, n) for k in range(len(open_plans)) for n in range(len(free)))
+    taken_plans, taken_units = set(), set()
+    for _km, k, n in pairs:
+        if k not in taken_plans and n not in taken_units:
+            taken_plans.add(k)
+            taken_units.add(n)
+            unit = free[n]
+            moves.append(UnitMove(unit, current[unit.pk], bases[open_plans[k]["base"]], open_plans[k]))
+    return sorted(moves, key=lambda m: m.plan["number"])
 
 
 def facility_features(care_kinds) -> list[dict]:

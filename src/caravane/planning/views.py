@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from caravane.audit import gate
 from caravane.core.access import Perm
-from caravane.planning import selectors
+from caravane.planning import labels, selectors
 from caravane.planning.actions import ApplyRefused, do_apply_scenario, do_create_scenario, do_import_facilities
 from caravane.planning.facilities import ImportRefused
 from caravane.planning.forms import FacilityImportForm, ScenarioForm
@@ -78,10 +80,19 @@ def scenario_detail(request, pk):
     others = selectors.scenarios_for(request.user).exclude(pk=scenario.pk).filter(
         status__in=[Scenario.Status.DONE, Scenario.Status.APPLIED])[:20]
     results = scenario.results or {}
+    summary = results.get("summary", {})
+    pure = results.get("pure_coverage", {}).get("summary", {})
     status, text, _position = selectors.run_state(scenario)
+    names = selectors.region_names()
     return render(request, "planning/scenario_detail.html", {
-        "scenario": scenario, "run_status": Scenario.Status(status).label, "run_text": text, "summary": results.get("summary", {}), "units": results.get("units", []),
-        "provinces": results.get("provinces", [])[:30], "others": others,
+        "scenario": scenario, "run_status": Scenario.Status(status).label, "run_text": text, "summary": summary,
+        "solver_status": labels.status(summary), "pure_status": labels.status(pure),
+        "figures": labels.figure_rows(summary, pure),
+        "regions": selectors.region_rows(results, names),
+        "parameters": labels.parameter_rows(scenario.parameters, names),
+        "timings": [(str(labels.TIMINGS.get(k, k)), v) for k, v in scenario.timings.items()],
+        "facility_kinds": [(labels.kind_label(k), n) for k, n in scenario.inputs.get("facilities", {}).items()],
+        "units": results.get("units", []), "provinces": results.get("provinces", [])[:30], "others": others,
         "may_apply": request.user.has_perm(APPLY) and scenario.status == Scenario.Status.DONE,
     })
 
@@ -135,19 +146,32 @@ def scenario_export(request, pk, filename):
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def scenario_apply(request, pk):
-    """Apply a scenario: move the units to their bases and plan their stops."""
-    scenario = _scenario(request, pk, APPLY, action="change")
-    try:
-        deployments = do_apply_scenario(actor=request.user, scenario=scenario)
-    except ApplyRefused as exc:
-        messages.error(request, str(exc))
-    except PermissionDenied:
-        raise
-    else:
+    """Confirm, then apply a scenario: the units whose base changes move there (the network's deployment action)
+    and every unit's stops are planned; the page lists the moves first and applies only on the confirming POST."""
+    scenario = _scenario(request, pk, APPLY, action="change" if request.method == "POST" else "confirm_apply")
+    if scenario.status != Scenario.Status.DONE:
+        messages.error(request, _("Only a finished scenario that has not been applied can be applied."))
+        return redirect("planning:scenario_detail", pk=scenario.pk)
+    if request.method == "POST" and request.POST.get("confirm") == "1":
+        try:
+            deployments = do_apply_scenario(actor=request.user, scenario=scenario)
+        except ApplyRefused as exc:
+            messages.error(request, str(exc))
+            return redirect("planning:scenario_detail", pk=scenario.pk)
         messages.success(request, _("Scenario applied: %(n)d units redeployed.") % {"n": len(deployments)})
-    return redirect("planning:scenario_detail", pk=scenario.pk)
+        return redirect("mobile_units")
+    try:
+        moves = selectors.unit_moves(request.user, scenario)
+    except ValueError as exc:
+        messages.error(request, str(exc))
+        return redirect("planning:scenario_detail", pk=scenario.pk)
+    dates = scenario.results.get("dates", [])
+    return render(request, "planning/scenario_apply.html", {
+        "scenario": scenario, "moves": moves, "moved": sum(m.moves for m in moves), "today": timezone.localdate(),
+        "first_day": datetime.date.fromisoformat(dates[0]) if dates else None,
+    })
 
 
 @login_required

@@ -19,12 +19,12 @@ def solve(inst: MclpInstance, *, time_limit: float = 60.0) -> MclpSolution:
     """Solve ``inst`` with HiGHS within ``time_limit`` seconds; the bound is HiGHS's dual bound."""
     inst.validate()
     start = time.perf_counter()
-    m, n, w = inst.n_candidates, inst.n_demand, inst.weights
+    m, n, w, worth = inst.n_candidates, inst.n_demand, inst.weights, inst.value
     rows: list[tuple[list[int], list[float], float, float]] = []
     cost, upper = [0.0] * m, [1.0] * m
     pairs: list[tuple[int, int]] = []
     if inst.capacity is None:
-        cost += w.tolist()
+        cost += worth.tolist()
         upper += [1.0] * n
         covering: list[list[int]] = [[] for _ in range(n)]
         for j, r in enumerate(inst.reach):
@@ -41,7 +41,7 @@ def solve(inst: MclpInstance, *, time_limit: float = 60.0) -> MclpSolution:
                     continue
                 col = m + len(pairs)
                 pairs.append((i, j))
-                cost.append(float(w[i]))
+                cost.append(float(worth[i]))
                 upper.append(1.0)
                 per_demand[i].append(col)
                 cols.append(col)
@@ -56,6 +56,10 @@ def solve(inst: MclpInstance, *, time_limit: float = 60.0) -> MclpSolution:
         for g in np.unique(inst.groups):
             members = np.flatnonzero(inst.groups == g).tolist()
             rows.append((members, [1.0] * len(members), -np.inf, float(inst.max_per_group)))
+    if inst.zones is not None:
+        for z in np.flatnonzero(inst.zone_min):
+            members = np.flatnonzero(inst.zones == z).tolist()
+            rows.append((members, [1.0] * len(members), float(inst.zone_min[z]), np.inf))
 
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = len(cost), len(rows)
@@ -84,13 +88,13 @@ def solve(inst: MclpInstance, *, time_limit: float = 60.0) -> MclpSolution:
     values = np.array(h.getSolution().col_value) if info.primal_solution_status else np.zeros(len(cost))
     chosen = [j for j in range(m) if values[j] > 0.5]
     if inst.capacity is None:
-        covered = float(w[values[m:] > 0.5].sum()) if len(values) > m else 0.0
+        covered = float(worth[values[m:] > 0.5].sum()) if len(values) > m else 0.0
         assignment = []
     else:
         assignment = [(i, j, float(values[m + k])) for k, (i, j) in enumerate(pairs) if values[m + k] > 1e-9]
-        covered = float(sum(w[i] * x for i, _, x in assignment))
+        covered = float(sum(worth[i] * x for i, _, x in assignment))
     optimal = status == highspy.HighsModelStatus.kOptimal
-    bound = float(info.mip_dual_bound) if np.isfinite(info.mip_dual_bound) else float(w.sum())
+    bound = float(info.mip_dual_bound) if np.isfinite(info.mip_dual_bound) else float(worth.sum())
     return MclpSolution(chosen=chosen, covered=covered, upper_bound=max(bound, covered),
                         seconds=time.perf_counter() - start, method="highs",
                         status="optimal" if optimal else h.modelStatusToString(status).lower(),

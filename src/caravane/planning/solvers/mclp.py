@@ -1,22 +1,29 @@
-"""The capacitated maximal covering location problem (MCLP) and its fast heuristic.
+"""The capacitated maximal covering location problem (MCLP) with priorities and regional minimums, and its heuristic.
 
-Model. Demand point ``i`` has weight ``w_i`` (its underserved population). Candidate base
-``j`` reaches the demand points in ``reach[j]``. Open at most ``n_units`` bases, at most
-``max_per_group`` in any group (province); each open base serves at most ``capacity``
-people, drawn from the points it reaches, and a point's population may be split between
-bases. Maximise the population served:
+Model. Demand point ``i`` has ``w_i`` people (its underserved population) and a priority
+``p_i >= 0`` per person (1 for pure coverage; the planner uses the underservice index / 100).
+Candidate base ``j`` reaches the demand points in ``reach[j]``. Open at most ``n_units`` bases,
+at most ``max_per_group`` in any group (province) and at least ``zone_min[z]`` among the
+candidates of zone ``z`` (a region's candidates that reach its own demand); each open base
+serves at most ``capacity`` people, drawn from the points it reaches, and a point's population
+may be split between bases. Maximise the priority-weighted population served:
 
-    max  sum_ij w_i x_ij
+    max  sum_ij p_i w_i x_ij
     s.t. sum_j x_ij <= 1                 every demand point i
          sum_i w_i x_ij <= C y_j         every candidate j (capacity)
-         x_ij <= y_j,  sum_j y_j <= N,  sum_{j in g} y_j <= k,  y binary, x in [0, 1]
+         x_ij <= y_j,  sum_j y_j <= N,  sum_{j in g} y_j <= k,  sum_{j in z} y_j >= m_z,
+         y binary, x in [0, 1]
 
-Heuristic: greedy on marginal served population, then best-improvement swaps until none
-helps or time runs out; the final value is the exact maximum flow for the chosen bases.
-Upper bound: Lagrangian relaxation of ``sum_j x_ij <= 1`` (multipliers ``lambda_i``); each
-relaxed problem splits into one fractional knapsack per base plus the choice of the best
-bases under the cardinality and per-group limits (a laminar matroid, so greedy is exact),
-and is therefore a valid bound for every ``lambda >= 0``; subgradient steps tighten it.
+"Optimal" means optimal for this model: the figures it leaves out (roads, staff, seasons) are
+not in it. Heuristic: greedy on marginal weighted service (a unit serves the highest priorities
+first), then best-improvement swaps until none helps or time runs out; both keep the regional
+minimums. The final value is exact for the chosen bases: with one priority per demand point the
+people a set of bases can serve form a polymatroid, so serving points in decreasing priority,
+each as much as a maximum flow allows, is optimal. Upper bound: Lagrangian relaxation of
+``sum_j x_ij <= 1`` (multipliers ``lambda_i``) and of the regional minimums (``mu_z``); each
+relaxed problem splits into one fractional knapsack per base plus the choice of the best bases
+under the cardinality and per-group limits (a laminar matroid, so greedy is exact), and is
+therefore a valid bound for every ``lambda, mu >= 0``; subgradient steps tighten it.
 """
 
 from __future__ import annotations
@@ -37,7 +44,7 @@ class InvalidInstance(ValueError):
 
 @dataclass
 class MclpInstance:
-    """A covering instance: demand weights, each candidate's reach, and the limits."""
+    """A covering instance: demand people and priorities, each candidate's reach, and the limits."""
 
     weights: np.ndarray
     reach: list[np.ndarray]
@@ -45,12 +52,19 @@ class MclpInstance:
     capacity: float | None = None
     groups: np.ndarray | None = None
     max_per_group: int | None = None
+    priority: np.ndarray | None = None
+    zones: np.ndarray | None = None
+    zone_min: np.ndarray | None = None
 
     def __post_init__(self):
         self.weights = np.asarray(self.weights, dtype=float)
         self.reach = [np.asarray(r, dtype=np.int64) for r in self.reach]
+        self.priority = np.ones(len(self.weights)) if self.priority is None else np.asarray(self.priority, float)
         if self.groups is not None:
             self.groups = np.asarray(self.groups, dtype=np.int64)
+        if self.zones is not None:
+            self.zones = np.asarray(self.zones, dtype=np.int64)
+            self.zone_min = np.asarray(self.zone_min, dtype=np.int64)
 
     @property
     def n_demand(self) -> int:
@@ -59,6 +73,11 @@ class MclpInstance:
     @property
     def n_candidates(self) -> int:
         return len(self.reach)
+
+    @property
+    def value(self) -> np.ndarray:
+        """What serving all of each demand point is worth (priority x people)."""
+        return self.priority * self.weights
 
     def validate(self) -> None:
         """Refuse an instance that makes no sense, with a message naming the parameter."""
@@ -71,6 +90,8 @@ class MclpInstance:
             raise InvalidInstance("capacity per unit: must be positive")
         if (self.weights < 0).any() or not np.isfinite(self.weights).all():
             raise InvalidInstance("demand weights: must be finite and non-negative")
+        if len(self.priority) != self.n_demand or (self.priority < 0).any() or not np.isfinite(self.priority).all():
+            raise InvalidInstance("priorities: one finite, non-negative priority per demand point")
         for r in self.reach:
             if len(r) and (r.min() < 0 or r.max() >= self.n_demand):
                 raise InvalidInstance("reach: refers to a demand point that does not exist")
@@ -84,6 +105,22 @@ class MclpInstance:
                 raise InvalidInstance(
                     f"number of units: {self.n_units} units but at most {room} fit with "
                     f"{self.max_per_group} per province")
+        if self.zones is not None:
+            self._validate_zones()
+
+    def _validate_zones(self) -> None:
+        if len(self.zones) != self.n_candidates or self.zones.max(initial=-1) >= len(self.zone_min):
+            raise InvalidInstance("units per region: every candidate needs a region (or -1)")
+        if (self.zone_min < 0).any() or self.zone_min.sum() > self.n_units:
+            raise InvalidInstance(
+                f"units per region: the regional minimums need {self.zone_min.sum()} units, "
+                f"more than the {self.n_units} available")
+        for z in np.flatnonzero(self.zone_min):
+            members = self.zones == z
+            room = members.sum() if self.max_per_group is None else \
+                np.minimum(np.bincount(self.groups[members]), self.max_per_group).sum()
+            if room < self.zone_min[z]:
+                raise InvalidInstance(f"units per region: region {z} has room for only {room} units")
 
     def to_json(self) -> dict:
         """A JSON-ready dict (for the solver subprocesses)."""
@@ -91,7 +128,9 @@ class MclpInstance:
             "weights": self.weights.tolist(), "reach": [r.tolist() for r in self.reach],
             "n_units": self.n_units, "capacity": self.capacity,
             "groups": None if self.groups is None else self.groups.tolist(),
-            "max_per_group": self.max_per_group,
+            "max_per_group": self.max_per_group, "priority": self.priority.tolist(),
+            "zones": None if self.zones is None else self.zones.tolist(),
+            "zone_min": None if self.zones is None else self.zone_min.tolist(),
         }
 
     @classmethod
@@ -99,12 +138,13 @@ class MclpInstance:
         """The inverse of :meth:`to_json`."""
         return cls(weights=data["weights"], reach=data["reach"], n_units=data["n_units"],
                    capacity=data.get("capacity"), groups=data.get("groups"),
-                   max_per_group=data.get("max_per_group"))
+                   max_per_group=data.get("max_per_group"), priority=data.get("priority"),
+                   zones=data.get("zones"), zone_min=data.get("zone_min"))
 
 
 @dataclass
 class MclpSolution:
-    """Chosen bases, the population they serve, a proven upper bound and the split of demand."""
+    """Chosen bases, the weighted service they give, a proven upper bound and the split of demand."""
 
     chosen: list[int]
     covered: float
@@ -112,7 +152,7 @@ class MclpSolution:
     seconds: float
     method: str
     status: str = "feasible"
-    # (demand index, candidate index, share of the demand point's weight served)
+    # (demand index, candidate index, share of the demand point's people served)
     assignment: list[tuple[int, int, float]] = field(default_factory=list)
     iterations: int = 0
 
@@ -139,70 +179,84 @@ class MclpSolution:
 
 
 class _Padded:
-    """Each candidate's reach as a rectangular array (padded with -1) for vectorised work."""
+    """Each candidate's reach as a rectangular array (padded with -1), highest priority first, for vectorised work."""
 
     def __init__(self, inst: MclpInstance):
         degree = np.array([len(r) for r in inst.reach], dtype=np.int64)
         width = max(1, int(degree.max(initial=0)))
         self.index = np.full((inst.n_candidates, width), -1, dtype=np.int64)
         for j, r in enumerate(inst.reach):
-            self.index[j, :len(r)] = r
+            self.index[j, :len(r)] = r[np.argsort(-inst.priority[r], kind="stable")]
         self.mask = self.index >= 0
         self.safe = np.where(self.mask, self.index, 0)
+        self.priority = np.where(self.mask, inst.priority[self.safe], 0.0)
 
 
 def _capacity(inst: MclpInstance) -> float:
     return math.inf if inst.capacity is None else float(inst.capacity)
 
 
+def _served(inst: MclpInstance, people: np.ndarray) -> np.ndarray:
+    """People a unit serves from each padded slot: highest priority first, up to its capacity."""
+    before = np.cumsum(people, axis=-1) - people
+    return np.clip(_capacity(inst) - before, 0.0, people)
+
+
 def _gains(inst: MclpInstance, pad: _Padded, residual: np.ndarray) -> np.ndarray:
-    """Population each candidate would add if opened now (its reachable residual, capped)."""
-    reachable = np.where(pad.mask, residual[pad.safe], 0.0).sum(axis=1)
-    return np.minimum(reachable, _capacity(inst))
+    """Weighted service each candidate would add if opened now (its reachable residual, capped)."""
+    people = np.where(pad.mask, residual[pad.safe], 0.0)
+    return (pad.priority * _served(inst, people)).sum(axis=1)
 
 
-def _take(inst: MclpInstance, residual: np.ndarray, j: int) -> float:
-    """Open ``j``: serve up to capacity from its reach, in proportion to what is left; return the amount."""
-    idx = inst.reach[j]
-    total = residual[idx].sum()
-    amount = min(total, _capacity(inst))
-    if total > EPS:
-        residual[idx] *= 1.0 - amount / total
-    return amount
+def _take(inst: MclpInstance, pad: _Padded, residual: np.ndarray, j: int) -> float:
+    """Open ``j``: serve up to capacity from its reach, highest priority first; return the weighted amount."""
+    idx = pad.index[j][pad.mask[j]]
+    served = _served(inst, residual[idx])
+    residual[idx] -= served
+    return float(inst.priority[idx] @ served)
 
 
-def _sequential(inst: MclpInstance, chosen: list[int]) -> tuple[float, np.ndarray]:
+def _sequential(inst: MclpInstance, pad: _Padded, chosen: list[int]) -> tuple[float, np.ndarray]:
     """Value and leftover demand when ``chosen`` bases open one after another."""
     residual = inst.weights.copy()
-    value = sum(_take(inst, residual, j) for j in chosen)
+    value = sum(_take(inst, pad, residual, j) for j in chosen)
     return value, residual
 
 
 def _allowed(inst: MclpInstance, chosen: list[int]) -> np.ndarray:
-    """Candidates that may still be opened next to ``chosen`` (not open, province not full)."""
+    """Candidates that may still be opened next to ``chosen`` (not open, province not full, regions' minimums kept)."""
     ok = np.ones(inst.n_candidates, dtype=bool)
     ok[chosen] = False
     if inst.max_per_group is not None and chosen:
         counts = np.bincount(inst.groups[chosen], minlength=int(inst.groups.max()) + 1)
         full = np.flatnonzero(counts >= inst.max_per_group)
         ok &= ~np.isin(inst.groups, full)
+    if inst.zones is not None:
+        inside = inst.zones[chosen]
+        have = np.bincount(inside[inside >= 0], minlength=len(inst.zone_min))
+        short = np.maximum(inst.zone_min - have, 0)
+        if short.sum() and short.sum() >= inst.n_units - len(chosen):
+            ok &= np.isin(inst.zones, np.flatnonzero(short))
     return ok
 
 
 def greedy(inst: MclpInstance, pad: _Padded | None = None) -> list[int]:
-    """Plain greedy: open, one at a time, the base that adds the most served population."""
+    """Plain greedy: open, one at a time, the allowed base that adds the most weighted service."""
     return _complete(inst, pad or _Padded(inst), [])
 
 
 def _trivial_bound(inst: MclpInstance) -> float:
-    """All reachable demand, or every unit full: nobody can serve more."""
+    """All reachable demand, or every unit full of the highest priorities: nobody can serve more."""
     reachable = np.unique(np.concatenate(inst.reach)) if inst.reach else np.zeros(0, np.int64)
-    return min(float(inst.weights[reachable].sum()), inst.n_units * _capacity(inst))
+    order = reachable[np.argsort(-inst.priority[reachable], kind="stable")]
+    people = inst.weights[order]
+    room = inst.n_units * _capacity(inst)
+    return float(inst.priority[order] @ np.clip(room - (np.cumsum(people) - people), 0.0, people))
 
 
 def _local_search(inst: MclpInstance, pad: _Padded, chosen: list[int], deadline: float) -> tuple[list[int], int]:
     """Best-improvement swaps (close one base, open another) until none helps or time is up."""
-    value, _ = _sequential(inst, chosen)
+    value, _ = _sequential(inst, pad, chosen)
     target = _trivial_bound(inst) * (1 - 1e-9)
     passes = 0
     while time.perf_counter() < deadline and value < target:
@@ -210,11 +264,11 @@ def _local_search(inst: MclpInstance, pad: _Padded, chosen: list[int], deadline:
         best = (value + 1e-7 * max(1.0, value), None, None)
         for p in range(len(chosen)):
             rest = chosen[:p] + chosen[p + 1:]
-            base, residual = _sequential(inst, rest)
+            base, residual = _sequential(inst, pad, rest)
             gains = np.where(_allowed(inst, rest), _gains(inst, pad, residual), -1.0)
             gains[chosen[p]] = -1.0
             j = int(np.argmax(gains))
-            if base + gains[j] > best[0]:
+            if gains[j] >= 0 and base + gains[j] > best[0]:
                 best = (base + gains[j], p, j)
             if time.perf_counter() >= deadline:
                 break
@@ -226,19 +280,24 @@ def _local_search(inst: MclpInstance, pad: _Padded, chosen: list[int], deadline:
 
 
 def exact_assignment(inst: MclpInstance, chosen: list[int]) -> tuple[float, list[tuple[int, int, float]]]:
-    """The most population the ``chosen`` bases can serve (a maximum flow) and how it splits."""
+    """The most weighted service the ``chosen`` bases can give and how it splits (see the module's docstring)."""
     w, cap = inst.weights, _capacity(inst)
     if math.isinf(cap):
         owner = {}
         for j in chosen:
             for i in inst.reach[j].tolist():
                 owner.setdefault(i, j)
-        return float(w[list(owner)].sum()) if owner else 0.0, [(i, j, 1.0) for i, j in owner.items() if w[i] > 0]
-    return _max_flow(inst, chosen)
+        value = float(inst.value[list(owner)].sum()) if owner else 0.0
+        return value, [(i, j, 1.0) for i, j in owner.items() if w[i] > 0]
+    return _priority_flow(inst, chosen)
 
 
-def _max_flow(inst: MclpInstance, chosen: list[int]) -> tuple[float, list[tuple[int, int, float]]]:
-    """Dinic's algorithm on source -> demand (w_i) -> base (unbounded) -> sink (capacity)."""
+def _priority_flow(inst: MclpInstance, chosen: list[int]) -> tuple[float, list[tuple[int, int, float]]]:
+    """Dinic's algorithm on source -> demand (w_i) -> base (unbounded) -> sink (capacity), one priority at a time.
+
+    Demand points enter in decreasing priority, each with as much flow as the network still lets
+    through (the polymatroid greedy); flow already routed may be rerouted, never reduced.
+    """
     demand = sorted({i for j in chosen for i in inst.reach[j].tolist() if inst.weights[i] > 0})
     dpos = {i: 1 + k for k, i in enumerate(demand)}
     fpos = {j: 1 + len(demand) + k for k, j in enumerate(chosen)}
@@ -248,19 +307,30 @@ def _max_flow(inst: MclpInstance, chosen: list[int]) -> tuple[float, list[tuple[
     def arc(u, v, c):
         adj[u].append(len(head)); head.append(v); cap.append(c)
         adj[v].append(len(head)); head.append(u); cap.append(0.0)
+        return len(head) - 2
 
-    for i in demand:
-        arc(source, dpos[i], float(inst.weights[i]))
+    entry = {i: arc(source, dpos[i], 0.0) for i in demand}
     pair_arcs = []
     for j in chosen:
         for i in inst.reach[j].tolist():
             if i in dpos:
-                pair_arcs.append((i, j, len(head)))
-                arc(dpos[i], fpos[j], math.inf)
+                pair_arcs.append((i, j, arc(dpos[i], fpos[j], math.inf)))
         arc(fpos[j], sink, float(inst.capacity))
-    total = 0.0
+    levels = sorted({float(inst.priority[i]) for i in demand}, reverse=True)
+    for level_priority in levels:
+        for i in demand:
+            if inst.priority[i] == level_priority:
+                cap[entry[i]] = float(inst.weights[i])
+        _dinic(head, cap, adj, source, sink)
+    value = sum(float(inst.priority[i]) * cap[entry[i] ^ 1] for i in demand)
+    split = [(i, j, cap[e ^ 1] / inst.weights[i]) for i, j, e in pair_arcs if cap[e ^ 1] > EPS]
+    return value, split
+
+
+def _dinic(head: list, cap: list, adj: list, source: int, sink: int) -> None:
+    """Push a maximum flow from ``source`` to ``sink`` through the residual capacities ``cap`` (in place)."""
     while True:
-        level = [-1] * (sink + 1)
+        level = [-1] * len(adj)
         level[source] = 0
         queue = deque([source])
         while queue:
@@ -270,8 +340,8 @@ def _max_flow(inst: MclpInstance, chosen: list[int]) -> tuple[float, list[tuple[
                     level[head[e]] = level[u] + 1
                     queue.append(head[e])
         if level[sink] < 0:
-            break
-        it = [0] * (sink + 1)
+            return
+        it = [0] * len(adj)
 
         def push(u, f):
             if u == sink:
@@ -288,10 +358,8 @@ def _max_flow(inst: MclpInstance, chosen: list[int]) -> tuple[float, list[tuple[
                 it[u] += 1
             return 0.0
 
-        while (f := push(source, math.inf)) > EPS:
-            total += f
-    split = [(i, j, cap[e ^ 1] / inst.weights[i]) for i, j, e in pair_arcs if cap[e ^ 1] > EPS]
-    return total, split
+        while push(source, math.inf) > EPS:
+            pass
 
 
 def lagrangian_bound(inst: MclpInstance, pad: _Padded, lower: float, *, iterations: int = 3000,
@@ -301,14 +369,17 @@ def lagrangian_bound(inst: MclpInstance, pad: _Padded, lower: float, *, iteratio
     Also returns the best base set met on the way (the relaxed problems' choices, completed
     greedily), a good start for local search.
     """
-    w, cap = inst.weights, _capacity(inst)
+    w, cap, worth = inst.weights, _capacity(inst), inst.value
     wpad = np.where(pad.mask, w[pad.safe], 0.0)
     lam = np.zeros_like(w)
+    zoned = inst.zones is not None
+    mu = np.zeros(len(inst.zone_min)) if zoned else np.zeros(0)
+    member = np.flatnonzero(inst.zones >= 0) if zoned else np.zeros(0, np.int64)
     best = _trivial_bound(inst)
     theta, stale = 2.0, 0
     harvest, harvest_value = [], -1.0
     for step_number in range(iterations):
-        profit = np.where(pad.mask, (w - lam)[pad.safe], 0.0)
+        profit = np.where(pad.mask, (worth - lam)[pad.safe], 0.0)
         positive = profit > EPS
         if math.isinf(cap):
             take = positive.astype(float)
@@ -322,11 +393,13 @@ def lagrangian_bound(inst: MclpInstance, pad: _Padded, lower: float, *, iteratio
             take = np.zeros_like(frac)
             np.put_along_axis(take, order, frac, axis=1)
         values = (profit * take).sum(axis=1)
+        if zoned:
+            values[member] += mu[inst.zones[member]]
         chosen = _best_bases(inst, values)
-        bound = float(lam.sum() + values[chosen].sum())
+        bound = float(lam.sum() + values[chosen].sum() - (mu @ inst.zone_min if zoned else 0.0))
         if step_number % 5 == 4:
-            candidate = _complete(inst, pad, chosen)
-            value = _sequential(inst, candidate)[0]
+            candidate = _complete(inst, pad, sorted(chosen, key=lambda j: -values[j]))
+            value = _sequential(inst, pad, candidate)[0]
             if value > harvest_value:
                 harvest, harvest_value = candidate, value
         if bound < best - 1e-9:
@@ -338,28 +411,37 @@ def lagrangian_bound(inst: MclpInstance, pad: _Padded, lower: float, *, iteratio
         served = np.bincount(pad.safe[chosen][pad.mask[chosen]], weights=take[chosen][pad.mask[chosen]],
                              minlength=len(w))
         sub = 1.0 - served
-        norm = float(sub @ sub)
+        if zoned:
+            inside = inst.zones[chosen]
+            zsub = np.bincount(inside[inside >= 0], minlength=len(mu)) - inst.zone_min
+        else:
+            zsub = np.zeros(0)
+        norm = float(sub @ sub + zsub @ zsub)
         # Stop once the bound proves the incumbent within ``tolerance`` (relative).
         if norm < EPS or best - lower <= tolerance * max(1.0, best) or theta < 1e-5:
             break
         if deadline is not None and time.perf_counter() > deadline:
             break
         step = theta * (bound - lower) / norm
-        lam = np.clip(lam - step * sub, 0.0, w)
+        lam = np.clip(lam - step * sub, 0.0, worth)
+        mu = np.maximum(mu - step * zsub, 0.0)
     return max(best, lower), harvest
 
 
-def _complete(inst: MclpInstance, pad: _Padded, chosen: list[int]) -> list[int]:
-    """``chosen`` topped up greedily to ``n_units`` bases."""
-    chosen = list(chosen)
-    residual = _sequential(inst, chosen)[1]
+def _complete(inst: MclpInstance, pad: _Padded, preferred: list[int]) -> list[int]:
+    """The ``preferred`` bases that fit, in order, then greedy additions up to ``n_units`` bases."""
+    chosen = []
+    for j in preferred:
+        if len(chosen) < inst.n_units and _allowed(inst, chosen)[j]:
+            chosen.append(j)
+    residual = _sequential(inst, pad, chosen)[1]
     while len(chosen) < inst.n_units:
         gains = np.where(_allowed(inst, chosen), _gains(inst, pad, residual), -1.0)
         j = int(np.argmax(gains))
         if gains[j] < 0:
             break
         chosen.append(j)
-        _take(inst, residual, j)
+        _take(inst, pad, residual, j)
     return chosen
 
 
@@ -427,14 +509,24 @@ def solve_exact(inst: MclpInstance, *, time_limit: float = 60.0) -> MclpSolution
 
 def random_instance(rng: np.random.Generator, *, n_demand: int, n_candidates: int, n_units: int,
                     radius: float = 0.15, capacity: float | None = None, n_groups: int = 0,
-                    max_per_group: int | None = None) -> MclpInstance:
-    """A random instance in the unit square (for tests and benchmarks)."""
+                    max_per_group: int | None = None, prioritised: bool = False, n_zones: int = 0) -> MclpInstance:
+    """A random instance in the unit square (for tests and benchmarks).
+
+    ``n_zones`` vertical bands each need one unit; a group (province) lies in one band.
+    """
     points = rng.random((n_demand, 2))
     sites = points[rng.choice(n_demand, n_candidates, replace=False)] if n_candidates <= n_demand \
         else rng.random((n_candidates, 2))
     weights = np.round(rng.lognormal(7.0, 1.0, n_demand))
     dist = np.sqrt(((sites[:, None, :] - points[None, :, :]) ** 2).sum(axis=2))
     reach = [np.flatnonzero(row <= radius) for row in dist]
-    groups = rng.integers(0, n_groups, n_candidates) if n_groups else None
+    zones = np.minimum((sites[:, 0] * n_zones).astype(np.int64), n_zones - 1) if n_zones else None
+    groups = None
+    if n_groups:
+        groups = rng.integers(0, n_groups, n_candidates)
+        if n_zones:
+            groups = groups * n_zones + zones
     return MclpInstance(weights=weights, reach=reach, n_units=n_units, capacity=capacity, groups=groups,
-                        max_per_group=max_per_group if n_groups else None)
+                        max_per_group=max_per_group if n_groups else None,
+                        priority=rng.uniform(0.2, 1.0, n_demand) if prioritised else None,
+                        zones=zones, zone_min=np.ones(n_zones, np.int64) if n_zones else None)

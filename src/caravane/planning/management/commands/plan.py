@@ -9,7 +9,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from caravane.planning.facilities import ImportRefused
-from caravane.planning.pipeline import ParameterError, Parameters, export_files, run_plan
+from caravane.planning.pipeline import REGIONAL_MINIMUMS, ParameterError, Parameters, export_files, run_plan
 from caravane.planning.solvers import SolverError
 
 
@@ -26,6 +26,11 @@ class Command(BaseCommand):
         parser.add_argument("--capacity", type=float, default=defaults.capacity,
                             help="People a unit serves (0: no limit)")
         parser.add_argument("--max-per-province", type=int, default=defaults.max_per_province, help="0: no limit")
+        parser.add_argument("--regional-minimum", choices=REGIONAL_MINIMUMS, default=defaults.regional_minimum,
+                            help="What each region with underserved communes is owed: its share of the units "
+                                 "(at least one), one unit, or nothing")
+        parser.add_argument("--pure-coverage", action="store_true",
+                            help="Count every person the same (no weighting by the underservice index)")
         parser.add_argument("--reach-km", type=float, default=defaults.reach_km)
         parser.add_argument("--underserved-km", type=float, default=defaults.underserved_km)
         parser.add_argument("--thresholds-km", default=",".join(f"{t:g}" for t in defaults.thresholds_km))
@@ -58,6 +63,7 @@ class Command(BaseCommand):
             params = Parameters.from_dict({
                 "regions": [c.strip() for c in opts["regions"].split(",") if c.strip()], "n_units": opts["units"], "capacity": opts["capacity"] or None,
                 "max_per_province": opts["max_per_province"] or None, "reach_km": opts["reach_km"],
+                "regional_minimum": opts["regional_minimum"], "weight_by_underservice": not opts["pure_coverage"],
                 "underserved_km": opts["underserved_km"],
                 "thresholds_km": [float(t) for t in opts["thresholds_km"].split(",") if t],
                 "care_kinds": [k.strip() for k in opts["care_kinds"].split(",") if k.strip()],
@@ -74,8 +80,10 @@ class Command(BaseCommand):
         out.mkdir(parents=True, exist_ok=True)
         for name, text in export_files(outcome["results"]).items():
             (out / name).write_text(text, encoding="utf-8")
-        summary = outcome["results"]["summary"]
-        self.stdout.write(json.dumps({"summary": summary, "timings": outcome["timings"]}, indent=1))
+        results = outcome["results"]
+        self.stdout.write(json.dumps({"summary": results["summary"], "regions": results["regions"],
+                                      "pure_coverage": results["pure_coverage"], "timings": outcome["timings"]},
+                                     indent=1))
         self.stdout.write(f"files written to {out}/")
         if opts["save"]:
             from caravane.planning.models import Scenario
