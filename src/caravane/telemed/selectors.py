@@ -6,20 +6,119 @@ import datetime
 import math
 from dataclasses import dataclass, field
 
-from django.db.models import Prefetch, Q
+from django.db import models
+from django.db.models import Min, Prefetch, Q
 from django.utils import timezone
 
 from caravane.core.access import Perm, Role, scope_of
-from caravane.network.models import Site
+from caravane.network.models import Assignment, Site, active_on
 from caravane.telemed import routing_rules, sla
 from caravane.telemed.models import (
-    AWAITING_ANSWER, OPEN_STATUSES, Appointment, Communication, DiagnosticReport, ServiceRequest, Slot, Status, StatusTransition,
+    AWAITING_ANSWER, OPEN_STATUSES, Appointment, Communication, DiagnosticReport, Priority, ServiceRequest, Slot, Status,
+    StatusTransition,
 )
 
 
 def visible_acts(user, perm: Perm = Perm.VIEW_ACT):
     """The acts on which a user holds ``perm``: the one scoped entry point of every list."""
     return ServiceRequest.objects.restrict(user, perm)
+
+
+# --- The network as routing sees it --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Every active hub as routing sees it at ``now``, and the referral parents of every hub (active or not)."""
+
+    now: datetime.datetime
+    hubs: dict[str, routing_rules.Hub]
+    parents: dict[str, tuple[str, str | None]]  # hub id -> (kind, referral parent id)
+
+    def network_for(self, site) -> routing_rules.Network:
+        """The hubs a request from ``site`` may reach: its regional centre, the central platform, the national
+        centre (the first of each kind by code, as the snapshot lists them)."""
+        node, seen = (str(site.pk), site.kind), set()
+        regional = None
+        if site.kind != Site.Kind.REGIONAL_CENTRE:
+            node = (str(site.parent_id), None) if site.parent_id else None
+        while node is not None and node[0] in self.parents and node[0] not in seen:
+            seen.add(node[0])
+            kind, parent = self.parents[node[0]]
+            if kind == Site.Kind.REGIONAL_CENTRE:
+                regional = node[0]
+                break
+            node = (parent, None) if parent else None
+        first = {kind: next((h for h in self.hubs.values() if h.kind == kind), None)
+                 for kind in (Site.Kind.CENTRAL_PLATFORM, Site.Kind.NATIONAL_CENTRE)}
+        return routing_rules.Network(regional_centre=self.hubs.get(regional),
+                                     central_platform=first[Site.Kind.CENTRAL_PLATFORM],
+                                     national_centre=first[Site.Kind.NATIONAL_CENTRE])
+
+    def deadline(self, priority: str, levels: dict | None = None) -> datetime.datetime:
+        """When the first answer to a request of ``priority`` made now would be due."""
+        return sla.answer_due(priority, self.now, levels)
+
+
+def network_snapshot(now: datetime.datetime | None = None) -> Snapshot:
+    """The hubs, what they list, which specialties have a specialist assigned there today, and when each is
+    first on the hub's roster: four queries whatever the size of the network."""
+    now = now or timezone.now()
+    rows = list(Site.objects.filter(kind__in=Site.HUB_KINDS).order_by("code")
+                .values_list("pk", "name", "kind", "parent_id", "active"))
+    listed: dict = {}
+    for site_id, code in Site.specialties.through.objects.filter(
+            site__kind__in=Site.HUB_KINDS, site__active=True).values_list("site_id", "specialty_id"):
+        listed.setdefault(site_id, set()).add(code)
+    staffed: dict = {}
+    for site_id, code in (Assignment.objects.filter(active_on(), site__kind__in=Site.HUB_KINDS, site__active=True,
+                                                    staff__role=Role.SPECIALIST, staff__specialty__isnull=False)
+                          .values_list("site_id", "staff__specialty_id").distinct()):
+        staffed.setdefault(site_id, set()).add(code)
+    # A slot counts when its specialist is still assigned to its hub (the same assignment row, one filter call).
+    first: dict = {}
+    for hub_id, code, start in (Slot.objects.filter(active_on(prefix="specialist__assignments__"),
+                                                    specialist__assignments__site=models.F("hub"),
+                                                    active=True, end__gt=now, hub__active=True)
+                                .values_list("hub_id", "specialty_id").annotate(first=Min("start"))
+                                .values_list("hub_id", "specialty_id", "first")):
+        first.setdefault(hub_id, {})[code] = max(start, now)
+    hubs = {str(pk): routing_rules.Hub(str(pk), name, kind, frozenset(listed.get(pk, ())),
+                                       frozenset(staffed.get(pk, ())), first.get(pk, {}))
+            for pk, name, kind, _parent, active in rows if active}
+    parents = {str(pk): (kind, str(parent) if parent else None) for pk, _name, kind, parent, _active in rows}
+    return Snapshot(now, hubs, parents)
+
+
+def route_for(site, *, kind: str, specialty: str, priority: str, complex_case: bool = False,
+              snapshot: Snapshot | None = None) -> routing_rules.Route:
+    """Where a request from ``site`` would go now, and why (ValidationError when no hub offers the specialty)."""
+    snapshot = snapshot or network_snapshot()
+    return routing_rules.route_request(kind=kind, specialty=specialty, complex_case=complex_case,
+                                       network=snapshot.network_for(site), deadline=snapshot.deadline(priority))
+
+
+@dataclass(frozen=True)
+class RoutePreview:
+    """Where a request would go now, when its answer would be due, and which other priorities a hub answers in."""
+
+    route: routing_rules.Route
+    deadline: datetime.datetime
+    priorities_in_time: tuple[str, ...]
+
+
+def route_preview(site, *, kind: str, specialty: str, priority: str, complex_case: bool = False) -> RoutePreview:
+    """What the GP is told before sending: the route, and the priorities a hub would answer within."""
+    snapshot = network_snapshot()
+    table = sla.levels()
+    network = snapshot.network_for(site)
+
+    def route(level):
+        return routing_rules.route_request(kind=kind, specialty=specialty, complex_case=complex_case,
+                                           network=network, deadline=snapshot.deadline(level, table))
+
+    found = route(priority)
+    in_time = tuple(level for level in Priority.values if level != priority and route(level).within_service_level)
+    return RoutePreview(found, snapshot.deadline(priority, table), in_time)
 
 
 # --- The specialist's worklist ------------------------------------------------------------------------------

@@ -58,9 +58,10 @@ def site_requests(request):
 
 # --- The GP's request ---------------------------------------------------------------------------------------
 
-def _render_request_form(request, encounter, form, status=200):
+def _render_request_form(request, encounter, form, status=200, warning=()):
     return render(request, "telemed/request_form.html", {
-        "encounter": encounter, "patient": encounter.patient, "form": form,
+        "encounter": encounter, "patient": encounter.patient, "form": form, "warning": warning,
+        "files_dropped": bool(warning and request.FILES),
         "observations": vitals.in_sign_order(encounter.observations.all()),
         "note": [(name, getattr(encounter, name)) for name in NOTE_FIELDS if getattr(encounter, name)],
         "consents": {kind: has_valid_consent(encounter.patient, act=kind)
@@ -82,7 +83,10 @@ def request_act(request, visit_pk):
             act = actions.do_request_act(
                 actor=request.user, encounter=encounter, kind=data["kind"], specialty=data["specialty"],
                 priority=data["priority"], question=data["question"], complex_case=data["complex_case"],
-                uploads=uploads_from(request.FILES))
+                uploads=uploads_from(request.FILES), send_anyway=data["send_anyway"])
+        except actions.OutsideServiceLevel:
+            # Nothing is sent until the GP has read that no hub answers in time and chosen what to do.
+            return _render_request_form(request, encounter, form, warning=_route_warning(encounter, data))
         except ValidationError as error:
             for field, errors in messages_by_field(error).items():
                 form.add_error(field if field in form.fields else None, errors)
@@ -90,6 +94,14 @@ def request_act(request, visit_pk):
             messages.success(request, _("Request sent to %(hub)s.") % {"hub": act.hub.name})
             return redirect("telemed:act", pk=act.pk)
     return _render_request_form(request, encounter, form, status=400)
+
+
+def _route_warning(encounter, data) -> list[str]:
+    """What the GP reads when no hub answers the request they are sending within its service level."""
+    specialty = Specialty.objects.get(pk=data["specialty"])
+    preview = selectors.route_preview(encounter.site, kind=data["kind"], specialty=specialty.pk,
+                                      priority=data["priority"], complex_case=data["complex_case"])
+    return presenters.route_warning(preview, selectors.specialty_name(specialty))
 
 
 # --- One act ------------------------------------------------------------------------------------------------
