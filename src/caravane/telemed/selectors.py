@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from django.db import models
 from django.db.models import Min, Prefetch, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from caravane.core.access import Perm, Role, scope_of
 from caravane.network.models import Assignment, Site, active_on
@@ -179,6 +180,78 @@ def site_requests(user, site, *, limit: int = 100):
     """A requesting site's acts, newest first."""
     return (visible_acts(user).filter(requesting_site=site)
             .select_related("patient", "hub", "specialty", "requester").order_by("-requested_at")[:limit])
+
+
+# --- The coordinators' page -----------------------------------------------------------------------------------
+
+# The page's target in the audit trail and the gate.
+COORDINATION = ("telemed", "coordination")
+# An act waiting for its first answer is "due soon" within this time of its due time.
+DUE_SOON = datetime.timedelta(hours=1)
+# The sections of the page, most pressing first: waiting past the due time, due soon, waiting, and refused by
+# their hub or expired (waiting for a coordinator to send them elsewhere).
+SECTIONS = ("overdue", "due_soon", "waiting", "returned")
+
+
+@dataclass
+class CoordinationEntry:
+    act: ServiceRequest
+    timer: sla.Timer
+    waiting_minutes: int
+    section: str
+    # The hubs the act may be reassigned to, each a routing step (with its explanation) assessed as routing
+    # would: those answering in time first.
+    choices: list[dict]
+    # Why the act would leave its hub, as the reassignment's reason unless the coordinator writes another.
+    reason: str
+
+
+def _section(act, now) -> str:
+    if act.status not in AWAITING_ANSWER:
+        return "returned"
+    if act.due_at <= now:
+        return "overdue"
+    return "due_soon" if act.due_at <= now + DUE_SOON else "waiting"
+
+
+def _default_reason(act, section: str, current: routing_rules.Hub | None) -> str:
+    hub = act.hub.name
+    if section == "returned":
+        return (_("Declined by %(hub)s: %(reason)s") % {"hub": hub, "reason": act.status_reason}
+                if act.status == Status.DECLINED else _("Expired at %(hub)s without an answer.") % {"hub": hub})
+    if section == "overdue":
+        return _("No answer from %(hub)s within the service level.") % {"hub": hub}
+    if current is not None and not current.answers_by(act.specialty_id, act.due_at):
+        step = routing_rules.assess(current, act.specialty_id, act.due_at, "hub").as_dict()
+        return routing_rules.explain(step, specialty_name(act.specialty))
+    return _("Sent to a hub that answers sooner.")
+
+
+def coordination(user, *, now: datetime.datetime | None = None, limit: int = 200) -> dict[str, list[CoordinationEntry]]:
+    """The acts in the coordinator's scope that need them, by section (``SECTIONS``), each with the hubs it may go
+    to and why: a fixed number of queries whatever the number of acts."""
+    now = now or timezone.now()
+    statuses = [*AWAITING_ANSWER, Status.DECLINED, Status.EXPIRED]
+    page = visible_acts(user).filter(status__in=statuses).order_by("due_at").values("pk")[:limit]
+    acts = (ServiceRequest.objects.filter(pk__in=page).select_related(*_RELATED_ROWS, "hub")
+            .only(*WORKLIST_FIELDS, "status_reason", "hub__name", "hub__name_ar", "hub__code", "hub__kind")
+            .order_by("rank", "due_at"))
+    snapshot = network_snapshot(now)
+    table = sla.levels()
+    hubs = list(snapshot.hubs.values())
+    sections: dict[str, list[CoordinationEntry]] = {name: [] for name in SECTIONS}
+    for act in acts:
+        section = _section(act, now)
+        hub_id = str(act.hub_id)
+        name = specialty_name(act.specialty)
+        choices = [{**step.as_dict(), "explanation": routing_rules.explain(step.as_dict(), name)}
+                   for step in routing_rules.reassignment_choices(
+                       specialty=act.specialty_id, hubs=hubs, deadline=sla.answer_due(act.priority, now, table),
+                       exclude=hub_id if act.status in AWAITING_ANSWER else None)]
+        sections[section].append(CoordinationEntry(
+            act, sla.timer(act, now), int((now - act.requested_at).total_seconds() // 60), section, choices,
+            _default_reason(act, section, snapshot.hubs.get(hub_id))[:255]))
+    return sections
 
 
 # --- One act ------------------------------------------------------------------------------------------------

@@ -28,6 +28,8 @@ from caravane.telemed.models import (
 )
 
 PRINT_LANGUAGES = ("fr", "ar")
+# How many of their next slots the specialist sees beside their worklist.
+UPCOMING_SLOTS = 6
 NOTE_FIELDS = ("reason", "history", "examination", "assessment", "plan")
 
 
@@ -42,7 +44,7 @@ def index(request):
     if role == Role.SPECIALIST:
         return redirect("telemed:worklist")
     if role == Role.COORDINATOR:
-        return redirect("telemed:indicators")
+        return redirect("telemed:coordination")
     return redirect("telemed:requests")
 
 
@@ -231,22 +233,32 @@ OPERATIONS = {
 }
 
 
+# Pages an operation may be run from besides the act's own, by the ``next`` field of its form.
+RETURN_PAGES = {"coordination": "telemed:coordination"}
+
+
 @require_POST
 def operate(request, pk, operation):
-    """Run one of the act page's operations; refused input re-renders the page with the message, nothing changed."""
+    """Run one of the act page's operations; refused input re-renders the page with the message, nothing changed.
+    Run from another page (``next``), it goes back there, with the refusal as a message."""
     if operation not in OPERATIONS:
         raise Http404
     run, success = OPERATIONS[operation]
     act = _fetch_act(request, pk)
+    back = RETURN_PAGES.get(request.POST.get("next", ""))
     try:
         run(request, act)
     except ValidationError as error:
+        if back:
+            for text in error.messages:
+                messages.error(request, text)
+            return redirect(back)
         return _render_act(request, act, errors=messages_by_field(error),
                            data=request.POST if operation == "report" else None, status=400)
     if operation == "report" and "sign" in request.POST:
         success = _("Report signed and filed in the patient's chart.")
     messages.success(request, str(success))
-    return redirect("telemed:act", pk=act.pk)
+    return redirect(back) if back else redirect("telemed:act", pk=act.pk)
 
 
 def attachment(request, pk):
@@ -298,8 +310,11 @@ def _audited_worklist(request, hub, specialty):
 def worklist(request):
     """A hub's open acts in a specialty, most urgent then longest waiting first, with live SLA timers."""
     (hub, specialty), choices = _worklist_choice(request)
+    staff = getattr(request.user, "staff", None)
+    upcoming = (list(selectors.roster(staff).filter(active=True)[:UPCOMING_SLOTS])
+                if staff is not None and request.user.has_perm(Perm.MANAGE_ROSTER) else [])
     return render(request, "telemed/worklist.html", {
-        "hub": hub, "specialty": specialty, "choices": choices,
+        "hub": hub, "specialty": specialty, "choices": choices, "upcoming": upcoming,
         "entries": _audited_worklist(request, hub, specialty) if hub else [],
         "feed": presenters.hub_feed_path(hub, specialty.pk) if hub else "",
         "specialty_name": selectors.specialty_name(specialty) if specialty else "",
@@ -355,6 +370,40 @@ def withdraw_slot(request, pk):
     else:
         messages.success(request, _("Slot withdrawn."))
     return redirect("telemed:roster")
+
+
+# --- The coordinators' page ---------------------------------------------------------------------------------
+
+def _audited_coordination(request):
+    """The acts that need a coordinator; showing patients' names is a read of their records, audited with who."""
+    gate.require(request.user, Perm.REASSIGN_ACT, selectors.COORDINATION, in_scope=True,
+                 audit_action="telemed.view_coordination")
+    sections = selectors.coordination(request.user)
+    gate.returned(request.user, Perm.REASSIGN_ACT, selectors.COORDINATION,
+                  [entry.act.patient_id for entries in sections.values() for entry in entries])
+    return [(name, SECTION_TITLES[name], sections[name]) for name in selectors.SECTIONS]
+
+
+SECTION_TITLES = {
+    "overdue": gettext_lazy("Overdue: no answer within the service level"),
+    "due_soon": gettext_lazy("Answer due within the hour"),
+    "waiting": gettext_lazy("Waiting for an answer"),
+    "returned": gettext_lazy("Declined or expired: to send elsewhere"),
+}
+
+
+def coordination(request):
+    """The coordinator's page: the acts of their area waiting, overdue, due soon or sent back, live, each with
+    reassignment to a hub that can answer one click away."""
+    sections = _audited_coordination(request)
+    return render(request, "telemed/coordination.html", {
+        "sections": sections, "feed": "/ws/telemed/coordination/",
+        "count": sum(len(entries) for _name, _title, entries in sections)})
+
+
+def coordination_rows(request):
+    """The coordinator's sections alone, re-read by the live module when an act of their area changes."""
+    return render(request, "telemed/_coordination_rows.html", {"sections": _audited_coordination(request)})
 
 
 # --- The coordinator's indicators ---------------------------------------------------------------------------
