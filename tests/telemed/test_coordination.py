@@ -274,3 +274,24 @@ def test_only_coordinators_join_the_coordination_feed(people, who):
         assert not connected and code == 4403
 
     async_to_sync(scenario)()
+
+
+# --- The demo ------------------------------------------------------------------------------------------------
+
+@pytest.mark.usefixtures("morocco")
+def test_in_the_demo_a_cardiology_request_from_imilchil_passes_draa_tafilalet_by_for_a_rostered_cardiologist():
+    from caravane.demo.network import build_demo_network
+    from caravane.network.models import Site
+
+    build_demo_network()
+    imilchil = Site.objects.get(code="rhc-imilchil")
+    for priority in ("urgent", "priority", "routine"):
+        route = selectors.route_for(imilchil, kind="teleconsultation", specialty="cardiology", priority=priority)
+        assert route.within_service_level and route.hub.kind == "central_platform", priority
+        assert [(step.rule, step.hub_id) for step in route.steps] == [
+            ("regional_centre_unstaffed", str(Site.objects.get(code="regional-centre-08").pk)),
+            ("central_platform_offers", route.hub.id)]
+    # Every specialty the central platform lists has somebody on its roster within four days (weekends included).
+    central = selectors.network_snapshot().hubs[route.hub.id]
+    assert all(central.answers_by(code, timezone.now() + datetime.timedelta(days=4)) for code in central.specialties)
+    assert build_demo_network().created["roster_slots"] == 0
