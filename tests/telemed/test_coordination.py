@@ -30,6 +30,11 @@ def central_cardiologist(network, staff_factory, specialties):
     return staff_factory(role="specialist", site=network.central, specialty=specialties["cardiology"]).user
 
 
+def _when(moment) -> str:
+    """A time as the explanations write it: day/month/year, isolated left to right."""
+    return f"\u2066{timezone.localtime(moment):%d/%m/%Y %H:%M}\u2069"
+
+
 def _client(client, user):
     client.force_login(user)
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
@@ -45,7 +50,7 @@ def test_a_cardiology_request_reaches_the_hub_with_a_cardiologist_on_its_roster_
     act = ServiceRequest.objects.get()
     assert response.status_code == 302 and act.hub == network.central
     page = client.get(reverse("telemed:act", args=[act.pk])).content.decode()
-    due = timezone.localtime(act.due_at).strftime("%d/%m/%Y %H:%M")
+    due = _when(act.due_at)
     assert ("Regional centre, the site&#x27;s regional centre, lists Cardiology but has no Cardiology specialist "
             f"on the roster before {due}.") in page
     assert 'data-rule="central_platform_offers"' in page
@@ -85,7 +90,7 @@ def test_with_no_cardiologist_within_the_service_level_the_gp_is_warned_before_s
     page = response.content.decode()
     assert "No hub can answer within the service level." in page and 'id="send-anyway"' in page
     assert "No hub has a Cardiology specialist on the roster before the answer is due" in page
-    first = timezone.localtime(tomorrow).strftime("%d/%m/%Y %H:%M")
+    first = _when(tomorrow)
     assert f"Send anyway to Central platform: a Cardiology specialist is on its roster from {first}." in page
     assert "Or change the priority: a hub answers in time for Routine." in page
 

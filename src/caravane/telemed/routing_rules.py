@@ -192,10 +192,11 @@ def escalation_target(*, current_hub_kind: str, specialty: str, network: Network
 
 
 def explain_time(value: str) -> str:
-    """An ISO time stored on a step, as Morocco reads it (day/month/year, local time)."""
+    """An ISO time stored on a step, as Morocco reads it (day/month/year, local time), isolated left to right so
+    that it reads the same inside an Arabic sentence."""
     if not value:
         return ""
-    return timezone.localtime(datetime.datetime.fromisoformat(value)).strftime("%d/%m/%Y %H:%M")
+    return "\u2066" + timezone.localtime(datetime.datetime.fromisoformat(value)).strftime("%d/%m/%Y %H:%M") + "\u2069"
 
 
 _EXPLANATIONS = {
