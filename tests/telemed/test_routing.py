@@ -19,7 +19,7 @@ SOON, LATE = NOW + datetime.timedelta(hours=1), NOW + datetime.timedelta(days=2)
 
 
 def hub(hub_id, kind, listed, staffed=(), rostered=None):
-    return Hub(hub_id, hub_id.title(), kind, frozenset(listed), frozenset(staffed), rostered or {})
+    return Hub(hub_id, hub_id.title(), kind, frozenset(listed), staffed=frozenset(staffed), first_rostered=rostered or {})
 
 
 REGIONAL = hub("regional", "regional_centre", {"cardiology", "paediatrics"}, {"cardiology", "paediatrics"},
@@ -230,3 +230,14 @@ def test_coordinator_reassigns_with_a_reason_to_a_hub_offering_the_specialty(req
     assert (act.status, act.hub_id) == (Status.REQUESTED, network.central.pk)
     assert act.route[-1]["rule"] == "reassigned" and act.route[-1]["reason"] == "Try the platform"
     assert [t.to_status for t in act.transitions.all()] == ["requested", "declined", "requested"]
+
+
+def test_the_hub_is_named_in_arabic_script_on_arabic_pages():
+    from django.utils import translation
+
+    named = Hub("r", "Centre régional Drâa-Tafilalet", "regional_centre", frozenset({"cardiology"}),
+                name_ar="المركز الجهوي درعة تافيلالت")
+    step = routing_rules.assess(named, "cardiology", DEADLINE, "regional_centre").as_dict()
+    with translation.override("ar"):
+        assert "المركز الجهوي درعة تافيلالت" in routing_rules.explain(step, "أمراض القلب")
+    assert routing_rules.explain(step, "Cardiology").startswith("Centre régional Drâa-Tafilalet,")

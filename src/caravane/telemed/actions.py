@@ -359,7 +359,8 @@ def do_reassign(*, actor, act: ServiceRequest, hub: Site, reason: str) -> Servic
         now = timezone.now()
         previous_hub = act.hub_id
         _move(act, Status.REQUESTED, staff=staff, now=now, reason=reason)
-        step = routing_rules.Step("reassigned", str(hub.pk), hub.name, act.specialty_id, True)
+        step = routing_rules.Step("reassigned", str(hub.pk), hub.name, act.specialty_id, True,
+                                  hub_name_ar=hub.name_ar)
         act.hub, act.assignee = hub, None
         act.route = [*act.route, _route_step(step, reason=reason, by=staff.full_name, at=now)]
         act.due_at = sla.answer_due(act.priority, now)

@@ -79,7 +79,7 @@ def route_warning(preview: selectors.RoutePreview, specialty_name: str) -> list[
     if route.within_service_level:
         return []
     fallback = next(step for step in reversed(route.steps) if step.chosen)
-    values = {"hub": fallback.hub_name, "specialty": specialty_name,
+    values = {"hub": routing_rules.hub_name(fallback.as_dict()), "specialty": specialty_name,
               "available": routing_rules.explain_time(fallback.available)}
     lines = [routing_rules.explain({"rule": "none_within_service_level", "until": fallback.until}, specialty_name)]
     if fallback.available:

@@ -19,6 +19,7 @@ from typing import Mapping
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import get_language
 
 from caravane.telemed.models import Kind
 
@@ -34,6 +35,7 @@ class Hub:
     name: str
     kind: str
     specialties: frozenset[str]
+    name_ar: str = ""
     # Specialties of which a specialist is assigned to the hub now.
     staffed: frozenset[str] = frozenset()
     # Per specialty: when an assigned specialist of it is first on the hub's roster (now, if on duty already).
@@ -78,6 +80,12 @@ class Step:
     at: str = ""
     until: str = ""  # when the first answer is due (ISO 8601), for the rules about the roster
     available: str = ""  # when the hub's first specialist of the specialty is on the roster (ISO 8601)
+    hub_name_ar: str = ""
+
+    @classmethod
+    def of(cls, hub: Hub, rule: str, specialty: str, chosen: bool, **more) -> "Step":
+        """A step about ``hub``, naming it in both scripts."""
+        return cls(rule, hub.id, hub.name, specialty, chosen, hub_name_ar=hub.name_ar, **more)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -112,8 +120,8 @@ def assess(hub: Hub, specialty: str, deadline: datetime.datetime, prefix: str) -
         rule = "not_rostered"
     else:
         rule = "offers"
-    return Step(f"{prefix}_{rule}", hub.id, hub.name, specialty, rule == "offers", until=_iso(deadline),
-                available=_iso(available))
+    return Step.of(hub, f"{prefix}_{rule}", specialty, rule == "offers", until=_iso(deadline),
+                   available=_iso(available))
 
 
 def _fallback(hubs: list[Hub], specialty: str, deadline: datetime.datetime) -> Step | None:
@@ -121,12 +129,12 @@ def _fallback(hubs: list[Hub], specialty: str, deadline: datetime.datetime) -> S
     rostered = [hub for hub in hubs if hub.offers(specialty) and hub.available_from(specialty) is not None]
     if rostered:
         hub = min(rostered, key=lambda h: h.available_from(specialty))  # min keeps the first tier on a tie
-        return Step("first_available", hub.id, hub.name, specialty, True, until=_iso(deadline),
-                    available=_iso(hub.available_from(specialty)))
+        return Step.of(hub, "first_available", specialty, True, until=_iso(deadline),
+                       available=_iso(hub.available_from(specialty)))
     for rule, usable in (("staffed_not_rostered", lambda h: specialty in h.staffed), ("listed_only", None)):
         hub = next((h for h in hubs if h.offers(specialty) and (usable is None or usable(h))), None)
         if hub is not None:
-            return Step(rule, hub.id, hub.name, specialty, True, until=_iso(deadline))
+            return Step.of(hub, rule, specialty, True, until=_iso(deadline))
     return None
 
 
@@ -159,11 +167,11 @@ def route_request(*, kind: str, specialty: str, complex_case: bool, network: Net
     if kind == Kind.TELEEXPERTISE and complex_case and chosen is not national:
         if national is not None and national.answers_by(specialty, deadline):
             chosen, within = national, True
-            steps.append(Step("complex_case_escalation", national.id, national.name, specialty, True,
-                              until=_iso(deadline), available=_iso(national.available_from(specialty))))
+            steps.append(Step.of(national, "complex_case_escalation", specialty, True, until=_iso(deadline),
+                                 available=_iso(national.available_from(specialty))))
         elif national is not None and national.offers(specialty):
-            steps.append(Step("complex_case_national_unavailable", national.id, national.name, specialty, False,
-                              until=_iso(deadline)))
+            steps.append(Step.of(national, "complex_case_national_unavailable", specialty, False,
+                                 until=_iso(deadline)))
         else:
             steps.append(Step("complex_case_no_national_centre", None, "", specialty, False))
     return Route(chosen, tuple(steps), within)
@@ -188,7 +196,7 @@ def escalation_target(*, current_hub_kind: str, specialty: str, network: Network
     if national is None or not national.offers(specialty):
         raise ValidationError(_("The national expertise centre does not offer this specialty."),
                               code="no_higher_level")
-    return Step("escalated", national.id, national.name, specialty, True)
+    return Step.of(national, "escalated", specialty, True)
 
 
 def explain_time(value: str) -> str:
@@ -260,9 +268,16 @@ _EXPLANATIONS_BEFORE_ROSTERS = {
 }
 
 
+def hub_name(step: dict) -> str:
+    """The name of a step's hub in the current language's script (Arabic when the step has it)."""
+    if (get_language() or "")[:2] == "ar" and step.get("hub_name_ar"):
+        return step["hub_name_ar"]
+    return step.get("hub_name", "")
+
+
 def explain(step: dict, specialty_name: str | None = None) -> str:
     """The reason for a stored routing step, as a sentence in the current language."""
-    values = {"hub": step.get("hub_name", ""), "specialty": specialty_name or step.get("specialty", ""),
+    values = {"hub": hub_name(step), "specialty": specialty_name or step.get("specialty", ""),
               "by": step.get("by", ""), "reason": step.get("reason", ""),
               "until": explain_time(step.get("until", "")), "available": explain_time(step.get("available", ""))}
     rule = step.get("rule")

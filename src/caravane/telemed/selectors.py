@@ -38,17 +38,16 @@ class Snapshot:
     def network_for(self, site) -> routing_rules.Network:
         """The hubs a request from ``site`` may reach: its regional centre, the central platform, the national
         centre (the first of each kind by code, as the snapshot lists them)."""
-        node, seen = (str(site.pk), site.kind), set()
-        regional = None
-        if site.kind != Site.Kind.REGIONAL_CENTRE:
-            node = (str(site.parent_id), None) if site.parent_id else None
-        while node is not None and node[0] in self.parents and node[0] not in seen:
-            seen.add(node[0])
-            kind, parent = self.parents[node[0]]
+        # The referral chain, from the site itself when it is a regional centre, else from its parent.
+        node = str(site.pk) if site.kind == Site.Kind.REGIONAL_CENTRE else str(site.parent_id or "")
+        regional, seen = None, set()
+        while node in self.parents and node not in seen:
+            seen.add(node)
+            kind, parent = self.parents[node]
             if kind == Site.Kind.REGIONAL_CENTRE:
-                regional = node[0]
+                regional = node
                 break
-            node = (parent, None) if parent else None
+            node = parent
         first = {kind: next((h for h in self.hubs.values() if h.kind == kind), None)
                  for kind in (Site.Kind.CENTRAL_PLATFORM, Site.Kind.NATIONAL_CENTRE)}
         return routing_rules.Network(regional_centre=self.hubs.get(regional),
@@ -65,7 +64,7 @@ def network_snapshot(now: datetime.datetime | None = None) -> Snapshot:
     first on the hub's roster: four queries whatever the size of the network."""
     now = now or timezone.now()
     rows = list(Site.objects.filter(kind__in=Site.HUB_KINDS).order_by("code")
-                .values_list("pk", "name", "kind", "parent_id", "active"))
+                .values_list("pk", "name", "name_ar", "kind", "parent_id", "active"))
     listed: dict = {}
     for site_id, code in Site.specialties.through.objects.filter(
             site__kind__in=Site.HUB_KINDS, site__active=True).values_list("site_id", "specialty_id"):
@@ -83,10 +82,10 @@ def network_snapshot(now: datetime.datetime | None = None) -> Snapshot:
                                 .values_list("hub_id", "specialty_id").annotate(first=Min("start"))
                                 .values_list("hub_id", "specialty_id", "first")):
         first.setdefault(hub_id, {})[code] = max(start, now)
-    hubs = {str(pk): routing_rules.Hub(str(pk), name, kind, frozenset(listed.get(pk, ())),
+    hubs = {str(pk): routing_rules.Hub(str(pk), name, kind, frozenset(listed.get(pk, ())), name_ar,
                                        frozenset(staffed.get(pk, ())), first.get(pk, {}))
-            for pk, name, kind, _parent, active in rows if active}
-    parents = {str(pk): (kind, str(parent) if parent else None) for pk, _name, kind, parent, _active in rows}
+            for pk, name, name_ar, kind, _parent, active in rows if active}
+    parents = {str(pk): (kind, str(parent) if parent else None) for pk, _name, _ar, kind, parent, _active in rows}
     return Snapshot(now, hubs, parents)
 
 
@@ -238,20 +237,26 @@ def coordination(user, *, now: datetime.datetime | None = None, limit: int = 200
             .order_by("rank", "due_at"))
     snapshot = network_snapshot(now)
     table = sla.levels()
-    hubs = list(snapshot.hubs.values())
     sections: dict[str, list[CoordinationEntry]] = {name: [] for name in SECTIONS}
     for act in acts:
         section = _section(act, now)
-        hub_id = str(act.hub_id)
-        name = specialty_name(act.specialty)
-        choices = [{**step.as_dict(), "explanation": routing_rules.explain(step.as_dict(), name)}
-                   for step in routing_rules.reassignment_choices(
-                       specialty=act.specialty_id, hubs=hubs, deadline=sla.answer_due(act.priority, now, table),
-                       exclude=hub_id if act.status in AWAITING_ANSWER else None)]
         sections[section].append(CoordinationEntry(
-            act, sla.timer(act, now), int((now - act.requested_at).total_seconds() // 60), section, choices,
-            _default_reason(act, section, snapshot.hubs.get(hub_id))[:255]))
+            act, sla.timer(act, now), int((now - act.requested_at).total_seconds() // 60), section,
+            reassignment_options(act, snapshot=snapshot, levels=table),
+            _default_reason(act, section, snapshot.hubs.get(str(act.hub_id)))[:255]))
     return sections
+
+
+def reassignment_options(act, *, snapshot: Snapshot | None = None, levels: dict | None = None) -> list[dict]:
+    """The hubs an act may be reassigned to, each a routing step with its explanation: those with a specialist of
+    its specialty on the roster before the answer would be due (reassigning restarts the timer) first."""
+    snapshot = snapshot or network_snapshot()
+    name = specialty_name(act.specialty)
+    steps = routing_rules.reassignment_choices(
+        specialty=act.specialty_id, hubs=list(snapshot.hubs.values()),
+        deadline=sla.answer_due(act.priority, snapshot.now, levels),
+        exclude=str(act.hub_id) if act.status in AWAITING_ANSWER else None)
+    return [{**step.as_dict(), "explanation": routing_rules.explain(step.as_dict(), name)} for step in steps]
 
 
 # --- One act ------------------------------------------------------------------------------------------------

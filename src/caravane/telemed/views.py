@@ -125,10 +125,7 @@ def _render_act(request, act, *, errors=None, data=None, status=200):
         if report and report.icd10_code:
             initial["icd10_code"] = f"{report.icd10_code} — {report.icd10_label}"
         report_form = ReportForm(data=data) if data is not None else ReportForm(initial=initial)
-    reassign_hubs = []
-    if user.has_perm(Perm.REASSIGN_ACT):
-        reassign_hubs = Site.objects.filter(kind__in=Site.HUB_KINDS, active=True,
-                                            specialties=act.specialty_id).exclude(pk=act.hub_id).order_by("name")
+    reassign_hubs = selectors.reassignment_options(act) if user.has_perm(Perm.REASSIGN_ACT) else []
     return render(request, "telemed/act.html", {
         **panel, "errors": errors or {}, "Status": Status, "hub_side": hub_side,
         "may_request": user.has_perm(Perm.REQUEST_ACT), "may_reassign": user.has_perm(Perm.REASSIGN_ACT),
