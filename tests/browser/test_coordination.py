@@ -77,6 +77,10 @@ def test_the_gp_is_warned_before_sending_when_no_cardiologist_answers_in_time(li
     from caravane.telemed.models import ServiceRequest
 
     visit = draa_tafilalet["visits"][0]
+    coordinator_context, coordinator, coordinator_errors = person("coord.dt")
+    coordinator.goto(live_asgi.url("/telemed/coordination/"))
+    coordinator.wait_for_selector("#coordination[data-live=on]", timeout=WAIT_MS)
+    coordinator.evaluate("window.__notReloaded = true")
     context, gp, errors = person("gp.imi")
     gp.goto(live_asgi.url(f"/telemed/visits/{visit.pk}/request/"))
     gp.select_option("#id_specialty", "cardiology")
@@ -95,8 +99,14 @@ def test_the_gp_is_warned_before_sending_when_no_cardiologist_answers_in_time(li
     assert gp.locator("#act-route li[data-rule=regional_centre_unstaffed]").count() == 1
     assert gp.locator("#act-route li.chosen[data-rule=staffed_not_rostered]").count() == 1
     screenshot(gp, "routing-sent-anyway-fr")
+    # The coordinators' page shows the new request without a reload, due within the hour.
+    coordinator.wait_for_selector(f"#section-due_soon tr.coordination-row[data-act='{act.pk}']", timeout=WAIT_MS)
+    assert coordinator.evaluate("window.__notReloaded === true")
+    screenshot(coordinator, "coordination-live-fr")
     assert not errors, errors
+    assert not coordinator_errors, coordinator_errors
     context.close()
+    coordinator_context.close()
 
 
 def test_the_coordinator_reassigns_an_overdue_act_in_one_click_in_french_and_arabic(live_asgi, person, screenshot,

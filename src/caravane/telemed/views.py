@@ -392,10 +392,8 @@ SECTION_TITLES = {
 def coordination(request):
     """The coordinator's page: the acts of their area waiting, overdue, due soon or sent back, live, each with
     reassignment to a hub that can answer one click away."""
-    sections = _audited_coordination(request)
-    return render(request, "telemed/coordination.html", {
-        "sections": sections, "feed": "/ws/telemed/coordination/",
-        "count": sum(len(entries) for _name, _title, entries in sections)})
+    return render(request, "telemed/coordination.html", {"sections": _audited_coordination(request),
+                                                          "feed": "/ws/telemed/coordination/"})
 
 
 def coordination_rows(request):
