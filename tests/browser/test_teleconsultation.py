@@ -71,9 +71,12 @@ def test_teleconsultation_from_a_mobile_unit_to_the_central_platform(live_asgi, 
     gp_context, gp, gp_errors = person("gp.umm")
     cardio_context, cardio, cardio_errors = person("cardio.central")
 
-    # The cardiologist publishes availability on the roster, then watches the worklist.
+    # The cardiologist publishes availability on the roster (on duty from now, in the server's time zone, so that
+    # an urgent request is routed to the platform without a warning), then watches the worklist.
+    from django.utils import timezone
+
     cardio.goto(live_asgi.url("/telemed/roster/"))
-    start = (datetime.datetime.now() + datetime.timedelta(days=1)).replace(hour=10, minute=0)
+    start = timezone.localtime().replace(second=0, microsecond=0)
     cardio.fill("#id_start", start.strftime("%Y-%m-%dT%H:%M"))
     cardio.fill("#id_end", (start + datetime.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"))
     with cardio.expect_navigation():

@@ -75,6 +75,21 @@ def people(network, staff_factory, specialties):
 
 
 @pytest.fixture
+def on_duty():
+    """``on_duty(user, hub, start=None, hours=4)``: the specialist publishes a slot of their hub's roster (from five
+    minutes ago by default: on duty now)."""
+    from django.utils import timezone
+
+    from caravane.telemed.actions import do_open_slot
+
+    def put(user, hub, *, start=None, hours=4):
+        start = start or timezone.now() - datetime.timedelta(minutes=5)
+        return do_open_slot(actor=user, hub=hub, start=start, end=start + datetime.timedelta(hours=hours))
+
+    return put
+
+
+@pytest.fixture
 def patient(network):
     """A patient registered at the spoke."""
     from caravane.core.models import new_uuid7

@@ -29,7 +29,9 @@ def test_a_whole_teleconsultation_through_the_api(client, people, network, visit
     assert response.status_code == 201, response.content
     act = response.json()
     assert (act["resourceType"], act["status"], act["hub"]) == ("ServiceRequest", "requested", str(network.regional.pk))
-    assert act["route"][0]["rule"] == "regional_centre_offers" and act["route"][0]["explanation"]
+    # Nobody is on a roster yet: sent anyway to the regional centre's cardiologist, and the answer says so.
+    assert act["route"][-1]["rule"] == "staffed_not_rostered" and act["route"][-1]["explanation"]
+    assert act["routed_within_service_level"] is False
     pk = act["id"]
     response = client.post(f"{BASE}/service-requests/{pk}/attachments",
                            {"category": "photo", "files": [SimpleUploadedFile("a.png", PNG, "image/png")]})

@@ -42,9 +42,10 @@ def test_pages_render_in_french_and_arabic(people, visit, consent, request_act, 
         assert ('dir="rtl"' in html) == (language == "ar")
 
 
-def test_gp_requests_from_the_visit_and_follows_the_act(people, visit, consent, network):
+def test_gp_requests_from_the_visit_and_follows_the_act(people, visit, consent, network, on_duty):
     from caravane.telemed.models import ServiceRequest
 
+    on_duty(people.cardiologist, network.regional)
     gp = _client(people.gp)
     visit_page = gp.get(reverse("care:visit", args=[visit.pk])).content.decode()
     assert reverse("telemed:request", args=[visit.pk]) in visit_page
@@ -56,7 +57,7 @@ def test_gp_requests_from_the_visit_and_follows_the_act(people, visit, consent, 
     assert response.status_code == 302 and response["Location"] == reverse("telemed:act", args=[act.pk])
     assert act.hub == network.regional and act.priority == "urgent" and act.attachments.count() == 1
     page = gp.get(reverse("telemed:act", args=[act.pk])).content.decode()
-    assert "Requested" in page and "the site&#x27;s regional centre, offers" in page
+    assert "Requested" in page and "the site&#x27;s regional centre, has a Cardiology specialist on the roster" in page
     assert f'data-feed="/ws/telemed/site/{network.spoke.pk}/"' in page
     download = gp.get(reverse("telemed:attachment", args=[act.attachments.get().pk]))
     assert download.status_code == 200 and b"".join(download.streaming_content) == PNG

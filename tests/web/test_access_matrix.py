@@ -163,6 +163,8 @@ OBJECT_ROUTES: dict[str, Walk | list[Walk]] = {
     # API: planning.
     "POST /api/planning/scenarios/{pk}/apply": Walk("coordinator", {"pk": "their_scenario"}),
     # API: telemedicine.
+    "GET /api/telemed/encounters/{pk}/route": Walk("gp", VISIT, query={
+        "kind": "teleconsultation", "specialty": "cardiology", "priority": "routine"}),
     f"GET {ACT_API}": Walk("gp", ACT),
     f"GET {ACT_API}/task": Walk("gp", ACT),
     f"POST {ACT_API}/task": Walk("gp", ACT, body={"to": "closed"}),
@@ -225,6 +227,7 @@ NO_OBJECT_ROUTES = {
     "care:check_in_matches",
     "planning:scenario_list", "planning:facility_import", "planning:commune_shapes", "telemed:index",
     "telemed:requests", "telemed:worklist", "telemed:worklist_rows", "telemed:roster", "telemed:indicators",
+    "telemed:coordination", "telemed:coordination_rows", "ws/telemed/coordination/",
     "api:openapi-json", "api:openapi-view", "api:api-root", "^api/",
     "GET /api/geo/regions", "GET /api/geo/provinces", "GET /api/geo/communes", "GET /api/tokens", "POST /api/tokens",
     "GET /api/patients/", "POST /api/patients/", "GET /api/patients/duplicates", "GET /api/care/encounters",
@@ -565,7 +568,7 @@ def test_a_teleconsultation_requested_from_its_page_writes_one_audit_row(world):
     with CaptureQueriesContext(connection) as queries:
         response = client.post(reverse("telemed:request", args=[world.my_other_visit.pk]), {
             "kind": "teleconsultation", "specialty": "cardiology", "priority": "routine",
-            "question": "Palpitations at rest: Holter?"})
+            "question": "Palpitations at rest: Holter?", "send_anyway": "on"})  # nobody of the world is rostered
     rows = _rows_since(before)
     assert response.status_code == 302, response.content[:300]
     assert [row[:2] + row[3:4] for row in rows] == [("allowed", world.gp.pk, "telemed.request_act")], rows

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.db.models import Sum
+from django.utils import timezone
 from django.utils.text import slugify
 from unidecode import unidecode
 
@@ -26,6 +27,7 @@ from caravane.core.events import publish_on_commit
 from caravane.network.actions import NETWORK_GROUP
 from caravane.core.access import Role
 from caravane.network.models import Assignment, Deployment, DeviceKind, Site, Specialty, StaffMember
+from caravane.telemed.models import Slot
 
 DEMO_PASSWORD = "caravane-demo-2026"
 # Fixed so that every run yields the same rows; well before any "today" the demo will be used on.
@@ -60,6 +62,13 @@ DEVICE_KINDS = [
 # The central platform's specialties (2023 programme) and how its 20 specialists split across them.
 CENTRAL_SPECIALISTS = [("gyn-obstetrics", 3), ("paediatrics", 3), ("endocrinology", 3), ("dermatology", 3),
                        ("ent", 3), ("cardiology", 3), ("pulmonology", 2)]
+# The central platform's roster: cardiology is covered day and night (12-hour shifts, the longest a slot may be),
+# every other specialty on weekday mornings and afternoons; each shift rotates among the specialty's specialists.
+# The regional centres list specialties but have no specialists of their own: requests pass them over, which
+# keeps the routing rule visible (a cardiology request from Imilchil passes Drâa-Tafilalet's centre by).
+ROUND_THE_CLOCK = {"cardiology": [(datetime.time(8), datetime.time(20)), (datetime.time(20), datetime.time(8))]}
+WEEKDAY_SHIFTS = [(datetime.time(9), datetime.time(13)), (datetime.time(14), datetime.time(18))]
+ROSTER_DAYS = 14
 PILOT_EQUIPMENT = ["bp-monitor", "ecg", "thermometer", "dermatoscope"]
 UNIT_EQUIPMENT = ["bp-monitor", "ecg", "thermometer", "pulse-oximeter", "glucometer", "otoscope"]
 REGIONAL_EQUIPMENT = ["bp-monitor", "ecg", "thermometer", "dermatoscope", "pulse-oximeter", "ultrasound-probe",
@@ -388,10 +397,30 @@ def _build(geo: _Geography) -> tuple[dict, list[DemoLogin]]:
     created["staff"] = _create_missing(StaffMember, staff_rows)
     created["assignments"] = _create_missing(Assignment, assignment_rows)
 
+    created["roster_slots"] = _create_missing(Slot, _plan_rosters(existing["central-telemedicine-platform"]))
+
     logins = [DemoLogin(person.username, Role(person.role).label,
                         existing[person.site_code].name if person.site_code else "")
               for person in people if person.username]
     return created, logins
+
+
+def _plan_rosters(central: Site) -> list[Slot]:
+    """The central platform's slots from yesterday (a night shift still running) for ROSTER_DAYS days."""
+    today = timezone.localdate()
+    slots = []
+    for offset in range(-1, ROSTER_DAYS):
+        day = today + datetime.timedelta(days=offset)
+        for specialty, count in CENTRAL_SPECIALISTS:
+            shifts = ROUND_THE_CLOCK.get(specialty) or (WEEKDAY_SHIFTS if day.weekday() < 5 else [])
+            for number, (start, end) in enumerate(shifts):
+                person = f"central:{specialty}:{(day.toordinal() + 2 * number) % count + 1}"
+                begins = timezone.make_aware(datetime.datetime.combine(day, start))
+                ends = timezone.make_aware(datetime.datetime.combine(day + datetime.timedelta(days=end <= start), end))
+                slots.append(Slot(id=demo_id("slot", person, day.isoformat(), number), hub=central,
+                                  specialist_id=demo_id("staff", person), specialty_id=specialty, start=begins,
+                                  end=ends))
+    return slots
 
 
 def demo_counts() -> dict[str, int]:
@@ -404,6 +433,7 @@ def demo_counts() -> dict[str, int]:
         "deployments": Deployment.objects.count(),
         "staff": StaffMember.objects.count(),
         "assignments": Assignment.objects.count(),
+        "roster_slots": Slot.objects.count(),
     }
 
 

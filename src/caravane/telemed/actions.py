@@ -29,7 +29,7 @@ from caravane.core.idempotency import action_transaction
 from caravane.network.models import Site, Specialty, StaffMember
 from caravane.patients.models import Consent
 from caravane.patients.selectors import patient_consents, require_consent
-from caravane.telemed import routing_rules, sla
+from caravane.telemed import routing_rules, selectors, sla
 from caravane.telemed.events import publish_act
 from caravane.telemed.models import (
     AWAITING_ANSWER, Appointment, Attachment, Communication, DiagnosticReport, Kind, Participant, Priority,
@@ -208,9 +208,15 @@ def _route_step(step: routing_rules.Step, *, reason: str = "", by: str = "", at=
 
 # --- Requesting ----------------------------------------------------------------------------------------------
 
+class OutsideServiceLevel(ValidationError):
+    """No hub can answer the request within its service level, and the GP has not chosen to send it anyway."""
+
+
 def do_request_act(*, actor, encounter: Encounter, kind: str, specialty: Specialty | str, priority: str,
-                   question: str, complex_case: bool = False, uploads: list[Upload] = ()) -> ServiceRequest:
-    """Ask for a telemedicine act about the patient of a visit; refused without a valid consent to that act."""
+                   question: str, complex_case: bool = False, uploads: list[Upload] = (),
+                   send_anyway: bool = True) -> ServiceRequest:
+    """Ask for a telemedicine act about the patient of a visit; refused without a valid consent to that act, and,
+    unless ``send_anyway``, when no hub has a specialist of the specialty on the roster before the answer is due."""
     _authorize(actor, encounter, Perm.REQUEST_ACT, "telemed.request_act")
     staff = _staff(actor)
     errors = {}
@@ -232,16 +238,23 @@ def do_request_act(*, actor, encounter: Encounter, kind: str, specialty: Special
     patient = encounter.patient
     require_consent(patient, act=kind)
     consent = _active_consent(patient, kind)
-    route = routing_rules.route_request(kind=kind, specialty=specialty.pk, complex_case=complex_case,
-                                        network=routing_rules.network_for(encounter.site))
-    now = timezone.now()
+    # Routed on the hubs' rosters as they stand now; a route outside the service level is sent all the same
+    # (the pages and the API warned the GP before), its steps saying so.
+    snapshot = selectors.network_snapshot()
+    route = selectors.route_for(encounter.site, kind=kind, specialty=specialty.pk, priority=priority,
+                                complex_case=complex_case, snapshot=snapshot)
+    if not route.within_service_level and not send_anyway:
+        raise OutsideServiceLevel({"send_anyway": _(
+            "No hub can answer within the service level: send anyway, or change the priority.")},
+            code="outside_service_level")
+    now = snapshot.now
     with action_transaction():
         act = ServiceRequest.objects.create(
             kind=kind, patient=patient, encounter=encounter, consent=consent, requesting_site=encounter.site,
             requester=staff, specialty=specialty, priority=priority, question=question.strip(),
             complex_case=complex_case, hub_id=uuid.UUID(route.hub.id),
             route=[_route_step(step, at=now) for step in route.steps], status=Status.REQUESTED,
-            requested_at=now, due_at=sla.answer_due(priority, now))
+            requested_at=now, due_at=snapshot.deadline(priority))
         StatusTransition.objects.create(act=act, hub_id=act.hub_id, from_status="", to_status=Status.REQUESTED,
                                         actor=staff, at=now)
         _join(act, staff, Participant.Role.REQUESTER, now)
@@ -249,7 +262,8 @@ def do_request_act(*, actor, encounter: Encounter, kind: str, specialty: Special
             _store(act, upload, staff)
         _finish(actor, act, "telemed.request_act", "telemed.requested",
                 {"kind": kind, "specialty": specialty.pk, "priority": priority, "hub": route.hub.id,
-                 "consent": str(consent.pk), "attachments": len(uploads)})
+                 "within_service_level": route.within_service_level, "consent": str(consent.pk),
+                 "attachments": len(uploads)})
     return act
 
 
@@ -314,7 +328,7 @@ def do_escalate(*, actor, act: ServiceRequest, reason: str) -> ServiceRequest:
     staff = _staff(actor)
     hub = Site.objects.get(pk=act.hub_id)
     step = routing_rules.escalation_target(current_hub_kind=hub.kind, specialty=act.specialty_id,
-                                           network=routing_rules.network_for(act.requesting_site))
+                                           network=selectors.network_snapshot().network_for(act.requesting_site))
     with transaction.atomic(durable=True):
         act = _locked(act)
         now = timezone.now()
@@ -345,7 +359,8 @@ def do_reassign(*, actor, act: ServiceRequest, hub: Site, reason: str) -> Servic
         now = timezone.now()
         previous_hub = act.hub_id
         _move(act, Status.REQUESTED, staff=staff, now=now, reason=reason)
-        step = routing_rules.Step("reassigned", str(hub.pk), hub.name, act.specialty_id, True)
+        step = routing_rules.Step("reassigned", str(hub.pk), hub.name, act.specialty_id, True,
+                                  hub_name_ar=hub.name_ar)
         act.hub, act.assignee = hub, None
         act.route = [*act.route, _route_step(step, reason=reason, by=staff.full_name, at=now)]
         act.due_at = sla.answer_due(act.priority, now)

@@ -22,8 +22,8 @@ from caravane.core.access import Perm
 from caravane.core.api import ERRORS, INPUT_ERRORS, Instant, PageNumber, get_or_404, run_action
 from caravane.core.idempotency import idempotent
 from caravane.core.text import ClinicalText, IncidentText, MessageText, ShortText
-from caravane.network.models import Site
-from caravane.telemed import actions, selectors, sla
+from caravane.network.models import Site, Specialty
+from caravane.telemed import actions, presenters, routing_rules, selectors, sla
 from caravane.telemed.models import (
     Appointment, Attachment, Communication, DiagnosticReport, Kind, Priority, ServiceRequest, Slot, Status,
     TechnicalIncident,
@@ -78,6 +78,13 @@ class ServiceRequestOut(Schema):
     sla_breached: bool
     sla_remaining_seconds: int
     route: list[RouteStepOut]
+    routed_within_service_level: bool = Field(
+        description="False when, at request time, no hub had a specialist of the specialty on the roster before "
+                    "the answer was due (the request was sent anyway, to the hub of the route's last chosen step)")
+
+    @staticmethod
+    def resolve_routed_within_service_level(obj) -> bool:
+        return not any(step.get("rule") == "none_within_service_level" for step in obj.route)
 
     @staticmethod
     def resolve_sla_breached(obj) -> bool:
@@ -99,6 +106,29 @@ class ServiceRequestIn(Schema):
     priority: Literal[tuple(Priority.values)] = "routine"  # type: ignore[valid-type]
     question: MessageText
     complex_case: bool = False
+    send_anyway: bool = Field(True, description="False: refuse (400 naming send_anyway) when no hub has a "
+                                                "specialist of the specialty on the roster before the answer is due")
+
+
+class RoutePreviewIn(Schema):
+    kind: Literal[tuple(Kind.values)]  # type: ignore[valid-type]
+    specialty: str
+    priority: Literal[tuple(Priority.values)] = "routine"  # type: ignore[valid-type]
+    complex_case: bool = False
+
+
+class RoutePreviewOut(Schema):
+    hub: uuid.UUID
+    hub_name: str
+    within_service_level: bool = Field(description="Whether a hub has a specialist of the specialty on the roster "
+                                                   "before the answer would be due")
+    due_at: datetime.datetime = Field(description="When the first answer would be due if the request were sent now")
+    first_available: Optional[datetime.datetime] = Field(
+        description="When the chosen hub's first specialist of the specialty is on the roster (None: nobody is)")
+    priorities_in_time: list[str] = Field(description="Other priorities a hub would answer within")
+    warning: list[str] = Field(description="Empty when a hub answers in time; otherwise what the GP is told before "
+                                           "sending: the fact, then the options")
+    route: list[RouteStepOut]
 
 
 class TransitionOut(Schema):
@@ -304,6 +334,7 @@ ACTS = ("telemed.servicerequest", "")
 
 # The rows an act is read from: the gate reads it once, before the input, and the handler gets that row.
 ACT_ROWS = ServiceRequest.objects.select_related("requesting_site", "specialty")
+VISIT_ROWS = Encounter.objects.select_related("site")
 
 
 def _act(request, pk, perm: Perm = Perm.VIEW_ACT, audit_action: str = "telemed.view_act") -> ServiceRequest:
@@ -347,7 +378,27 @@ def create_request(request, data: ServiceRequestIn):
                          Perm.REQUEST_ACT, audit_action="telemed.request_lookup", site_of=lambda e: e.site)
     return 201, run_action(actions.do_request_act, actor=request.user, encounter=encounter, kind=data.kind,
                      specialty=data.specialty, priority=data.priority, question=data.question,
-                     complex_case=data.complex_case)
+                     complex_case=data.complex_case, send_anyway=data.send_anyway)
+
+
+@gate.before_input(Perm.REQUEST_ACT, VISIT_ROWS, audit_action="telemed.route_preview")
+@router.get("/encounters/{pk}/route", response={200: RoutePreviewOut, **ERRORS, **INPUT_ERRORS},
+            url_name="telemed_route_preview")
+def route_preview(request, pk: uuid.UUID, query: Query[RoutePreviewIn]):
+    """Where a request from this visit would go if sent now, and why; a warning with the options when no hub has
+    a specialist of the specialty on the roster before the answer would be due (sending anyway still works)."""
+    encounter = gate.get(request.user, VISIT_ROWS, pk, Perm.REQUEST_ACT, audit_action="telemed.route_preview",
+                         site_of=lambda e: e.site)
+    preview = run_action(selectors.route_preview, site=encounter.site, kind=query.kind, specialty=query.specialty,
+                         priority=query.priority, complex_case=query.complex_case)
+    specialty = Specialty.objects.filter(pk=query.specialty).first()
+    name = selectors.specialty_name(specialty) if specialty else query.specialty
+    steps = [step.as_dict() for step in preview.route.steps]
+    return {"hub": preview.route.hub.id, "hub_name": preview.route.hub.name,
+            "within_service_level": preview.route.within_service_level, "due_at": preview.deadline,
+            "first_available": preview.route.available, "priorities_in_time": list(preview.priorities_in_time),
+            "warning": presenters.route_warning(preview, name),
+            "route": [{**step, "explanation": routing_rules.explain(step, name)} for step in steps]}
 
 
 @gate.before_input(Perm.VIEW_ACT, ACT_ROWS, audit_action="telemed.view_act")

@@ -59,6 +59,8 @@ class RequestForm(forms.Form):
     photos = MultipleFileField(label=_("Photos"))
     documents = MultipleFileField(label=_("Documents"))
     ecgs = MultipleFileField(label=_("ECG recordings"))
+    send_anyway = forms.BooleanField(label=_("Send anyway, although no hub can answer within the service level"),
+                                     required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

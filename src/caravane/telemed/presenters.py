@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from caravane.core.access import Perm, Role
 
 from caravane.network.models import Site, Specialty
-from caravane.telemed import selectors
-from caravane.telemed.models import Appointment, Communication, ServiceRequest
+from caravane.telemed import routing_rules, selectors
+from caravane.telemed.models import Appointment, Communication, Priority, ServiceRequest
 
 
 def feed_path(user, act: ServiceRequest) -> str:
@@ -69,3 +70,27 @@ def worklist_choices(user) -> list[tuple[Site, Specialty]]:
 def worklist_url(hub, specialty_id: str) -> str:
     """The address of a hub's worklist in a specialty."""
     return f"{reverse('telemed:worklist')}?hub={hub.pk}&specialty={specialty_id}"
+
+
+def route_warning(preview: selectors.RoutePreview, specialty_name: str) -> list[str]:
+    """What the GP reads before sending when no hub answers within the service level: the fact, then the
+    options (send anyway, and where; or a priority a hub answers within). Empty when a hub answers in time."""
+    route = preview.route
+    if route.within_service_level:
+        return []
+    fallback = next(step for step in reversed(route.steps) if step.chosen)
+    values = {"hub": routing_rules.hub_name(fallback.as_dict()), "specialty": specialty_name,
+              "available": routing_rules.explain_time(fallback.available)}
+    lines = [routing_rules.explain({"rule": "none_within_service_level", "until": fallback.until}, specialty_name)]
+    if fallback.available:
+        lines.append(_("Send anyway to %(hub)s: a %(specialty)s specialist is on its roster from %(available)s.")
+                     % values)
+    else:
+        lines.append(_("Send anyway to %(hub)s: it has no %(specialty)s specialist on its roster yet; coordinators "
+                       "see the request on their page.") % values)
+    if preview.priorities_in_time:
+        lines.append(_("Or change the priority: a hub answers in time for %(priorities)s.") % {
+            "priorities": _(" or ").join(str(Priority(p).label) for p in preview.priorities_in_time)})
+    else:
+        lines.append(_("Changing the priority or the kind of act would not find a hub sooner."))
+    return lines

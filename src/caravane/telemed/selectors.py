@@ -6,20 +6,119 @@ import datetime
 import math
 from dataclasses import dataclass, field
 
-from django.db.models import Prefetch, Q
+from django.db import models
+from django.db.models import Min, Prefetch, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from caravane.core.access import Perm, Role, scope_of
-from caravane.network.models import Site
+from caravane.network.models import Assignment, Site, active_on
 from caravane.telemed import routing_rules, sla
 from caravane.telemed.models import (
-    AWAITING_ANSWER, OPEN_STATUSES, Appointment, Communication, DiagnosticReport, ServiceRequest, Slot, Status, StatusTransition,
+    AWAITING_ANSWER, OPEN_STATUSES, Appointment, Communication, DiagnosticReport, Priority, ServiceRequest, Slot, Status,
+    StatusTransition,
 )
 
 
 def visible_acts(user, perm: Perm = Perm.VIEW_ACT):
     """The acts on which a user holds ``perm``: the one scoped entry point of every list."""
     return ServiceRequest.objects.restrict(user, perm)
+
+
+# --- The network as routing sees it --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Every active hub as routing sees it at ``now``, and the referral parents of every hub (active or not)."""
+
+    now: datetime.datetime
+    hubs: dict[str, routing_rules.Hub]
+    parents: dict[str, tuple[str, str | None]]  # hub id -> (kind, referral parent id)
+
+    def network_for(self, site) -> routing_rules.Network:
+        """The hubs a request from ``site`` may reach: its regional centre, the central platform, the national
+        centre (the first of each kind by code, as the snapshot lists them)."""
+        # The referral chain, from the site itself when it is a regional centre, else from its parent.
+        node = str(site.pk) if site.kind == Site.Kind.REGIONAL_CENTRE else str(site.parent_id or "")
+        regional, seen = None, set()
+        while node in self.parents and node not in seen:
+            seen.add(node)
+            kind, parent = self.parents[node]
+            if kind == Site.Kind.REGIONAL_CENTRE:
+                regional = node
+                break
+            node = parent
+        first = {kind: next((h for h in self.hubs.values() if h.kind == kind), None)
+                 for kind in (Site.Kind.CENTRAL_PLATFORM, Site.Kind.NATIONAL_CENTRE)}
+        return routing_rules.Network(regional_centre=self.hubs.get(regional),
+                                     central_platform=first[Site.Kind.CENTRAL_PLATFORM],
+                                     national_centre=first[Site.Kind.NATIONAL_CENTRE])
+
+    def deadline(self, priority: str, levels: dict | None = None) -> datetime.datetime:
+        """When the first answer to a request of ``priority`` made now would be due."""
+        return sla.answer_due(priority, self.now, levels)
+
+
+def network_snapshot(now: datetime.datetime | None = None) -> Snapshot:
+    """The hubs, what they list, which specialties have a specialist assigned there today, and when each is
+    first on the hub's roster: four queries whatever the size of the network."""
+    now = now or timezone.now()
+    rows = list(Site.objects.filter(kind__in=Site.HUB_KINDS).order_by("code")
+                .values_list("pk", "name", "name_ar", "kind", "parent_id", "active"))
+    listed: dict = {}
+    for site_id, code in Site.specialties.through.objects.filter(
+            site__kind__in=Site.HUB_KINDS, site__active=True).values_list("site_id", "specialty_id"):
+        listed.setdefault(site_id, set()).add(code)
+    staffed: dict = {}
+    for site_id, code in (Assignment.objects.filter(active_on(), site__kind__in=Site.HUB_KINDS, site__active=True,
+                                                    staff__role=Role.SPECIALIST, staff__specialty__isnull=False)
+                          .values_list("site_id", "staff__specialty_id").distinct()):
+        staffed.setdefault(site_id, set()).add(code)
+    # A slot counts when its specialist is still assigned to its hub (the same assignment row, one filter call).
+    first: dict = {}
+    for hub_id, code, start in (Slot.objects.filter(active_on(prefix="specialist__assignments__"),
+                                                    specialist__assignments__site=models.F("hub"),
+                                                    active=True, end__gt=now, hub__active=True)
+                                .values_list("hub_id", "specialty_id").annotate(first=Min("start"))
+                                .values_list("hub_id", "specialty_id", "first")):
+        first.setdefault(hub_id, {})[code] = max(start, now)
+    hubs = {str(pk): routing_rules.Hub(str(pk), name, kind, frozenset(listed.get(pk, ())), name_ar,
+                                       frozenset(staffed.get(pk, ())), first.get(pk, {}))
+            for pk, name, name_ar, kind, _parent, active in rows if active}
+    parents = {str(pk): (kind, str(parent) if parent else None) for pk, _name, _ar, kind, parent, _active in rows}
+    return Snapshot(now, hubs, parents)
+
+
+def route_for(site, *, kind: str, specialty: str, priority: str, complex_case: bool = False,
+              snapshot: Snapshot | None = None) -> routing_rules.Route:
+    """Where a request from ``site`` would go now, and why (ValidationError when no hub offers the specialty)."""
+    snapshot = snapshot or network_snapshot()
+    return routing_rules.route_request(kind=kind, specialty=specialty, complex_case=complex_case,
+                                       network=snapshot.network_for(site), deadline=snapshot.deadline(priority))
+
+
+@dataclass(frozen=True)
+class RoutePreview:
+    """Where a request would go now, when its answer would be due, and which other priorities a hub answers in."""
+
+    route: routing_rules.Route
+    deadline: datetime.datetime
+    priorities_in_time: tuple[str, ...]
+
+
+def route_preview(site, *, kind: str, specialty: str, priority: str, complex_case: bool = False) -> RoutePreview:
+    """What the GP is told before sending: the route, and the priorities a hub would answer within."""
+    snapshot = network_snapshot()
+    table = sla.levels()
+    network = snapshot.network_for(site)
+
+    def route(level):
+        return routing_rules.route_request(kind=kind, specialty=specialty, complex_case=complex_case,
+                                           network=network, deadline=snapshot.deadline(level, table))
+
+    found = route(priority)
+    in_time = tuple(level for level in Priority.values if level != priority and route(level).within_service_level)
+    return RoutePreview(found, snapshot.deadline(priority, table), in_time)
 
 
 # --- The specialist's worklist ------------------------------------------------------------------------------
@@ -80,6 +179,84 @@ def site_requests(user, site, *, limit: int = 100):
     """A requesting site's acts, newest first."""
     return (visible_acts(user).filter(requesting_site=site)
             .select_related("patient", "hub", "specialty", "requester").order_by("-requested_at")[:limit])
+
+
+# --- The coordinators' page -----------------------------------------------------------------------------------
+
+# The page's target in the audit trail and the gate.
+COORDINATION = ("telemed", "coordination")
+# An act waiting for its first answer is "due soon" within this time of its due time.
+DUE_SOON = datetime.timedelta(hours=1)
+# The sections of the page, most pressing first: waiting past the due time, due soon, waiting, and refused by
+# their hub or expired (waiting for a coordinator to send them elsewhere).
+SECTIONS = ("overdue", "due_soon", "waiting", "returned")
+
+
+@dataclass
+class CoordinationEntry:
+    act: ServiceRequest
+    timer: sla.Timer
+    waiting_minutes: int
+    section: str
+    # The hubs the act may be reassigned to, each a routing step (with its explanation) assessed as routing
+    # would: those answering in time first.
+    choices: list[dict]
+    # Why the act would leave its hub, as the reassignment's reason unless the coordinator writes another.
+    reason: str
+
+
+def _section(act, now) -> str:
+    if act.status not in AWAITING_ANSWER:
+        return "returned"
+    if act.due_at <= now:
+        return "overdue"
+    return "due_soon" if act.due_at <= now + DUE_SOON else "waiting"
+
+
+def _default_reason(act, section: str, current: routing_rules.Hub | None) -> str:
+    hub = act.hub.name
+    if section == "returned":
+        return (_("Declined by %(hub)s: %(reason)s") % {"hub": hub, "reason": act.status_reason}
+                if act.status == Status.DECLINED else _("Expired at %(hub)s without an answer.") % {"hub": hub})
+    if section == "overdue":
+        return _("No answer from %(hub)s within the service level.") % {"hub": hub}
+    if current is not None and not current.answers_by(act.specialty_id, act.due_at):
+        step = routing_rules.assess(current, act.specialty_id, act.due_at, "hub").as_dict()
+        return routing_rules.explain(step, specialty_name(act.specialty))
+    return _("Sent to a hub that answers sooner.")
+
+
+def coordination(user, *, now: datetime.datetime | None = None, limit: int = 200) -> dict[str, list[CoordinationEntry]]:
+    """The acts in the coordinator's scope that need them, by section (``SECTIONS``), each with the hubs it may go
+    to and why: a fixed number of queries whatever the number of acts."""
+    now = now or timezone.now()
+    statuses = [*AWAITING_ANSWER, Status.DECLINED, Status.EXPIRED]
+    page = visible_acts(user).filter(status__in=statuses).order_by("due_at").values("pk")[:limit]
+    acts = (ServiceRequest.objects.filter(pk__in=page).select_related(*_RELATED_ROWS, "hub")
+            .only(*WORKLIST_FIELDS, "status_reason", "hub__name", "hub__name_ar", "hub__code", "hub__kind")
+            .order_by("rank", "due_at"))
+    snapshot = network_snapshot(now)
+    table = sla.levels()
+    sections: dict[str, list[CoordinationEntry]] = {name: [] for name in SECTIONS}
+    for act in acts:
+        section = _section(act, now)
+        sections[section].append(CoordinationEntry(
+            act, sla.timer(act, now), int((now - act.requested_at).total_seconds() // 60), section,
+            reassignment_options(act, snapshot=snapshot, levels=table),
+            _default_reason(act, section, snapshot.hubs.get(str(act.hub_id)))[:255]))
+    return sections
+
+
+def reassignment_options(act, *, snapshot: Snapshot | None = None, levels: dict | None = None) -> list[dict]:
+    """The hubs an act may be reassigned to, each a routing step with its explanation: those with a specialist of
+    its specialty on the roster before the answer would be due (reassigning restarts the timer) first."""
+    snapshot = snapshot or network_snapshot()
+    name = specialty_name(act.specialty)
+    steps = routing_rules.reassignment_choices(
+        specialty=act.specialty_id, hubs=list(snapshot.hubs.values()),
+        deadline=sla.answer_due(act.priority, snapshot.now, levels),
+        exclude=str(act.hub_id) if act.status in AWAITING_ANSWER else None)
+    return [{**step.as_dict(), "explanation": routing_rules.explain(step.as_dict(), name)} for step in steps]
 
 
 # --- One act ------------------------------------------------------------------------------------------------

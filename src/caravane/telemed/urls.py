@@ -16,5 +16,7 @@ urlpatterns = [
     path("worklist/rows/", views.worklist_rows, name="worklist_rows"),
     path("roster/", views.roster, name="roster"),
     path("roster/<uuid:pk>/withdraw/", views.withdraw_slot, name="withdraw_slot"),
+    path("coordination/", views.coordination, name="coordination"),
+    path("coordination/rows/", views.coordination_rows, name="coordination_rows"),
     path("indicators/", views.indicators, name="indicators"),
 ]

@@ -28,6 +28,8 @@ from caravane.telemed.models import (
 )
 
 PRINT_LANGUAGES = ("fr", "ar")
+# How many of their next slots the specialist sees beside their worklist.
+UPCOMING_SLOTS = 6
 NOTE_FIELDS = ("reason", "history", "examination", "assessment", "plan")
 
 
@@ -42,7 +44,7 @@ def index(request):
     if role == Role.SPECIALIST:
         return redirect("telemed:worklist")
     if role == Role.COORDINATOR:
-        return redirect("telemed:indicators")
+        return redirect("telemed:coordination")
     return redirect("telemed:requests")
 
 
@@ -58,9 +60,10 @@ def site_requests(request):
 
 # --- The GP's request ---------------------------------------------------------------------------------------
 
-def _render_request_form(request, encounter, form, status=200):
+def _render_request_form(request, encounter, form, status=200, warning=()):
     return render(request, "telemed/request_form.html", {
-        "encounter": encounter, "patient": encounter.patient, "form": form,
+        "encounter": encounter, "patient": encounter.patient, "form": form, "warning": warning,
+        "files_dropped": bool(warning and request.FILES),
         "observations": vitals.in_sign_order(encounter.observations.all()),
         "note": [(name, getattr(encounter, name)) for name in NOTE_FIELDS if getattr(encounter, name)],
         "consents": {kind: has_valid_consent(encounter.patient, act=kind)
@@ -82,7 +85,10 @@ def request_act(request, visit_pk):
             act = actions.do_request_act(
                 actor=request.user, encounter=encounter, kind=data["kind"], specialty=data["specialty"],
                 priority=data["priority"], question=data["question"], complex_case=data["complex_case"],
-                uploads=uploads_from(request.FILES))
+                uploads=uploads_from(request.FILES), send_anyway=data["send_anyway"])
+        except actions.OutsideServiceLevel:
+            # Nothing is sent until the GP has read that no hub answers in time and chosen what to do.
+            return _render_request_form(request, encounter, form, warning=_route_warning(encounter, data))
         except ValidationError as error:
             for field, errors in messages_by_field(error).items():
                 form.add_error(field if field in form.fields else None, errors)
@@ -90,6 +96,14 @@ def request_act(request, visit_pk):
             messages.success(request, _("Request sent to %(hub)s.") % {"hub": act.hub.name})
             return redirect("telemed:act", pk=act.pk)
     return _render_request_form(request, encounter, form, status=400)
+
+
+def _route_warning(encounter, data) -> list[str]:
+    """What the GP reads when no hub answers the request they are sending within its service level."""
+    specialty = Specialty.objects.get(pk=data["specialty"])
+    preview = selectors.route_preview(encounter.site, kind=data["kind"], specialty=specialty.pk,
+                                      priority=data["priority"], complex_case=data["complex_case"])
+    return presenters.route_warning(preview, selectors.specialty_name(specialty))
 
 
 # --- One act ------------------------------------------------------------------------------------------------
@@ -111,10 +125,7 @@ def _render_act(request, act, *, errors=None, data=None, status=200):
         if report and report.icd10_code:
             initial["icd10_code"] = f"{report.icd10_code} — {report.icd10_label}"
         report_form = ReportForm(data=data) if data is not None else ReportForm(initial=initial)
-    reassign_hubs = []
-    if user.has_perm(Perm.REASSIGN_ACT):
-        reassign_hubs = Site.objects.filter(kind__in=Site.HUB_KINDS, active=True,
-                                            specialties=act.specialty_id).exclude(pk=act.hub_id).order_by("name")
+    reassign_hubs = selectors.reassignment_options(act) if user.has_perm(Perm.REASSIGN_ACT) else []
     return render(request, "telemed/act.html", {
         **panel, "errors": errors or {}, "Status": Status, "hub_side": hub_side,
         "may_request": user.has_perm(Perm.REQUEST_ACT), "may_reassign": user.has_perm(Perm.REASSIGN_ACT),
@@ -219,22 +230,32 @@ OPERATIONS = {
 }
 
 
+# Pages an operation may be run from besides the act's own, by the ``next`` field of its form.
+RETURN_PAGES = {"coordination": "telemed:coordination"}
+
+
 @require_POST
 def operate(request, pk, operation):
-    """Run one of the act page's operations; refused input re-renders the page with the message, nothing changed."""
+    """Run one of the act page's operations; refused input re-renders the page with the message, nothing changed.
+    Run from another page (``next``), it goes back there, with the refusal as a message."""
     if operation not in OPERATIONS:
         raise Http404
     run, success = OPERATIONS[operation]
     act = _fetch_act(request, pk)
+    back = RETURN_PAGES.get(request.POST.get("next", ""))
     try:
         run(request, act)
     except ValidationError as error:
+        if back:
+            for text in error.messages:
+                messages.error(request, text)
+            return redirect(back)
         return _render_act(request, act, errors=messages_by_field(error),
                            data=request.POST if operation == "report" else None, status=400)
     if operation == "report" and "sign" in request.POST:
         success = _("Report signed and filed in the patient's chart.")
     messages.success(request, str(success))
-    return redirect("telemed:act", pk=act.pk)
+    return redirect(back) if back else redirect("telemed:act", pk=act.pk)
 
 
 def attachment(request, pk):
@@ -286,8 +307,11 @@ def _audited_worklist(request, hub, specialty):
 def worklist(request):
     """A hub's open acts in a specialty, most urgent then longest waiting first, with live SLA timers."""
     (hub, specialty), choices = _worklist_choice(request)
+    staff = getattr(request.user, "staff", None)
+    upcoming = (list(selectors.roster(staff).filter(active=True)[:UPCOMING_SLOTS])
+                if staff is not None and request.user.has_perm(Perm.MANAGE_ROSTER) else [])
     return render(request, "telemed/worklist.html", {
-        "hub": hub, "specialty": specialty, "choices": choices,
+        "hub": hub, "specialty": specialty, "choices": choices, "upcoming": upcoming,
         "entries": _audited_worklist(request, hub, specialty) if hub else [],
         "feed": presenters.hub_feed_path(hub, specialty.pk) if hub else "",
         "specialty_name": selectors.specialty_name(specialty) if specialty else "",
@@ -343,6 +367,38 @@ def withdraw_slot(request, pk):
     else:
         messages.success(request, _("Slot withdrawn."))
     return redirect("telemed:roster")
+
+
+# --- The coordinators' page ---------------------------------------------------------------------------------
+
+def _audited_coordination(request):
+    """The acts that need a coordinator; showing patients' names is a read of their records, audited with who."""
+    gate.require(request.user, Perm.REASSIGN_ACT, selectors.COORDINATION, in_scope=True,
+                 audit_action="telemed.view_coordination")
+    sections = selectors.coordination(request.user)
+    gate.returned(request.user, Perm.REASSIGN_ACT, selectors.COORDINATION,
+                  [entry.act.patient_id for entries in sections.values() for entry in entries])
+    return [(name, SECTION_TITLES[name], sections[name]) for name in selectors.SECTIONS]
+
+
+SECTION_TITLES = {
+    "overdue": gettext_lazy("Overdue: no answer within the service level"),
+    "due_soon": gettext_lazy("Answer due within the hour"),
+    "waiting": gettext_lazy("Waiting for an answer"),
+    "returned": gettext_lazy("Declined or expired: to send elsewhere"),
+}
+
+
+def coordination(request):
+    """The coordinator's page: the acts of their area waiting, overdue, due soon or sent back, live, each with
+    reassignment to a hub that can answer one click away."""
+    return render(request, "telemed/coordination.html", {"sections": _audited_coordination(request),
+                                                          "feed": "/ws/telemed/coordination/"})
+
+
+def coordination_rows(request):
+    """The coordinator's sections alone, re-read by the live module when an act of their area changes."""
+    return render(request, "telemed/_coordination_rows.html", {"sections": _audited_coordination(request)})
 
 
 # --- The coordinator's indicators ---------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-// Live telemedicine pages: an act's panel or a hub's worklist is re-read from the server whenever its
+// Live telemedicine pages: an act's panel, a hub's worklist or the coordinators' page is re-read from the server whenever its
 // WebSocket feed says something changed; service-level timers count down between updates.
 import { durationText, reread, showLive, subscribe } from "../caravane/js/live.js";
 
@@ -6,7 +6,15 @@ const root = document.querySelector("[data-feed][data-refresh-url]");
 const body = root && (root.matches("[data-live-body]") ? root : root.querySelector("[data-live-body]"));
 const label = document.querySelector("[data-live-label]");
 
+let pending = false;
+
+// A choice the user has opened (a reassignment) is not replaced under their hands: the re-read waits until it closes.
 async function refresh() {
+  if (body.querySelector("details[open]")) {
+    pending = true;
+    return;
+  }
+  pending = false;
   if (await reread(root.dataset.refreshUrl, body, root)) tick();
 }
 
@@ -30,6 +38,9 @@ function tick() {
 }
 
 if (root && root.dataset.feed) {
+  body.addEventListener("toggle", (event) => {
+    if (pending && !event.target.open) refresh();
+  }, true);
   subscribe(root.dataset.feed, onEvent, (state) => showLive(root, label, state));
   tick();
   setInterval(tick, 1000);
