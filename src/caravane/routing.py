@@ -3,10 +3,12 @@
 from django.urls import path
 
 from caravane.care.consumers import QueueConsumer
+from caravane.rooms.consumers import RoomConsumer
 from caravane.telemed.consumers import HubFeedConsumer, SiteFeedConsumer
 
 websocket_urlpatterns: list = [
     path("ws/care/queue/<uuid:site>/<str:day>/", QueueConsumer.as_asgi()),
     path("ws/telemed/hub/<uuid:hub>/<slug:specialty>/", HubFeedConsumer.as_asgi()),
     path("ws/telemed/site/<uuid:site>/", SiteFeedConsumer.as_asgi()),
+    path("ws/rooms/<uuid:act>/", RoomConsumer.as_asgi()),
 ]

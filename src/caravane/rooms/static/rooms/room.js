@@ -1,0 +1,247 @@
+// The call room: media from this device, a mesh of RTCPeerConnections to the other participants, signalling over
+// the room's WebSocket (offers, answers and ICE candidates addressed to an opaque peer id). Made for weak links:
+// low resolution, the video sender capped, Opus at a speech bitrate.
+
+const root = document.getElementById("room");
+const text = JSON.parse(document.getElementById("room-messages").textContent);
+const statusLine = document.getElementById("room-status");
+const alertBox = document.getElementById("room-alert");
+const remotes = document.getElementById("remotes");
+const selfVideo = document.getElementById("self-video");
+const muteButton = document.getElementById("mute");
+const cameraChoice = document.getElementById("camera-choice");
+const hangupButton = document.getElementById("hangup");
+const rejoinButton = document.getElementById("rejoin");
+
+// 256 kbit/s for everything: video gets most of it, Opus speech the rest.
+const VIDEO_MAX_BITRATE = 200_000;
+const AUDIO_MAX_BITRATE = 24_000;
+const VIDEO_CONSTRAINTS = {width: {ideal: 320}, height: {ideal: 240}, frameRate: {ideal: 15, max: 15}};
+const AUDIO_CONSTRAINTS = {echoCancellation: true, noiseSuppression: true, autoGainControl: true};
+const REFUSED = 4403;
+
+let socket = null;
+let me = null;
+let iceServers = [];
+let localStream = null;
+const peers = new Map(); // peer id -> {pc, name, role, figure}
+
+function say(message) { statusLine.textContent = message; }
+
+function warn(message) {
+  alertBox.textContent = message;
+  alertBox.hidden = !message;
+}
+
+function mediaProblem(error) {
+  if (!navigator.mediaDevices) return text.insecure;
+  if (error?.name === "NotAllowedError" || error?.name === "SecurityError") return text.refused;
+  if (error?.name === "NotFoundError" || error?.name === "OverconstrainedError") return text.missing;
+  return text.failed;
+}
+
+async function startMedia(deviceId) {
+  const video = deviceId ? {...VIDEO_CONSTRAINTS, deviceId: {exact: deviceId}} : VIDEO_CONSTRAINTS;
+  try {
+    return await navigator.mediaDevices.getUserMedia({audio: AUDIO_CONSTRAINTS, video});
+  } catch (error) {
+    // Without a camera the call still carries the voice.
+    if (error?.name === "NotFoundError" || error?.name === "OverconstrainedError") {
+      try {
+        const audioOnly = await navigator.mediaDevices.getUserMedia({audio: AUDIO_CONSTRAINTS});
+        warn(text.missing);
+        return audioOnly;
+      } catch (second) {
+        warn(mediaProblem(second));
+        return null;
+      }
+    }
+    warn(mediaProblem(error));
+    return null;
+  }
+}
+
+async function listCameras() {
+  if (!navigator.mediaDevices?.enumerateDevices) return;
+  const devices = await navigator.mediaDevices.enumerateDevices();
+  const current = localStream?.getVideoTracks()[0]?.getSettings().deviceId;
+  cameraChoice.replaceChildren(...devices.filter((d) => d.kind === "videoinput").map((d, i) => {
+    const option = new Option(d.label || `${text.camera} ${i + 1}`, d.deviceId);
+    option.selected = d.deviceId === current;
+    return option;
+  }));
+  cameraChoice.disabled = cameraChoice.options.length < 2;
+}
+
+async function switchCamera() {
+  let stream;
+  try {
+    stream = await navigator.mediaDevices.getUserMedia({video: {...VIDEO_CONSTRAINTS,
+                                                                deviceId: {exact: cameraChoice.value}}});
+  } catch (error) {
+    warn(mediaProblem(error));
+    return;
+  }
+  const track = stream.getVideoTracks()[0];
+  const old = localStream?.getVideoTracks()[0];
+  for (const {pc} of peers.values()) {
+    const sender = pc.getSenders().find((s) => s.track?.kind === "video");
+    if (sender) await sender.replaceTrack(track);
+  }
+  if (old) { localStream.removeTrack(old); old.stop(); }
+  localStream?.addTrack(track);
+  selfVideo.srcObject = localStream;
+}
+
+async function capSenders(pc) {
+  for (const sender of pc.getSenders()) {
+    if (!sender.track) continue;
+    const parameters = sender.getParameters();
+    if (!parameters.encodings?.length) parameters.encodings = [{}];
+    parameters.encodings[0].maxBitrate = sender.track.kind === "video" ? VIDEO_MAX_BITRATE : AUDIO_MAX_BITRATE;
+    if (sender.track.kind === "video") parameters.degradationPreference = "maintain-framerate";
+    try { await sender.setParameters(parameters); } catch { /* an older browser: the constraints still hold */ }
+  }
+}
+
+function preferOpus(pc) {
+  const capabilities = RTCRtpSender.getCapabilities?.("audio");
+  if (!capabilities) return;
+  const opus = capabilities.codecs.filter((c) => c.mimeType.toLowerCase() === "audio/opus");
+  for (const transceiver of pc.getTransceivers()) {
+    if (transceiver.receiver.track?.kind === "audio" && opus.length && transceiver.setCodecPreferences) {
+      transceiver.setCodecPreferences([...opus, ...capabilities.codecs.filter((c) => !opus.includes(c))]);
+    }
+  }
+}
+
+function send(message) {
+  if (socket?.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message));
+}
+
+function figureFor(id, name) {
+  const figure = document.createElement("figure");
+  figure.className = "remote";
+  figure.dataset.peer = id;
+  const video = document.createElement("video");
+  video.autoplay = true;
+  video.playsInline = true;
+  const caption = document.createElement("figcaption");
+  caption.textContent = name;
+  figure.append(video, caption);
+  remotes.append(figure);
+  return figure;
+}
+
+function connectionTo(id, name = "", role = "") {
+  let peer = peers.get(id);
+  if (peer) return peer;
+  const pc = new RTCPeerConnection({iceServers});
+  peer = {pc, name, role, figure: figureFor(id, name)};
+  peers.set(id, peer);
+  if (localStream) {
+    for (const track of localStream.getTracks()) pc.addTrack(track, localStream);
+  } else {
+    pc.addTransceiver("audio", {direction: "recvonly"});
+    pc.addTransceiver("video", {direction: "recvonly"});
+  }
+  preferOpus(pc);
+  pc.onicecandidate = ({candidate}) => send({type: "ice", to: id, candidate: candidate ? candidate.toJSON() : null});
+  pc.ontrack = ({streams, track}) => {
+    const video = peer.figure.querySelector("video");
+    video.srcObject = streams[0] || new MediaStream([track]);
+  };
+  pc.onconnectionstatechange = () => {
+    if (pc.connectionState === "connected") { say(text.connected); capSenders(pc); }
+  };
+  return peer;
+}
+
+function drop(id) {
+  const peer = peers.get(id);
+  if (!peer) return;
+  peer.pc.close();
+  peer.figure.remove();
+  peers.delete(id);
+  if (!peers.size) say(text.waiting);
+}
+
+async function onSignal(message) {
+  switch (message.type) {
+    case "welcome":
+      me = message.peer;
+      iceServers = message.iceServers;
+      say(text.waiting);
+      break;
+    case "peer": {
+      const peer = connectionTo(message.peer, message.name, message.role);
+      if (message.offer) {
+        await peer.pc.setLocalDescription(await peer.pc.createOffer());
+        send({type: "offer", to: message.peer, sdp: peer.pc.localDescription.sdp});
+      }
+      break;
+    }
+    case "offer": {
+      const {pc} = connectionTo(message.from);
+      await pc.setRemoteDescription({type: "offer", sdp: message.sdp});
+      await pc.setLocalDescription(await pc.createAnswer());
+      send({type: "answer", to: message.from, sdp: pc.localDescription.sdp});
+      break;
+    }
+    case "answer":
+      await peers.get(message.from)?.pc.setRemoteDescription({type: "answer", sdp: message.sdp});
+      break;
+    case "ice":
+      if (message.candidate) await peers.get(message.from)?.pc.addIceCandidate(message.candidate);
+      break;
+    case "leave":
+    case "hangup":
+      drop(message.peer);
+      break;
+    default:
+      break;
+  }
+}
+
+function openSocket() {
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  socket = new WebSocket(`${scheme}://${location.host}${root.dataset.socket}`);
+  let queue = Promise.resolve();
+  // Signals are handled one at a time, in order: an answer never overtakes its offer.
+  socket.onmessage = (event) => { queue = queue.then(() => onSignal(JSON.parse(event.data))).catch(console.warn); };
+  socket.onclose = (event) => {
+    if (event.code === REFUSED) { warn(text.refusedRoom); say(""); return; }
+    if (!hangupButton.hidden) { say(text.lost); end(); }
+  };
+}
+
+function end() {
+  for (const id of [...peers.keys()]) drop(id);
+  hangupButton.hidden = true;
+  rejoinButton.hidden = false;
+}
+
+function hangUp() {
+  send({type: "hangup"});
+  end();
+  say(text.ended);
+  socket?.close();
+}
+
+muteButton.addEventListener("click", () => {
+  const muted = muteButton.getAttribute("aria-pressed") !== "true";
+  for (const track of localStream?.getAudioTracks() || []) track.enabled = !muted;
+  muteButton.setAttribute("aria-pressed", String(muted));
+  muteButton.textContent = muted ? text.unmute : text.mute;
+});
+cameraChoice.addEventListener("change", switchCamera);
+hangupButton.addEventListener("click", hangUp);
+rejoinButton.addEventListener("click", () => location.reload());
+
+// What the tests (and a later quality monitor) read: the connections by peer id.
+window.caravaneRoom = {peers, me: () => me};
+
+localStream = navigator.mediaDevices ? await startMedia() : (warn(text.insecure), null);
+if (localStream) selfVideo.srcObject = localStream;
+await listCameras();
+openSocket();
