@@ -70,7 +70,7 @@ def turnserver(tmp_path):
                f"--min-port={TURN_RELAY_PORTS[0]}", f"--max-port={TURN_RELAY_PORTS[1]}", "--use-auth-secret",
                f"--static-auth-secret={TURN_SECRET}", f"--realm={TURN_REALM}", "--no-tls", "--no-dtls", "--no-cli",
                "--allow-loopback-peers", "--fingerprint", f"--userdb={tmp_path / 'turndb'}",
-               f"--pidfile={tmp_path / 'turnserver.pid'}", "--log-file=stdout", "--simple-log"]
+               f"--pidfile={tmp_path / 'turnserver.pid'}", "--log-file=stdout", "--simple-log", "--verbose"]
     with open(log_path, "wb") as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
     try:
