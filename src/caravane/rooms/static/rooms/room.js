@@ -26,7 +26,11 @@ let iceServers = [];
 let localStream = null;
 const peers = new Map(); // peer id -> {pc, name, role, figure}
 
-function say(message) { statusLine.textContent = message; }
+// The call's state, shown in words and kept on the page (data-state) for the tests and the styles.
+function show(state) {
+  root.dataset.state = state;
+  statusLine.textContent = text[state] || "";
+}
 
 function warn(message) {
   alertBox.textContent = message;
@@ -152,7 +156,7 @@ function connectionTo(id, name = "", role = "") {
     video.srcObject = streams[0] || new MediaStream([track]);
   };
   pc.onconnectionstatechange = () => {
-    if (pc.connectionState === "connected") { say(text.connected); capSenders(pc); }
+    if (pc.connectionState === "connected") { show("connected"); capSenders(pc); }
   };
   return peer;
 }
@@ -163,7 +167,7 @@ function drop(id) {
   peer.pc.close();
   peer.figure.remove();
   peers.delete(id);
-  if (!peers.size) say(text.waiting);
+  if (!peers.size) show("waiting");
 }
 
 async function onSignal(message) {
@@ -171,7 +175,7 @@ async function onSignal(message) {
     case "welcome":
       me = message.peer;
       iceServers = message.iceServers;
-      say(text.waiting);
+      show("waiting");
       break;
     case "peer": {
       const peer = connectionTo(message.peer, message.name, message.role);
@@ -210,8 +214,8 @@ function openSocket() {
   // Signals are handled one at a time, in order: an answer never overtakes its offer.
   socket.onmessage = (event) => { queue = queue.then(() => onSignal(JSON.parse(event.data))).catch(console.warn); };
   socket.onclose = (event) => {
-    if (event.code === REFUSED) { warn(text.refusedRoom); say(""); return; }
-    if (!hangupButton.hidden) { say(text.lost); end(); }
+    if (event.code === REFUSED) { warn(text.refusedRoom); show("refused"); return; }
+    if (!hangupButton.hidden) { show("lost"); end(); }
   };
 }
 
@@ -224,7 +228,7 @@ function end() {
 function hangUp() {
   send({type: "hangup"});
   end();
-  say(text.ended);
+  show("ended");
   socket?.close();
 }
 
