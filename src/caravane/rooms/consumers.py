@@ -87,7 +87,7 @@ class RoomConsumer(GatedFeedConsumer):
     """ws/rooms/<act>/: one participant's signalling in the act's call."""
 
     attendance = None
-    leave_reason = "connection closed"
+    has_left = False
 
     def group_for(self, user, *, act):
         act = ServiceRequest.objects.select_related("requesting_site", "patient").filter(pk=act).first()
@@ -109,11 +109,18 @@ class RoomConsumer(GatedFeedConsumer):
         await self._send_to_room({"type": "join", **self.identity})
 
     async def disconnect(self, code):
-        if self.attendance is not None and hasattr(self, "group"):
-            await self._send_to_room({"type": "leave"})
-            await database_sync_to_async(actions.do_leave)(actor=self.scope["user"], attendance=self.attendance,
-                                                           reason=self.leave_reason)
+        await self._leave("leave", "connection closed")
         await super().disconnect(code)
+
+    async def _leave(self, signal: str, reason: str) -> None:
+        """Tell the others and end the attendance, once: the server may close first (a hang-up, bad frames), and
+        then it need not hear of the close again."""
+        if self.attendance is None or not hasattr(self, "group") or self.has_left:
+            return
+        self.has_left = True
+        await self._send_to_room({"type": signal})
+        await database_sync_to_async(actions.do_leave)(actor=self.scope["user"], attendance=self.attendance,
+                                                       reason=reason)
 
     async def receive(self, text_data=None, bytes_data=None):
         try:
@@ -124,12 +131,11 @@ class RoomConsumer(GatedFeedConsumer):
             self.bad_frames += 1
             await self.send_json({"type": "error", "code": error.code})
             if self.bad_frames >= MAX_BAD_FRAMES:
-                self.leave_reason = "too many invalid frames"
+                await self._leave("leave", "too many invalid frames")
                 await self.close(code=BAD_INPUT)
             return
         if signal["type"] == "hangup":
-            self.leave_reason = "hang-up"
-            await self._send_to_room({"type": "hangup"})
+            await self._leave("hangup", "hang-up")
             await self.close()
             return
         await self._send_to_room(signal)
