@@ -198,3 +198,32 @@ def test_another_sites_gp_is_refused_the_room(live_asgi, booked, people, chromiu
     response = page.goto(live_asgi.url(f"/rooms/{booked.pk}/"))
     assert response.status == 403
     context.close()
+
+
+LADDER = """async () => {
+  const {Ladder} = await import("/static/rooms/quality.js");
+  const ladder = new Ladder();
+  const good = {rttMs: 120, lossRatio: 0, outKbps: 250};
+  const poor = {rttMs: 1200, lossRatio: 0.1, outKbps: 90};
+  const bad = {rttMs: 300, lossRatio: 0.4, outKbps: 30};
+  const middling = {rttMs: 400, lossRatio: 0.05, outKbps: 150};
+  const script = [[good, 3], [poor, 1], [good, 1], [poor, 2], [bad, 2], [good, 4], [middling, 1], [good, 5],
+                  [good, 5]];
+  const steps = [];
+  for (const [sample, times] of script) {
+    for (let i = 0; i < times; i++) steps.push(ladder.feed(sample));
+  }
+  return steps;
+}"""
+
+
+def test_the_quality_ladder_steps_down_and_up_without_flapping(live_asgi, booked, people, chromium, login):
+    context, page, errors = _open(chromium, login, people.gp, "fr-FR")
+    page.goto(live_asgi.url(f"/rooms/{booked.pk}/"))
+    steps = page.evaluate(LADDER)
+    changes = [(index, step) for index, step in enumerate(steps) if step]
+    # One poor sample holds; two step down to sound; bad ones to the conversation; four good samples hold, a
+    # middling one starts the count again, five step up one level, five more back to video.
+    assert changes == [(6, "audio"), (8, "conversation"), (18, "audio"), (23, "video")]
+    assert not errors, errors
+    context.close()

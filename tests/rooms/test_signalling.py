@@ -174,3 +174,31 @@ def test_the_turn_secret_never_reaches_the_socket_or_the_page(accepted, people, 
     page = client.get(f"/rooms/{accepted.pk}/")
     assert page.status_code == 200 and secret.encode() not in page.content
     assert servers[1]["credential"].encode() not in page.content  # credentials go to joined sockets only
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_change_of_mode_is_recorded_on_the_act_with_its_figures(accepted, people):
+    from caravane.telemed.models import TechnicalIncident
+
+    async def scenario():
+        specialist, _peer = await _join(people.cardiologist, accepted)
+        await specialist.send_json_to({"type": "incident", "event": "audio", "rtt_ms": 850, "loss_pct": 12.5,
+                                       "kbps": 96})
+        await specialist.send_json_to({"type": "incident", "event": "conversation", "loss_pct": 31})
+        for frame in ({"type": "incident", "event": "party"}, {"type": "incident", "event": "audio", "kbps": -1},
+                      {"type": "incident", "event": "audio", "loss_pct": "12"}):
+            await specialist.send_json_to(frame)
+            assert (await specialist.receive_json_from(timeout=2))["code"] == "bad_incident"
+        await specialist.disconnect()
+        # The nurse's role keeps no act record: her page is told, and the act's record is unchanged.
+        nurse, _peer = await _join(people.nurse, accepted)
+        await nurse.send_json_to({"type": "incident", "event": "lost"})
+        assert (await nurse.receive_json_from(timeout=2))["code"] == "incident_not_recorded"
+        await nurse.disconnect()
+
+    async_to_sync(scenario)()
+    incidents = list(TechnicalIncident.objects.filter(act=accepted).order_by("occurred_at"))
+    assert [(i.category, i.reporter.user_id) for i in incidents] == [("connectivity", people.cardiologist.pk)] * 2
+    assert incidents[0].description == ("Call switched to sound only: the link was too weak for video "
+                                        "(round trip 850 ms, loss 12.5 %, 96 kbit/s available)")
+    assert incidents[1].description.endswith("too weak for sound (loss 31 %)")

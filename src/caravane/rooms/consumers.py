@@ -11,13 +11,17 @@ other peers without changing them. Every frame is checked (type, size, fields, a
 from __future__ import annotations
 
 import json
+import math
 
 from channels.db import database_sync_to_async
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 
 from caravane.audit.sockets import GatedFeedConsumer
 from caravane.rooms import actions, selectors
-from caravane.telemed.models import ServiceRequest
+from caravane.telemed.actions import do_report_incident
+from caravane.telemed.models import ServiceRequest, TechnicalIncident
 
 MAX_FRAME = 32 * 1024  # an SDP with two or three media sections is a few kilobytes
 MAX_SDP = 30 * 1024
@@ -25,6 +29,17 @@ MAX_CANDIDATE = 1024
 MAX_BAD_FRAMES = 20
 BAD_INPUT = 4400
 RELAYED = ("offer", "answer", "ice")
+MAX_INCIDENTS = 30  # per connection: a flapping or hostile page cannot flood the act's record
+# What a page reports of its call (a change of mode, a lost or restored connection), as the act records it.
+INCIDENTS = {
+    "video": _("Call back to video"),
+    "audio": _("Call switched to sound only: the link was too weak for video"),
+    "conversation": _("Call switched to the conversation: the link was too weak for sound"),
+    "lost": _("Call connection lost"),
+    "restored": _("Call connection restored"),
+}
+FIGURES = (("rtt_ms", 60_000, _("round trip %s ms")), ("loss_pct", 100, _("loss %s %%")),
+           ("kbps", 100_000, _("%s kbit/s available")))
 
 
 class SignalError(ValueError):
@@ -43,6 +58,26 @@ def _text(value, limit: int, code: str, *, required: bool = True) -> str | None:
     return value
 
 
+def _incident(frame: dict) -> dict:
+    if frame.get("event") not in INCIDENTS:
+        raise SignalError("bad_incident")
+    signal = {"type": "incident", "event": frame["event"]}
+    for name, limit, _label in FIGURES:
+        value = frame.get(name)
+        if value is None:
+            continue
+        if type(value) not in (int, float) or not math.isfinite(value) or not 0 <= value <= limit:
+            raise SignalError("bad_incident")
+        signal[name] = value
+    return signal
+
+
+def incident_description(signal: dict) -> str:
+    """The incident's text with its figures, as the act's record and report show it."""
+    figures = [str(label) % signal[name] for name, _limit, label in FIGURES if name in signal]
+    return str(INCIDENTS[signal["event"]]) + (f" ({', '.join(figures)})" if figures else "")
+
+
 def parse_signal(text: str | None, binary: bytes | None = None) -> dict:
     """The signal a client frame carries, with only the fields it may carry; SignalError for anything else."""
     if binary is not None or text is None:
@@ -58,6 +93,8 @@ def parse_signal(text: str | None, binary: bytes | None = None) -> dict:
     kind = frame.get("type")
     if kind == "hangup":
         return {"type": "hangup"}
+    if kind == "incident":
+        return _incident(frame)
     if kind not in RELAYED:
         raise SignalError("unknown_type")
     signal = {"type": kind, "to": _text(frame.get("to"), 32, "bad_target")}
@@ -88,11 +125,13 @@ class RoomConsumer(GatedFeedConsumer):
 
     attendance = None
     has_left = False
+    incidents = 0
 
     def group_for(self, user, *, act):
         act = ServiceRequest.objects.select_related("requesting_site", "patient").filter(pk=act).first()
         if act is None:
             raise Http404
+        self.act = act
         self.attendance = actions.do_join(actor=user, act=act)
         self.ice_servers = selectors.ice_servers(user)
         self.identity = {"name": user.staff.full_name, "role": selectors.participant_role(user, act)}
@@ -134,11 +173,27 @@ class RoomConsumer(GatedFeedConsumer):
                 await self._leave("leave", "too many invalid frames")
                 await self.close(code=BAD_INPUT)
             return
+        if signal["type"] == "incident":
+            await self._record_incident(signal)
+            return
         if signal["type"] == "hangup":
             await self._leave("hangup", "hang-up")
             await self.close()
             return
         await self._send_to_room(signal)
+
+    async def _record_incident(self, signal: dict) -> None:
+        self.incidents += 1
+        if self.incidents > MAX_INCIDENTS:
+            await self.send_json({"type": "error", "code": "too_many_incidents"})
+            return
+        try:
+            await database_sync_to_async(do_report_incident)(
+                actor=self.scope["user"], act=self.act, category=TechnicalIncident.Category.CONNECTIVITY,
+                description=incident_description(signal))
+        except (PermissionDenied, ValidationError):
+            # A participant whose role keeps no act record (a nurse): the other side's page records it.
+            await self.send_json({"type": "error", "code": "incident_not_recorded"})
 
     async def _send_to_room(self, signal: dict) -> None:
         await self.channel_layer.group_send(self.group, {

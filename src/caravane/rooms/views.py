@@ -46,6 +46,10 @@ def _page_messages() -> dict:
         "mute": _("Mute"),
         "unmute": _("Unmute"),
         "camera": _("Camera"),
+        "mode_audio": _("The link is weak: the call continues on sound only. The video comes back when the link "
+                        "recovers."),
+        "mode_conversation": _("The link is too weak for the call: continue in the act's conversation (messages, "
+                               "photos, voice notes). The call comes back when the link recovers."),
     }
 
 

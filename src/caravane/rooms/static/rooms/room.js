@@ -2,6 +2,8 @@
 // the room's WebSocket (offers, answers and ICE candidates addressed to an opaque peer id). Made for weak links:
 // low resolution, the video sender capped, Opus at a speech bitrate.
 
+import {Ladder} from "./quality.js";
+
 const root = document.getElementById("room");
 const text = JSON.parse(document.getElementById("room-messages").textContent);
 const statusLine = document.getElementById("room-status");
@@ -19,12 +21,17 @@ const AUDIO_MAX_BITRATE = 24_000;
 const VIDEO_CONSTRAINTS = {width: {ideal: 320}, height: {ideal: 240}, frameRate: {ideal: 15, max: 15}};
 const AUDIO_CONSTRAINTS = {echoCancellation: true, noiseSuppression: true, autoGainControl: true};
 const REFUSED = 4403;
+const SAMPLE_MS = 3000;
 
 let socket = null;
 let me = null;
 let iceServers = [];
 let localStream = null;
-const peers = new Map(); // peer id -> {pc, name, role, figure}
+const peers = new Map(); // peer id -> {pc, name, role, figure, offerer, lost, counters}
+const ladder = new Ladder();
+let mode = "video";
+let cameraTrack = null; // kept while the call runs on audio only, to step back up
+const modeNotice = document.getElementById("room-mode");
 
 // The call's state, shown in words and kept on the page (data-state) for the tests and the styles.
 function show(state) {
@@ -88,9 +95,12 @@ async function switchCamera() {
   }
   const track = stream.getVideoTracks()[0];
   const old = localStream?.getVideoTracks()[0];
+  cameraTrack = track;
   for (const {pc} of peers.values()) {
-    const sender = pc.getSenders().find((s) => s.track?.kind === "video");
-    if (sender) await sender.replaceTrack(track);
+    for (const transceiver of pc.getTransceivers()) {
+      // On sound only the new camera waits until the link allows video again.
+      if (transceiver.receiver.track?.kind === "video" && mode === "video") await transceiver.sender.replaceTrack(track);
+    }
   }
   if (old) { localStream.removeTrack(old); old.stop(); }
   localStream?.addTrack(track);
@@ -156,7 +166,17 @@ function connectionTo(id, name = "", role = "") {
     video.srcObject = streams[0] || new MediaStream([track]);
   };
   pc.onconnectionstatechange = () => {
-    if (pc.connectionState === "connected") { show("connected"); capSenders(pc); }
+    const state = pc.connectionState;
+    if (state === "connected") {
+      show("connected");
+      capSenders(pc);
+      if (peer.lost) { peer.lost = false; report("restored"); }
+    } else if ((state === "disconnected" || state === "failed") && !peer.lost) {
+      peer.lost = true;
+      report("lost");
+    }
+    // A failed path is tried again by the side that made the offer (an ICE restart).
+    if (state === "failed" && peer.offerer) offer(id, {iceRestart: true});
   };
   return peer;
 }
@@ -170,6 +190,68 @@ function drop(id) {
   if (!peers.size) show("waiting");
 }
 
+async function offer(id, options = {}) {
+  const {pc} = peers.get(id) || {};
+  if (!pc) return;
+  await pc.setLocalDescription(await pc.createOffer(options));
+  send({type: "offer", to: id, sdp: pc.localDescription.sdp});
+}
+
+// Tell the act what happened to the call, with the figures: it is recorded as a technical incident.
+function report(event, figures = {}) {
+  send({type: "incident", event, ...figures});
+}
+
+async function applyMode(next) {
+  mode = next;
+  root.dataset.mode = next;
+  const video = next === "video";
+  const audio = next !== "conversation";
+  cameraTrack = cameraTrack || localStream?.getVideoTracks()[0] || null;
+  for (const {pc} of peers.values()) {
+    for (const transceiver of pc.getTransceivers()) {
+      const kind = transceiver.receiver.track?.kind;
+      if (kind === "video") await transceiver.sender.replaceTrack(video ? cameraTrack : null);
+      if (kind === "audio") await transceiver.sender.replaceTrack(audio ? localStream?.getAudioTracks()[0] || null : null);
+    }
+  }
+  modeNotice.textContent = text[`mode_${next}`] || "";
+  modeNotice.hidden = video;
+}
+
+// Every few seconds: the worst round-trip time, loss and available bitrate over the connections.
+async function sample() {
+  const worst = {rttMs: null, lossRatio: 0, outKbps: null};
+  let measured = false;
+  for (const peer of peers.values()) {
+    if (peer.pc.connectionState !== "connected") continue;
+    let lost = 0;
+    let received = 0;
+    (await peer.pc.getStats()).forEach((r) => {
+      if (r.type === "candidate-pair" && r.nominated && r.state === "succeeded") {
+        if (r.currentRoundTripTime !== undefined) worst.rttMs = Math.max(worst.rttMs ?? 0, r.currentRoundTripTime * 1000);
+        if (r.availableOutgoingBitrate !== undefined) {
+          worst.outKbps = Math.min(worst.outKbps ?? Infinity, r.availableOutgoingBitrate / 1000);
+        }
+      }
+      if (r.type === "inbound-rtp") { lost += r.packetsLost || 0; received += r.packetsReceived || 0; }
+    });
+    const before = peer.counters || {lost, received};
+    peer.counters = {lost, received};
+    const newLost = Math.max(0, lost - before.lost);
+    const newReceived = Math.max(0, received - before.received);
+    if (newLost + newReceived) worst.lossRatio = Math.max(worst.lossRatio, newLost / (newLost + newReceived));
+    measured = true;
+  }
+  if (!measured) return;
+  const next = ladder.feed(worst);
+  if (!next) return;
+  await applyMode(next);
+  report(next, {rtt_ms: worst.rttMs === null ? null : Math.round(worst.rttMs),
+                loss_pct: Math.round(worst.lossRatio * 1000) / 10,
+                kbps: worst.outKbps === null ? null : Math.round(worst.outKbps)});
+}
+
 async function onSignal(message) {
   switch (message.type) {
     case "welcome":
@@ -179,10 +261,8 @@ async function onSignal(message) {
       break;
     case "peer": {
       const peer = connectionTo(message.peer, message.name, message.role);
-      if (message.offer) {
-        await peer.pc.setLocalDescription(await peer.pc.createOffer());
-        send({type: "offer", to: message.peer, sdp: peer.pc.localDescription.sdp});
-      }
+      peer.offerer = message.offer;
+      if (message.offer) await offer(message.peer);
       break;
     }
     case "offer": {
@@ -242,10 +322,14 @@ cameraChoice.addEventListener("change", switchCamera);
 hangupButton.addEventListener("click", hangUp);
 rejoinButton.addEventListener("click", () => location.reload());
 
-// What the tests (and a later quality monitor) read: the connections by peer id.
-window.caravaneRoom = {peers, me: () => me};
+// What the tests read: the connections by peer id, the call's mode.
+window.caravaneRoom = {peers, me: () => me, mode: () => mode};
+setInterval(() => sample().catch(console.warn), SAMPLE_MS);
 
 localStream = navigator.mediaDevices ? await startMedia() : (warn(text.insecure), null);
-if (localStream) selfVideo.srcObject = localStream;
+if (localStream?.getVideoTracks().length) {
+  selfVideo.srcObject = localStream;
+  selfVideo.hidden = false;
+}
 await listCameras();
 openSocket();
