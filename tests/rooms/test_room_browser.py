@@ -227,3 +227,48 @@ def test_the_quality_ladder_steps_down_and_up_without_flapping(live_asgi, booked
     assert changes == [(6, "audio"), (8, "conversation"), (18, "audio"), (23, "video")]
     assert not errors, errors
     context.close()
+
+
+# The page's view of its link, made weak on demand: the available bitrate its getStats reports (kbit/s).
+WEAK_LINK = """const measured = RTCPeerConnection.prototype.getStats;
+RTCPeerConnection.prototype.getStats = async function (...args) {
+  const report = await measured.apply(this, args);
+  if (!window.__availableKbps) return report;
+  const weakened = new Map();
+  report.forEach((r, key) => weakened.set(key, r.type === "candidate-pair"
+    ? {...r, availableOutgoingBitrate: window.__availableKbps * 1000} : r));
+  return weakened;
+};"""
+
+
+def test_a_weak_link_steps_down_to_sound_then_the_conversation_and_is_recorded(live_asgi, booked, people, chromium,
+                                                                                 login):
+    from caravane.telemed.models import TechnicalIncident
+
+    gp_context, gp, gp_errors = _open(chromium, login, people.gp, "fr-FR", init_script=WEAK_LINK)
+    cardio_context, cardio, _cardio_errors = _open(chromium, login, people.cardiologist, "fr-FR")
+    gp.goto(live_asgi.url(f"/rooms/{booked.pk}/"))
+    cardio.goto(live_asgi.url(f"/rooms/{booked.pk}/"))
+    _wait_for_media(gp, time.monotonic() + WAIT_MS / 1000)
+
+    gp.evaluate("window.__availableKbps = 90")
+    _until(gp, "window.caravaneRoom.mode() === 'audio'")
+    assert gp.locator("#room-mode").is_visible()
+    senders = """() => [...window.caravaneRoom.peers.values()][0].pc.getSenders()
+        .map((s) => s.track?.kind ?? "nothing")"""
+    assert sorted(gp.evaluate(senders)) == ["audio", "nothing"]  # the camera no longer sends
+    gp.evaluate("window.__availableKbps = 30")
+    _until(gp, "window.caravaneRoom.mode() === 'conversation'")
+    _shot(gp, "room-weak-link-fr")
+    gp.evaluate("window.__availableKbps = 0")  # the link recovers: five good samples bring the sound back
+    _until(gp, "window.caravaneRoom.mode() === 'audio'", timeout_ms=25_000)
+
+    incidents = list(TechnicalIncident.objects.filter(act=booked).order_by("occurred_at")
+                     .values_list("category", "description"))
+    assert [category for category, _ in incidents] == ["connectivity"] * 3
+    assert "90 kbit/s" in incidents[0][1] and "30 kbit/s" in incidents[1][1]
+    booked.refresh_from_db()
+    assert booked.status == "scheduled"  # the act is never lost: it stays as it was, the conversation open
+    assert not gp_errors, gp_errors
+    gp_context.close()
+    cardio_context.close()

@@ -50,6 +50,7 @@ def _page_messages() -> dict:
                         "recovers."),
         "mode_conversation": _("The link is too weak for the call: continue in the act's conversation (messages, "
                                "photos, voice notes). The call comes back when the link recovers."),
+        "openConversation": _("Open the conversation"),
     }
 
 

@@ -216,6 +216,13 @@ async function applyMode(next) {
     }
   }
   modeNotice.textContent = text[`mode_${next}`] || "";
+  if (next === "conversation" && root.dataset.conversation) {
+    const link = document.createElement("a");
+    link.href = root.dataset.conversation;
+    link.target = "_blank";
+    link.textContent = text.openConversation;
+    modeNotice.append(" ", link);
+  }
   modeNotice.hidden = video;
 }
 
