@@ -199,6 +199,7 @@ def test_a_change_of_mode_is_recorded_on_the_act_with_its_figures(accepted, peop
     async_to_sync(scenario)()
     incidents = list(TechnicalIncident.objects.filter(act=accepted).order_by("occurred_at"))
     assert [(i.category, i.reporter.user_id) for i in incidents] == [("connectivity", people.cardiologist.pk)] * 2
-    assert incidents[0].description == ("Call switched to sound only: the link was too weak for video "
-                                        "(round trip 850 ms, loss 12.5 %, 96 kbit/s available)")
-    assert incidents[1].description.endswith("too weak for sound (loss 31 %)")
+    # Written in the deployment's language (French here), whatever the reporting page's.
+    assert incidents[0].description == ("Appel passé en son seul : liaison trop faible pour la vidéo "
+                                        "(aller-retour 850 ms, pertes 12.5 %, 96 kbit/s disponibles)")
+    assert incidents[1].description.endswith("trop faible pour le son (pertes 31 %)")

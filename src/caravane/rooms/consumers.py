@@ -14,8 +14,10 @@ import json
 import math
 
 from channels.db import database_sync_to_async
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from caravane.audit.sockets import GatedFeedConsumer
@@ -73,9 +75,11 @@ def _incident(frame: dict) -> dict:
 
 
 def incident_description(signal: dict) -> str:
-    """The incident's text with its figures, as the act's record and report show it."""
-    figures = [str(label) % signal[name] for name, _limit, label in FIGURES if name in signal]
-    return str(INCIDENTS[signal["event"]]) + (f" ({', '.join(figures)})" if figures else "")
+    """The incident's text with its figures, in the deployment's language: the act's record and its signed report
+    keep it as written, whoever's page reported it."""
+    with translation.override(settings.LANGUAGE_CODE):
+        figures = [str(label) % signal[name] for name, _limit, label in FIGURES if name in signal]
+        return str(INCIDENTS[signal["event"]]) + (f" ({', '.join(figures)})" if figures else "")
 
 
 def parse_signal(text: str | None, binary: bytes | None = None) -> dict:
