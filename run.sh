@@ -46,6 +46,15 @@ install_nginx() {
   fi
 }
 
+install_coturn() {
+  if ! command -v turnserver >/dev/null && [ ! -x /usr/bin/turnserver ]; then
+    log "installing Debian's coturn for the call rooms' TURN test"
+    as_root apt-get update -qq >/dev/null && \
+      DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq coturn >/dev/null || \
+      log "could not install coturn: the TURN test will be skipped"
+  fi
+}
+
 start_services() {
   if ! pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then
     log "starting PostgreSQL"
@@ -68,6 +77,7 @@ case "${1:-}" in
     install_python_env "[test]"
     install_chromium
     install_nginx
+    install_coturn
     start_services
     "$PY" manage.py makemigrations --check --dry-run >/dev/null || { log "models and migrations have drifted: run makemigrations"; exit 1; }
     status=0

@@ -93,6 +93,12 @@ class Config:
     db_pool_max: int = DEFAULT_WEB_THREADS + 2
     db_pool_timeout: float = 10.0
     db_pool_max_idle: float = 60.0
+    # The call rooms' ICE servers: TURN credentials are derived per user from the secret (coturn's
+    # use-auth-secret), valid for turn_ttl seconds; the secret itself never leaves the server.
+    stun_urls: list[str] = field(default_factory=list)
+    turn_urls: list[str] = field(default_factory=list)
+    turn_secret: str | None = field(default=None, repr=False)
+    turn_ttl: int = 3600
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -159,6 +165,10 @@ class Config:
             db_pool_max=int(env.get("CARAVANE_DB_POOL_MAX") or web_threads + 2),
             db_pool_timeout=float(env.get("CARAVANE_DB_POOL_TIMEOUT") or 10),
             db_pool_max_idle=float(env.get("CARAVANE_DB_POOL_MAX_IDLE") or 60),
+            stun_urls=_list(env.get("CARAVANE_STUN_URLS")),
+            turn_urls=_list(env.get("CARAVANE_TURN_URLS")),
+            turn_secret=env.get("CARAVANE_TURN_SECRET") or None,
+            turn_ttl=int(env.get("CARAVANE_TURN_TTL") or 3600),
         )
         config.problems.extend(config.production_problems())
         return config
@@ -184,6 +194,11 @@ class Config:
                             ("CARAVANE_DB_POOL_MAX", self.db_pool_max)):
             if value < 1:
                 problems.append(f"{name} must be at least 1.")
+        if self.turn_urls and not self.turn_secret:
+            problems.append("CARAVANE_TURN_URLS is set without CARAVANE_TURN_SECRET, the secret shared with coturn "
+                            "(static-auth-secret).")
+        if not 60 <= self.turn_ttl <= 86400:
+            problems.append("CARAVANE_TURN_TTL must be between 60 and 86400 seconds.")
         if self.task_workers < 0:
             problems.append("CARAVANE_TASK_WORKERS must be 0 or more.")
         if not 0 <= self.db_pool_min <= self.db_pool_max:

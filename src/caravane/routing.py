@@ -3,6 +3,7 @@
 from django.urls import path
 
 from caravane.care.consumers import QueueConsumer
+from caravane.rooms.consumers import RoomConsumer
 from caravane.telemed.consumers import CoordinationFeedConsumer, HubFeedConsumer, SiteFeedConsumer
 
 websocket_urlpatterns: list = [
@@ -10,4 +11,5 @@ websocket_urlpatterns: list = [
     path("ws/telemed/hub/<uuid:hub>/<slug:specialty>/", HubFeedConsumer.as_asgi()),
     path("ws/telemed/site/<uuid:site>/", SiteFeedConsumer.as_asgi()),
     path("ws/telemed/coordination/", CoordinationFeedConsumer.as_asgi()),
+    path("ws/rooms/<uuid:act>/", RoomConsumer.as_asgi()),
 ]

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "caravane.patients",
     "caravane.care",
     "caravane.telemed",
+    "caravane.rooms",  # the live call of a synchronous act, above telemed
     "caravane.planning",
     "caravane.backup",
     "caravane.demo",  # above every app: builds the demo through their actions

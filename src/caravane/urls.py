@@ -21,5 +21,6 @@ urlpatterns = [
     path("care/", include("caravane.care.urls")),
     path("planning/", include("caravane.planning.urls")),
     path("telemed/", include("caravane.telemed.urls")),
+    path("rooms/", include("caravane.rooms.urls")),
     path("", include("caravane.network.urls")),
 ]

@@ -64,6 +64,7 @@ class Perm(enum.StrEnum):
     MANAGE_ROSTER = "telemed.manage_roster"
     VIEW_INDICATORS = "telemed.view_indicators"
     CONFIGURE_TELEMED = "telemed.configure"
+    JOIN_CALL = "rooms.join_call"
     VIEW_PLAN = "planning.view_plan"
     RUN_PLAN = "planning.run_plan"
     APPLY_PLAN = "planning.apply_plan"
@@ -80,13 +81,14 @@ _REGISTRY = frozenset({Perm.REGISTER_PATIENT, Perm.CHANGE_PATIENT, Perm.RECORD_C
 ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     Role.ADMINISTRATIVE_ASSISTANT: _EVERY_ROLE | _REGISTRY | {Perm.CHECK_IN, Perm.VIEW_QUEUE},
     # Often alone at a rural centre, the nurse registers patients and corrects their details too.
-    Role.NURSE: _EVERY_ROLE | _REGISTRY | {Perm.CHECK_IN, Perm.VIEW_QUEUE, Perm.RECORD_VITALS, Perm.VIEW_CHART},
+    Role.NURSE: _EVERY_ROLE | _REGISTRY | {Perm.CHECK_IN, Perm.VIEW_QUEUE, Perm.RECORD_VITALS, Perm.VIEW_CHART,
+                                           Perm.JOIN_CALL},
     Role.GP: _EVERY_ROLE | _REGISTRY | {
         Perm.MERGE_PATIENT, Perm.CHECK_IN, Perm.VIEW_QUEUE, Perm.RECORD_VITALS, Perm.VIEW_CHART, Perm.CONSULT,
-        Perm.PRESCRIBE, Perm.REQUEST_ACT, Perm.VIEW_ACT,
+        Perm.PRESCRIBE, Perm.REQUEST_ACT, Perm.VIEW_ACT, Perm.JOIN_CALL,
     },
     Role.SPECIALIST: _EVERY_ROLE | {
-        Perm.VIEW_CHART, Perm.PRESCRIBE, Perm.VIEW_ACT, Perm.ANSWER_ACT, Perm.MANAGE_ROSTER,
+        Perm.VIEW_CHART, Perm.PRESCRIBE, Perm.VIEW_ACT, Perm.ANSWER_ACT, Perm.MANAGE_ROSTER, Perm.JOIN_CALL,
     },
     Role.PHARMACIST: _EVERY_ROLE,
     Role.COORDINATOR: _EVERY_ROLE | {

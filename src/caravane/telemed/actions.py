@@ -376,6 +376,29 @@ def do_start(*, actor, act: ServiceRequest) -> ServiceRequest:
     return _answer(actor=actor, act=act, to=Status.IN_PROGRESS, action="telemed.start", event="telemed.started")
 
 
+# States in which a synchronous act's call can take place (booked, accepted, or under way).
+CALLABLE = (Status.ACCEPTED, Status.SCHEDULED, Status.IN_PROGRESS)
+
+
+def do_mark_patient_ready(*, actor, act: ServiceRequest) -> ServiceRequest:
+    """The requesting site says the patient is in front of the camera: the specialist's worklist shows it live."""
+    _authorize(actor, act, Perm.JOIN_CALL, "telemed.patient_ready")
+    staff = _staff(actor)
+    if staff.role not in (Role.GP, Role.NURSE):
+        gate.refuse(actor, Perm.JOIN_CALL, act, reason="not the requesting site's staff",
+                    audit_action="telemed.patient_ready",
+                    message=_("Only the requesting site's staff say that the patient is ready."))
+    with transaction.atomic(durable=True):
+        act = _locked(act)
+        if act.kind not in SYNCHRONOUS or act.status not in CALLABLE:
+            raise TransitionError(_("Only an accepted or booked teleconsultation or remote assistance has a call."))
+        act.patient_ready_at = timezone.now()
+        act.save()
+        _join(act, staff, Participant.Role.SITE_STAFF, act.patient_ready_at)
+        _finish(actor, act, "telemed.patient_ready", "telemed.patient_ready")
+    return act
+
+
 def do_cancel(*, actor, act: ServiceRequest, reason: str) -> ServiceRequest:
     """The requesting site withdraws its request, saying why."""
     reason = _required_text(reason, "reason", _("Reason: say why the request is cancelled."))

@@ -134,6 +134,8 @@ class ServiceRequest(UUIDModel):
     cancelled_at = models.DateTimeField(null=True, blank=True)
     escalated_at = models.DateTimeField(null=True, blank=True)
     expired_at = models.DateTimeField(null=True, blank=True)
+    patient_ready_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("When the site said the patient is ready for the call (waiting room)"))
     status_reason = ShortTextField(max_length=SHORT_TEXT_MAX, blank=True,
                                     help_text=_("Why the act was last declined, cancelled, escalated or reassigned"))
 

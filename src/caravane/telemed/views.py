@@ -137,6 +137,7 @@ def _render_act(request, act, *, errors=None, data=None, status=200):
         "information_requests": presenters.open_information_requests(panel["thread"]), "reassign_hubs": reassign_hubs,
         "awaiting": act.status in (Status.REQUESTED, Status.ESCALATED),
         "is_open": act.status not in (Status.CLOSED, Status.CANCELLED),
+        "is_callable": act.kind in actions.SYNCHRONOUS and act.status in actions.CALLABLE,
         "print_languages": PRINT_LANGUAGES,
     }, status=status)
 

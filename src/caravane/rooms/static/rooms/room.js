@@ -1,0 +1,342 @@
+// The call room: media from this device, a mesh of RTCPeerConnections to the other participants, signalling over
+// the room's WebSocket (offers, answers and ICE candidates addressed to an opaque peer id). Made for weak links:
+// low resolution, the video sender capped, Opus at a speech bitrate.
+
+import {Ladder} from "./quality.js";
+
+const root = document.getElementById("room");
+const text = JSON.parse(document.getElementById("room-messages").textContent);
+const statusLine = document.getElementById("room-status");
+const alertBox = document.getElementById("room-alert");
+const remotes = document.getElementById("remotes");
+const selfVideo = document.getElementById("self-video");
+const muteButton = document.getElementById("mute");
+const cameraChoice = document.getElementById("camera-choice");
+const hangupButton = document.getElementById("hangup");
+const rejoinButton = document.getElementById("rejoin");
+
+// 256 kbit/s for everything: video gets most of it, Opus speech the rest.
+const VIDEO_MAX_BITRATE = 200_000;
+const AUDIO_MAX_BITRATE = 24_000;
+const VIDEO_CONSTRAINTS = {width: {ideal: 320}, height: {ideal: 240}, frameRate: {ideal: 15, max: 15}};
+const AUDIO_CONSTRAINTS = {echoCancellation: true, noiseSuppression: true, autoGainControl: true};
+const REFUSED = 4403;
+const SAMPLE_MS = 3000;
+
+let socket = null;
+let me = null;
+let iceServers = [];
+let localStream = null;
+const peers = new Map(); // peer id -> {pc, name, role, figure, offerer, lost, counters}
+const ladder = new Ladder();
+let mode = "video";
+let cameraTrack = null; // kept while the call runs on audio only, to step back up
+const modeNotice = document.getElementById("room-mode");
+
+// The call's state, shown in words and kept on the page (data-state) for the tests and the styles.
+function show(state) {
+  root.dataset.state = state;
+  statusLine.textContent = text[state] || "";
+}
+
+function warn(message) {
+  alertBox.textContent = message;
+  alertBox.hidden = !message;
+}
+
+function mediaProblem(error) {
+  if (!navigator.mediaDevices) return text.insecure;
+  if (error?.name === "NotAllowedError" || error?.name === "SecurityError") return text.refused;
+  if (error?.name === "NotFoundError" || error?.name === "OverconstrainedError") return text.missing;
+  return text.failed;
+}
+
+async function startMedia(deviceId) {
+  const video = deviceId ? {...VIDEO_CONSTRAINTS, deviceId: {exact: deviceId}} : VIDEO_CONSTRAINTS;
+  try {
+    return await navigator.mediaDevices.getUserMedia({audio: AUDIO_CONSTRAINTS, video});
+  } catch (error) {
+    // Without a camera the call still carries the voice.
+    if (error?.name === "NotFoundError" || error?.name === "OverconstrainedError") {
+      try {
+        const audioOnly = await navigator.mediaDevices.getUserMedia({audio: AUDIO_CONSTRAINTS});
+        warn(text.missing);
+        return audioOnly;
+      } catch (second) {
+        warn(mediaProblem(second));
+        return null;
+      }
+    }
+    warn(mediaProblem(error));
+    return null;
+  }
+}
+
+async function listCameras() {
+  if (!navigator.mediaDevices?.enumerateDevices) return;
+  const devices = await navigator.mediaDevices.enumerateDevices();
+  const current = localStream?.getVideoTracks()[0]?.getSettings().deviceId;
+  cameraChoice.replaceChildren(...devices.filter((d) => d.kind === "videoinput").map((d, i) => {
+    const option = new Option(d.label || `${text.camera} ${i + 1}`, d.deviceId);
+    option.selected = d.deviceId === current;
+    return option;
+  }));
+  cameraChoice.disabled = cameraChoice.options.length < 2;
+}
+
+async function switchCamera() {
+  let stream;
+  try {
+    stream = await navigator.mediaDevices.getUserMedia({video: {...VIDEO_CONSTRAINTS,
+                                                                deviceId: {exact: cameraChoice.value}}});
+  } catch (error) {
+    warn(mediaProblem(error));
+    return;
+  }
+  const track = stream.getVideoTracks()[0];
+  const old = localStream?.getVideoTracks()[0];
+  cameraTrack = track;
+  for (const {pc} of peers.values()) {
+    for (const transceiver of pc.getTransceivers()) {
+      // On sound only the new camera waits until the link allows video again.
+      if (transceiver.receiver.track?.kind === "video" && mode === "video") await transceiver.sender.replaceTrack(track);
+    }
+  }
+  if (old) { localStream.removeTrack(old); old.stop(); }
+  localStream?.addTrack(track);
+  selfVideo.srcObject = localStream;
+}
+
+async function capSenders(pc) {
+  for (const sender of pc.getSenders()) {
+    if (!sender.track) continue;
+    const parameters = sender.getParameters();
+    if (!parameters.encodings?.length) parameters.encodings = [{}];
+    parameters.encodings[0].maxBitrate = sender.track.kind === "video" ? VIDEO_MAX_BITRATE : AUDIO_MAX_BITRATE;
+    if (sender.track.kind === "video") parameters.degradationPreference = "maintain-framerate";
+    try { await sender.setParameters(parameters); } catch { /* an older browser: the constraints still hold */ }
+  }
+}
+
+function preferOpus(pc) {
+  const capabilities = RTCRtpSender.getCapabilities?.("audio");
+  if (!capabilities) return;
+  const opus = capabilities.codecs.filter((c) => c.mimeType.toLowerCase() === "audio/opus");
+  for (const transceiver of pc.getTransceivers()) {
+    if (transceiver.receiver.track?.kind === "audio" && opus.length && transceiver.setCodecPreferences) {
+      transceiver.setCodecPreferences([...opus, ...capabilities.codecs.filter((c) => !opus.includes(c))]);
+    }
+  }
+}
+
+function send(message) {
+  if (socket?.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message));
+}
+
+function figureFor(id, name) {
+  const figure = document.createElement("figure");
+  figure.className = "remote";
+  figure.dataset.peer = id;
+  const video = document.createElement("video");
+  video.autoplay = true;
+  video.playsInline = true;
+  const caption = document.createElement("figcaption");
+  caption.textContent = name;
+  figure.append(video, caption);
+  remotes.append(figure);
+  return figure;
+}
+
+function connectionTo(id, name = "", role = "") {
+  let peer = peers.get(id);
+  if (peer) return peer;
+  const pc = new RTCPeerConnection({iceServers});
+  peer = {pc, name, role, figure: figureFor(id, name)};
+  peers.set(id, peer);
+  if (localStream) {
+    for (const track of localStream.getTracks()) pc.addTrack(track, localStream);
+  } else {
+    pc.addTransceiver("audio", {direction: "recvonly"});
+    pc.addTransceiver("video", {direction: "recvonly"});
+  }
+  preferOpus(pc);
+  pc.onicecandidate = ({candidate}) => send({type: "ice", to: id, candidate: candidate ? candidate.toJSON() : null});
+  pc.ontrack = ({streams, track}) => {
+    const video = peer.figure.querySelector("video");
+    video.srcObject = streams[0] || new MediaStream([track]);
+  };
+  pc.onconnectionstatechange = () => {
+    const state = pc.connectionState;
+    if (state === "connected") {
+      show("connected");
+      capSenders(pc);
+      if (peer.lost) { peer.lost = false; report("restored"); }
+    } else if ((state === "disconnected" || state === "failed") && !peer.lost) {
+      peer.lost = true;
+      report("lost");
+    }
+    // A failed path is tried again by the side that made the offer (an ICE restart).
+    if (state === "failed" && peer.offerer) offer(id, {iceRestart: true});
+  };
+  return peer;
+}
+
+function drop(id) {
+  const peer = peers.get(id);
+  if (!peer) return;
+  peer.pc.close();
+  peer.figure.remove();
+  peers.delete(id);
+  if (!peers.size) show("waiting");
+}
+
+async function offer(id, options = {}) {
+  const {pc} = peers.get(id) || {};
+  if (!pc) return;
+  await pc.setLocalDescription(await pc.createOffer(options));
+  send({type: "offer", to: id, sdp: pc.localDescription.sdp});
+}
+
+// Tell the act what happened to the call, with the figures: it is recorded as a technical incident.
+function report(event, figures = {}) {
+  send({type: "incident", event, ...figures});
+}
+
+async function applyMode(next) {
+  mode = next;
+  root.dataset.mode = next;
+  const video = next === "video";
+  const audio = next !== "conversation";
+  cameraTrack = cameraTrack || localStream?.getVideoTracks()[0] || null;
+  for (const {pc} of peers.values()) {
+    for (const transceiver of pc.getTransceivers()) {
+      const kind = transceiver.receiver.track?.kind;
+      if (kind === "video") await transceiver.sender.replaceTrack(video ? cameraTrack : null);
+      if (kind === "audio") await transceiver.sender.replaceTrack(audio ? localStream?.getAudioTracks()[0] || null : null);
+    }
+  }
+  modeNotice.textContent = text[`mode_${next}`] || "";
+  if (next === "conversation" && root.dataset.conversation) {
+    const link = document.createElement("a");
+    link.href = root.dataset.conversation;
+    link.target = "_blank";
+    link.textContent = text.openConversation;
+    modeNotice.append(" ", link);
+  }
+  modeNotice.hidden = video;
+}
+
+// Every few seconds: the worst round-trip time, loss and available bitrate over the connections.
+async function sample() {
+  const worst = {rttMs: null, lossRatio: 0, outKbps: null};
+  let measured = false;
+  for (const peer of peers.values()) {
+    if (peer.pc.connectionState !== "connected") continue;
+    let lost = 0;
+    let received = 0;
+    (await peer.pc.getStats()).forEach((r) => {
+      if (r.type === "candidate-pair" && r.nominated && r.state === "succeeded") {
+        if (r.currentRoundTripTime !== undefined) worst.rttMs = Math.max(worst.rttMs ?? 0, r.currentRoundTripTime * 1000);
+        if (r.availableOutgoingBitrate !== undefined) {
+          worst.outKbps = Math.min(worst.outKbps ?? Infinity, r.availableOutgoingBitrate / 1000);
+        }
+      }
+      if (r.type === "inbound-rtp") { lost += r.packetsLost || 0; received += r.packetsReceived || 0; }
+    });
+    const before = peer.counters || {lost, received};
+    peer.counters = {lost, received};
+    const newLost = Math.max(0, lost - before.lost);
+    const newReceived = Math.max(0, received - before.received);
+    if (newLost + newReceived) worst.lossRatio = Math.max(worst.lossRatio, newLost / (newLost + newReceived));
+    measured = true;
+  }
+  if (!measured) return;
+  const next = ladder.feed(worst);
+  if (!next) return;
+  await applyMode(next);
+  report(next, {rtt_ms: worst.rttMs === null ? null : Math.round(worst.rttMs),
+                loss_pct: Math.round(worst.lossRatio * 1000) / 10,
+                kbps: worst.outKbps === null ? null : Math.round(worst.outKbps)});
+}
+
+async function onSignal(message) {
+  switch (message.type) {
+    case "welcome":
+      me = message.peer;
+      iceServers = message.iceServers;
+      show("waiting");
+      break;
+    case "peer": {
+      const peer = connectionTo(message.peer, message.name, message.role);
+      peer.offerer = message.offer;
+      if (message.offer) await offer(message.peer);
+      break;
+    }
+    case "offer": {
+      const {pc} = connectionTo(message.from);
+      await pc.setRemoteDescription({type: "offer", sdp: message.sdp});
+      await pc.setLocalDescription(await pc.createAnswer());
+      send({type: "answer", to: message.from, sdp: pc.localDescription.sdp});
+      break;
+    }
+    case "answer":
+      await peers.get(message.from)?.pc.setRemoteDescription({type: "answer", sdp: message.sdp});
+      break;
+    case "ice":
+      if (message.candidate) await peers.get(message.from)?.pc.addIceCandidate(message.candidate);
+      break;
+    case "leave":
+    case "hangup":
+      drop(message.peer);
+      break;
+    default:
+      break;
+  }
+}
+
+function openSocket() {
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  socket = new WebSocket(`${scheme}://${location.host}${root.dataset.socket}`);
+  let queue = Promise.resolve();
+  // Signals are handled one at a time, in order: an answer never overtakes its offer.
+  socket.onmessage = (event) => { queue = queue.then(() => onSignal(JSON.parse(event.data))).catch(console.warn); };
+  socket.onclose = (event) => {
+    if (event.code === REFUSED) { warn(text.refusedRoom); show("refused"); return; }
+    if (!hangupButton.hidden) { show("lost"); end(); }
+  };
+}
+
+function end() {
+  for (const id of [...peers.keys()]) drop(id);
+  hangupButton.hidden = true;
+  rejoinButton.hidden = false;
+}
+
+function hangUp() {
+  send({type: "hangup"});
+  end();
+  show("ended");
+  socket?.close();
+}
+
+muteButton.addEventListener("click", () => {
+  const muted = muteButton.getAttribute("aria-pressed") !== "true";
+  for (const track of localStream?.getAudioTracks() || []) track.enabled = !muted;
+  muteButton.setAttribute("aria-pressed", String(muted));
+  muteButton.textContent = muted ? text.unmute : text.mute;
+});
+cameraChoice.addEventListener("change", switchCamera);
+hangupButton.addEventListener("click", hangUp);
+rejoinButton.addEventListener("click", () => location.reload());
+
+// What the tests read: the connections by peer id, the call's mode.
+window.caravaneRoom = {peers, me: () => me, mode: () => mode};
+setInterval(() => sample().catch(console.warn), SAMPLE_MS);
+
+localStream = navigator.mediaDevices ? await startMedia() : (warn(text.insecure), null);
+if (localStream?.getVideoTracks().length) {
+  selfVideo.srcObject = localStream;
+  selfVideo.hidden = false;
+}
+await listCameras();
+openSocket();

@@ -1,0 +1,97 @@
+"""Fixtures for call rooms: the telemedicine network of tests/telemed, and a teleconsultation accepted by the
+regional centre's cardiologist."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def _telemed_fixtures():
+    """tests/telemed/conftest.py, loaded by path (test directories are not packages)."""
+    spec = importlib.util.spec_from_file_location("caravane_test_telemed_fixtures",
+                                                  Path(__file__).resolve().parents[1] / "telemed" / "conftest.py")
+    module = sys.modules.get(spec.name)
+    if module is None:
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module
+        spec.loader.exec_module(module)
+    return module
+
+
+_telemed = _telemed_fixtures()
+english, specialties, network, people, patient = (_telemed.english, _telemed.specialties, _telemed.network,
+                                                  _telemed.people, _telemed.patient)
+consent, visit, request_act, media, fast_passwords = (_telemed.consent, _telemed.visit, _telemed.request_act,
+                                                      _telemed.media, _telemed.fast_passwords)
+
+
+@pytest.fixture
+def accepted(request_act, people):
+    """A routine cardiology teleconsultation from the spoke, accepted by the regional centre's cardiologist."""
+    from caravane.telemed.actions import do_accept
+
+    return do_accept(actor=people.cardiologist, act=request_act())
+
+
+def audit_rows(action: str, user=None):
+    """The audit rows of ``action`` (by ``user``), oldest first, as (outcome, reason) pairs."""
+    from caravane.audit.models import AuditEvent
+
+    rows = AuditEvent.objects.filter(action=action).order_by("at")
+    if user is not None:
+        rows = rows.filter(actor=user)
+    return [(row.outcome, (row.detail or {}).get("reason", "")) for row in rows]
+
+
+TURN_PORT = 34780
+TURN_RELAY_PORTS = (34781, 34799)
+TURN_SECRET = "test-turn-secret-for-loopback-only"
+TURN_REALM = "caravane.test"
+
+
+@pytest.fixture
+def turnserver(tmp_path):
+    """Debian's coturn on loopback, authenticating by the shared secret (use-auth-secret); skipped without it."""
+    import shutil
+    import socket
+    import subprocess
+    import time
+    from types import SimpleNamespace
+
+    binary = shutil.which("turnserver") or ("/usr/bin/turnserver" if Path("/usr/bin/turnserver").exists() else None)
+    if binary is None:
+        pytest.skip("coturn's turnserver is not installed (apt-get install -y coturn; run.sh installs it)")
+    log_path = tmp_path / "turnserver.log"
+    command = [binary, "-n", "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1", f"--listening-port={TURN_PORT}",
+               f"--min-port={TURN_RELAY_PORTS[0]}", f"--max-port={TURN_RELAY_PORTS[1]}", "--use-auth-secret",
+               f"--static-auth-secret={TURN_SECRET}", f"--realm={TURN_REALM}", "--no-tls", "--no-dtls", "--no-cli",
+               "--allow-loopback-peers", "--fingerprint", f"--userdb={tmp_path / 'turndb'}",
+               f"--pidfile={tmp_path / 'turnserver.pid'}", "--log-file=stdout", "--simple-log", "--verbose"]
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"turnserver exited with {process.returncode}:\n{log_path.read_text(errors='replace')}")
+            try:
+                socket.create_connection(("127.0.0.1", TURN_PORT), timeout=0.5).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"turnserver did not listen:\n{log_path.read_text(errors='replace')}")
+                time.sleep(0.1)
+        yield SimpleNamespace(host="127.0.0.1", port=TURN_PORT, secret=TURN_SECRET, realm=TURN_REALM,
+                              url=f"turn:127.0.0.1:{TURN_PORT}?transport=udp",
+                              log=lambda: log_path.read_text(errors="replace"))
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
