@@ -54,7 +54,7 @@ MIDDLEWARE = [
     # Errors under /api/ are JSON whoever answers them (Django, ninja, DEBUG's traceback page).
     "caravane.core.api.ApiErrorsMiddleware",
     "caravane.core.middleware.SecurityHeadersMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "caravane.core.staticfiles.StaticFilesMiddleware",  # WhiteNoise, hashed files kept a year
     "django.contrib.sessions.middleware.SessionMiddleware",
     "caravane.accounts.middleware.SessionActivityMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -195,7 +195,8 @@ STATICFILES_DIRS = [BASE_DIR / "static", ("vendor/leaflet", leaflet_package.BASE
 WHITENOISE_USE_FINDERS = True  # serve straight from the package when collectstatic has not run
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": CONFIG.data_dir / "media"}},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # Content-hashed names once collected (caravane.core.staticfiles): browsers keep each version a year.
+    "staticfiles": {"BACKEND": "caravane.core.staticfiles.HashedStaticStorage"},
 }
 
 CARAVANE = CONFIG
