@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "caravane.patients",
     "caravane.care",
     "caravane.telemed",
+    "caravane.homes",  # each role's home, above the apps whose pages it gathers
     "caravane.planning",
     "caravane.backup",
     "caravane.demo",  # above every app: builds the demo through their actions
@@ -87,6 +88,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "caravane.accounts.context_processors.current_staff",
+                "caravane.homes.context_processors.home",
             ],
         },
     },

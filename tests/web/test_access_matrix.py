@@ -219,11 +219,11 @@ SHARED_ROUTES: dict[str, tuple[str, Walk]] = {
 
 # Routes without an identifier in their address.
 NO_OBJECT_ROUTES = {
-    "healthz", "readyz", "metrics", "set_language", "home", "site_list", "site_map", "site_map_data", "map_outlines",
+    "healthz", "readyz", "metrics", "set_language", "home", "network_dashboard", "homes:gp", "homes:gp_waiting", "site_list", "site_map", "site_map_data", "map_outlines",
     "mobile_units", "accounts:login", "accounts:logout", "accounts:password_change", "audit:list", "audit:export",
-    "patients:search", "patients:register", "care:queue", "care:queue_columns", "care:check_in",
+    "patients:search", "patients:register", "care:queue", "care:queue_columns", "care:check_in", "care:prescriptions",
     "planning:scenario_list", "planning:facility_import", "planning:commune_shapes", "telemed:index",
-    "telemed:requests", "telemed:worklist", "telemed:worklist_rows", "telemed:roster", "telemed:indicators",
+    "telemed:requests", "telemed:request_rows", "telemed:worklist", "telemed:worklist_rows", "telemed:roster", "telemed:indicators",
     "api:openapi-json", "api:openapi-view", "api:api-root", "^api/",
     "GET /api/geo/regions", "GET /api/geo/provinces", "GET /api/geo/communes", "GET /api/tokens", "POST /api/tokens",
     "GET /api/patients/", "POST /api/patients/", "GET /api/patients/duplicates", "GET /api/care/encounters",

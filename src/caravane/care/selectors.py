@@ -57,6 +57,17 @@ def queue_for(user, site, day: datetime.date) -> list[QueueColumn]:
     return list(columns.values())
 
 
+def prescriptions_by_visit(prescriptions, day: datetime.date) -> list[tuple[Encounter, list[MedicationRequest]]]:
+    """The prescription lines of a day's visits, by visit in check-in order (``prescriptions``: already scoped)."""
+    lines = (prescriptions.filter(encounter__service_date=day)
+             .select_related("encounter__patient", "encounter__site", "recorder")
+             .order_by("encounter__checked_in_at", "created_at"))
+    visits: dict = {}
+    for line in lines:
+        visits.setdefault(line.encounter_id, (line.encounter, []))[1].append(line)
+    return list(visits.values())
+
+
 def encounters_of(patient):
     """All the patient's visits (merged records included), newest first, with everything recorded in them.
 

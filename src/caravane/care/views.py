@@ -20,7 +20,7 @@ from caravane.care.models import Encounter, MedicationRequest
 from caravane.core.access import Perm
 from caravane.core.errors import messages_by_field
 from caravane.care.chart_sections import section_entries
-from caravane.care.selectors import consents_of, encounters_of, queue_for, vital_series
+from caravane.care.selectors import consents_of, encounters_of, prescriptions_by_visit, queue_for, vital_series
 from caravane.geo.models import Commune
 from caravane.network.models import Deployment, Site, active_on
 from caravane.patients.identifiers import clean_record_number
@@ -91,6 +91,18 @@ def queue_columns(request):
     if site is None:
         raise Http404
     return render(request, "care/_queue_columns.html", {"columns": _audited_queue(request, site, _day(request))})
+
+
+def prescriptions(request):
+    """The day's prescriptions at the user's sites, by visit: the pharmacist's page until the pharmacy has its own."""
+    target = ("care.medicationrequest", "")
+    rows = gate.restrict(request.user, MedicationRequest.objects.all(), Perm.VIEW_PRESCRIPTIONS, target=target,
+                         audit_action="care.view_prescriptions")
+    day = _day(request)
+    visits = prescriptions_by_visit(rows, day)
+    gate.returned(request.user, Perm.VIEW_PRESCRIPTIONS, target, [encounter.patient_id for encounter, _lines in visits])
+    return render(request, "care/prescriptions.html", {"visits": visits, "day": day,
+                                                       "is_today": day == timezone.localdate()})
 
 
 @require_POST
