@@ -64,3 +64,22 @@ def test_without_collected_files_pages_link_plain_names_served_from_the_apps(set
     url = _static("caravane/css/caravane.css")
     assert url == "/static/caravane/css/caravane.css"
     assert client.get(url).status_code == 200
+
+
+def test_a_file_added_since_the_last_collection_goes_out_under_its_plain_name(served, collected):
+    import json
+
+    manifest = collected / "staticfiles.json"
+    original = manifest.read_text()
+    entries = json.loads(original)
+    del entries["paths"]["caravane/css/caravane.css"]
+    try:
+        manifest.write_text(json.dumps(entries))
+        from django.contrib.staticfiles.storage import staticfiles_storage
+
+        staticfiles_storage._setup()  # a server started now: it reads the manifest afresh
+        assert _static("caravane/css/caravane.css") == "/static/caravane/css/caravane.css"
+        assert re.search(r"\.[0-9a-f]{12}\.js$", _static("telemed/live.js"))
+    finally:
+        manifest.write_text(original)
+        staticfiles_storage._setup()

@@ -26,7 +26,7 @@ def _row(user, act):
 
 
 def _rows_html(client, **query):
-    response = client.get(reverse("telemed:request_rows"), query)
+    response = client.get(reverse("telemed:request_rows"), query, headers={"Accept-Language": "en"})
     assert response.status_code == 200
     return response.content.decode()
 

@@ -9,6 +9,8 @@ browsers keep those for a year without asking again: a new version has a new nam
 
 from __future__ import annotations
 
+from urllib.parse import unquote, urlsplit
+
 from django.contrib.staticfiles.storage import StaticFilesStorage
 from whitenoise.middleware import WhiteNoiseMiddleware
 from whitenoise.storage import CompressedManifestStaticFilesStorage
@@ -23,8 +25,9 @@ class HashedStaticStorage(CompressedManifestStaticFilesStorage):
     support_js_module_import_aggregation = True
 
     def url(self, name, force=False):
-        # Before collectstatic has run (a fresh checkout, the tests) there is no manifest to name files by.
-        if not force and not self.hashed_files:
+        # Before collectstatic has run (a fresh checkout, the tests) there is no manifest to name files by; a file
+        # added since it last ran is not in it: both go out under their plain names rather than failing the page.
+        if not force and self.hash_key(urlsplit(unquote(name)).path.strip()) not in self.hashed_files:
             return StaticFilesStorage.url(self, name)
         return super().url(name, force)
 
