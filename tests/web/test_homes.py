@@ -1,11 +1,13 @@
 """A home for each role: where login (and the logo) lands each one, the GP's home and the pharmacist's page."""
 
 import datetime
+import re
 
 import pytest
 from django.test import Client
 from django.urls import NoReverseMatch, reverse
 
+from caravane.accounts.models import User
 from caravane.audit.models import AuditEvent
 
 PASSWORD = "caravane-test-pass"
@@ -59,6 +61,19 @@ def test_login_and_the_logo_land_each_role_on_its_home(client, staff_of, role):
     page = response.content.decode()
     assert f'class="brand" href="{expected}"' in page  # the logo leads home without a detour
     assert client.get(reverse("home")).url == expected
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", list(HOMES))
+def test_the_menu_offers_each_role_only_pages_it_may_open(client, staff_of, role):
+    staff_of(role)
+    client.force_login(User.objects.get(username=f"{role}.home"))
+    page = client.get(reverse("network_dashboard")).content.decode()
+    menu = re.search(r'<nav class="mainnav".*?</nav>', page, re.S).group(0)
+    links = re.findall(r'href="([^"]+)"', menu)
+    assert reverse("network_dashboard") in links
+    for link in links:
+        assert client.get(link, follow=True).status_code == 200, (role, link)
 
 
 @pytest.mark.django_db
