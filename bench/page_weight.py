@@ -71,7 +71,7 @@ def pages(client):
 
     imilchil = Site.objects.filter(name__icontains="Imilchil").order_by("kind").first() or Site.objects.first()
     return [
-        ("home", "/"),
+        ("network dashboard", "/network/"),
         ("sites list", "/sites/"),
         ("sites list, filtered", "/sites/?kind=mobile_unit&region=08"),
         ("site page", f"/sites/{imilchil.pk}/"),

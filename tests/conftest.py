@@ -51,6 +51,18 @@ def pytest_collection_modifyitems(items):
     items[:] = [item for _, item in sorted(enumerate(items), key=key)]
 
 
+@pytest.fixture(scope="session")
+def _uncollected_static(tmp_path_factory):
+    return tmp_path_factory.mktemp("static")
+
+
+@pytest.fixture(autouse=True)
+def _static_from_the_sources(settings, _uncollected_static):
+    """Pages link the static files of this checkout, never those a demo once collected into var/static
+    (tests/core/test_staticfiles.py collects its own)."""
+    settings.STATIC_ROOT = _uncollected_static
+
+
 @pytest.fixture(autouse=True)
 def _no_real_geography(request):
     """A transactional test that doesn't ask for ``morocco`` starts without it."""

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "caravane.care",
     "caravane.telemed",
     "caravane.rooms",  # the live call of a synchronous act, above telemed
+    "caravane.homes",  # each role's home, above the apps whose pages it gathers
     "caravane.planning",
     "caravane.backup",
     "caravane.demo",  # above every app: builds the demo through their actions
@@ -55,7 +56,7 @@ MIDDLEWARE = [
     # Errors under /api/ are JSON whoever answers them (Django, ninja, DEBUG's traceback page).
     "caravane.core.api.ApiErrorsMiddleware",
     "caravane.core.middleware.SecurityHeadersMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "caravane.core.staticfiles.StaticFilesMiddleware",  # WhiteNoise, hashed files kept a year
     "django.contrib.sessions.middleware.SessionMiddleware",
     "caravane.accounts.middleware.SessionActivityMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -88,6 +89,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "caravane.accounts.context_processors.current_staff",
+                "caravane.homes.context_processors.home",
             ],
         },
     },
@@ -196,7 +198,8 @@ STATICFILES_DIRS = [BASE_DIR / "static", ("vendor/leaflet", leaflet_package.BASE
 WHITENOISE_USE_FINDERS = True  # serve straight from the package when collectstatic has not run
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": CONFIG.data_dir / "media"}},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # Content-hashed names once collected (caravane.core.staticfiles): browsers keep each version a year.
+    "staticfiles": {"BACKEND": "caravane.core.staticfiles.HashedStaticStorage"},
 }
 
 CARAVANE = CONFIG

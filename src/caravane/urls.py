@@ -6,6 +6,7 @@ from django.urls import include, path, re_path
 from caravane.api import api
 from caravane.core import views as core_views
 from caravane.core.api import api_not_found
+from caravane.homes import views as homes_views
 
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
@@ -22,5 +23,7 @@ urlpatterns = [
     path("planning/", include("caravane.planning.urls")),
     path("telemed/", include("caravane.telemed.urls")),
     path("rooms/", include("caravane.rooms.urls")),
+    path("home/", include("caravane.homes.urls")),
+    path("", homes_views.home, name="home"),
     path("", include("caravane.network.urls")),
 ]

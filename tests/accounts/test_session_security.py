@@ -32,12 +32,12 @@ def test_idle_session_is_logged_out_but_activity_keeps_it_alive(client, staff_fa
                            {"username": staff.user.username, "password": "caravane-test-pass"}).status_code == 302
     # Each request pushes the expiry on: two visits a little under the limit apart stay signed in.
     with _at(start + datetime.timedelta(seconds=idle - 60)):
-        assert client.get(reverse("home")).status_code == 200
+        assert client.get(reverse("network_dashboard")).status_code == 200
     with _at(start + datetime.timedelta(seconds=2 * idle - 120)):
-        assert client.get(reverse("home")).status_code == 200
+        assert client.get(reverse("network_dashboard")).status_code == 200
     # Then an idle spell longer than the limit ends the session.
     with _at(start + datetime.timedelta(seconds=3 * idle)):
-        response = client.get(reverse("home"))
+        response = client.get(reverse("network_dashboard"))
     assert response.status_code == 302
     assert response.url.startswith(reverse("accounts:login"))
 
@@ -47,14 +47,14 @@ def test_activity_within_a_minute_does_not_write_the_session(client, staff_facto
 
     staff = staff_factory(role="nurse")
     client.force_login(staff.user)
-    client.get(reverse("home"))
+    client.get(reverse("network_dashboard"))
     expiry = Session.objects.get().expire_date
     start = timezone.now()
     with _at(start + datetime.timedelta(seconds=30)):
-        client.get(reverse("home"))
+        client.get(reverse("network_dashboard"))
     assert Session.objects.get().expire_date == expiry  # no write for a page a few seconds later
     with _at(start + datetime.timedelta(seconds=90)):
-        client.get(reverse("home"))
+        client.get(reverse("network_dashboard"))
     assert Session.objects.get().expire_date > expiry  # a minute on, the expiry moves
 
 
@@ -73,7 +73,7 @@ def test_post_without_csrf_token_is_refused(db, staff_factory):
     assert "_auth_user_id" not in strict.session
     strict.force_login(staff.user)
     assert strict.post(reverse("accounts:logout")).status_code == 403
-    assert strict.get(reverse("home")).status_code == 200, "the refused logout must not sign out"
+    assert strict.get(reverse("network_dashboard")).status_code == 200, "the refused logout must not sign out"
 
 
 def test_post_with_csrf_token_is_accepted(db, staff_factory):

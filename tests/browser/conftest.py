@@ -24,6 +24,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -92,24 +93,17 @@ class LiveServer:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
 
-@pytest.fixture(scope="session")
-def asgi_server(django_db_setup, tmp_path_factory):
-    """Start uvicorn in a subprocess, against this session's test database, on a free port.
-
-    The subprocess has its own connections, so it sees only committed data: use it through
-    ``live_asgi`` (which brings ``transactional_db``), not with plain ``db`` tests. Its channel
-    layer is in memory unless REDIS_URL is set: events published by the server reach the
-    browsers it serves; events published by the test process itself need REDIS_URL.
-    """
+@contextmanager
+def _running_server(log_path: Path, **environment):
+    """uvicorn in a subprocess, against this session's test database, on a free port, until the block ends."""
     from django.conf import settings
     from django.db import connection
 
     port = _free_port()
-    log_path = tmp_path_factory.mktemp("asgi") / "server.log"
     env = {name: value for name, value in os.environ.items() if name != "DJANGO_ALLOW_ASYNC_UNSAFE"}
-    env.update(DATABASE_URL=_database_url(connection.settings_dict),
-               CARAVANE_DATA_DIR=str(settings.CARAVANE.data_dir), DJANGO_SETTINGS_MODULE="caravane.settings",
-               PYTHONUNBUFFERED="1")
+    env.update({"DATABASE_URL": _database_url(connection.settings_dict),
+                "CARAVANE_DATA_DIR": str(settings.CARAVANE.data_dir), "DJANGO_SETTINGS_MODULE": "caravane.settings",
+                "PYTHONUNBUFFERED": "1", **environment})
     command = [sys.executable, "-m", "uvicorn", "caravane.asgi:application", "--host", "127.0.0.1",
                "--port", str(port), "--lifespan", "off", "--log-level", "warning", "--no-access-log"]
     with open(log_path, "wb") as log:
@@ -139,10 +133,43 @@ def asgi_server(django_db_setup, tmp_path_factory):
             process.wait()
 
 
+@pytest.fixture(scope="session")
+def asgi_server(django_db_setup, tmp_path_factory):
+    """Start uvicorn in a subprocess, against this session's test database, on a free port.
+
+    The subprocess has its own connections, so it sees only committed data: use it through
+    ``live_asgi`` (which brings ``transactional_db``), not with plain ``db`` tests. Its channel
+    layer is in memory unless REDIS_URL is set: events published by the server reach the
+    browsers it serves; events published by the test process itself need REDIS_URL.
+    """
+    with _running_server(tmp_path_factory.mktemp("asgi") / "server.log") as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def served_asgi_server(django_db_setup, tmp_path_factory):
+    """A server as `caravane serve` runs one after collectstatic: debug off, static files under hashed names
+    (collected into a data folder of its own, so that other servers keep serving this checkout's sources)."""
+    from django.core.management import call_command
+    from django.test import override_settings
+
+    data = tmp_path_factory.mktemp("served")
+    with override_settings(STATIC_ROOT=data / "static"):
+        call_command("collectstatic", interactive=False, verbosity=0)
+    with _running_server(data / "server.log", CARAVANE_DATA_DIR=str(data), CARAVANE_DEBUG="0") as server:
+        yield server
+
+
 @pytest.fixture
 def live_asgi(asgi_server, transactional_db):
     """The live ASGI server, with data that tests create committed so the server can read it."""
     return asgi_server
+
+
+@pytest.fixture
+def live_served(served_asgi_server, transactional_db):
+    """The collected, debug-off server, with data that tests create committed so the server can read it."""
+    return served_asgi_server
 
 
 @pytest.fixture

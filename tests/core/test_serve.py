@@ -4,10 +4,12 @@ task workers it supervises and the structured access log."""
 from __future__ import annotations
 
 import datetime
+import gzip
 import http.client
 import json
 import logging
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -226,11 +228,21 @@ def test_the_reference_deployment_serves_pages_static_files_and_websockets_throu
 
     with urllib.request.urlopen(deployment.url + "/accounts/login/", context=deployment.context) as answer:
         # Production mode redirects plain HTTP to HTTPS: a 200 here means nginx said X-Forwarded-Proto: https.
-        assert answer.status == 200 and b"csrfmiddlewaretoken" in answer.read()
+        assert answer.status == 200
+        page = answer.read().decode()
+        assert "csrfmiddlewaretoken" in page
     static = "caravane/css/caravane.css"
     with urllib.request.urlopen(f"{deployment.url}/static/{static}", context=deployment.context) as answer:
         assert answer.headers["Server"].startswith("nginx")
+        assert answer.headers["Cache-Control"] == "public, max-age=3600"
         assert answer.read() == (ROOT / "src" / "caravane" / "static" / static).read_bytes()
+    # Pages link it by its content hash: that name is kept a year, and goes out as collectstatic compressed it.
+    hashed = re.search(r"/static/caravane/css/caravane\.[0-9a-f]{12}\.css", page).group(0)
+    request = urllib.request.Request(deployment.url + hashed, headers={"Accept-Encoding": "gzip"})
+    with urllib.request.urlopen(request, context=deployment.context) as answer:
+        assert answer.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+        assert answer.headers["Content-Encoding"] == "gzip"
+        assert gzip.decompress(answer.read()) == (ROOT / "src" / "caravane" / "static" / static).read_bytes()
 
     # A signed-in nurse's session, signed with the server's key, opens her site's live queue board.
     client = Client()

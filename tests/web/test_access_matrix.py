@@ -221,13 +221,13 @@ SHARED_ROUTES: dict[str, tuple[str, Walk]] = {
 
 # Routes without an identifier in their address.
 NO_OBJECT_ROUTES = {
-    "healthz", "readyz", "metrics", "set_language", "home", "site_list", "site_map", "site_map_data", "map_outlines",
+    "healthz", "readyz", "metrics", "set_language", "home", "network_dashboard", "homes:gp", "homes:gp_waiting", "site_list", "site_map", "site_map_data", "map_outlines",
     "mobile_units", "accounts:login", "accounts:logout", "accounts:password_change", "audit:list", "audit:export",
     "patients:search", "patients:register", "care:queue", "care:queue_columns", "care:check_in",
-    "care:check_in_matches",
+    "care:check_in_matches", "care:prescriptions",
     "planning:scenario_list", "planning:facility_import", "planning:commune_shapes", "telemed:index",
-    "telemed:requests", "telemed:worklist", "telemed:worklist_rows", "telemed:roster", "telemed:indicators",
-    "telemed:coordination", "telemed:coordination_rows", "ws/telemed/coordination/",
+    "telemed:requests", "telemed:request_rows", "telemed:worklist", "telemed:worklist_rows", "telemed:roster",
+    "telemed:indicators", "telemed:coordination", "telemed:coordination_rows", "ws/telemed/coordination/",
     "api:openapi-json", "api:openapi-view", "api:api-root", "^api/",
     "GET /api/geo/regions", "GET /api/geo/provinces", "GET /api/geo/communes", "GET /api/tokens", "POST /api/tokens",
     "GET /api/patients/", "POST /api/patients/", "GET /api/patients/duplicates", "GET /api/care/encounters",
@@ -540,6 +540,9 @@ POSITIVE_READS = {
     "care:queue": ("nurse", {}, {}, True),
     "care:queue_columns": ("nurse", {}, {"site": "mine"}, True),
     "telemed:requests": ("gp", {}, {}, True),
+    "telemed:request_rows": ("gp", {}, {}, True),
+    "homes:gp": ("gp", {}, {}, True),
+    "homes:gp_waiting": ("gp", {}, {}, True),
     "telemed:worklist": ("specialist", {}, {"hub": "hub", "specialty": "cardiology"}, True),
     "telemed:worklist_rows": ("specialist", {}, {"hub": "hub", "specialty": "cardiology"}, True),
     "telemed:act": ("gp", {"pk": "my_act"}, {}, True),

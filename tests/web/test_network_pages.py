@@ -14,7 +14,7 @@ def _names(response):
 
 def test_every_page_requires_login(client, network):
     site = network["imilchil"]
-    urls = [reverse("home"), reverse("site_list"), reverse("site_map"), reverse("site_map_data"),
+    urls = [reverse("home"), reverse("network_dashboard"), reverse("site_list"), reverse("site_map"), reverse("site_map_data"),
             reverse("map_outlines"), reverse("mobile_units"), reverse("site_detail", args=[site.pk]),
             reverse("site_staff", args=[site.pk])]
     for url in urls:
@@ -23,8 +23,8 @@ def test_every_page_requires_login(client, network):
         assert response["Location"].startswith(reverse("accounts:login")), url
 
 
-def test_home_counts_sites_by_kind_and_flags_understaffed_units(nurse_client, network):
-    response = nurse_client.get(reverse("home"))
+def test_the_dashboard_counts_sites_by_kind_and_flags_understaffed_units(nurse_client, network):
+    response = nurse_client.get(reverse("network_dashboard"))
     assert response.status_code == 200
     html = _names(response)
     assert f'href="{reverse("site_list")}?kind=rural_health_centre"><strong>2</strong>' in html

@@ -24,5 +24,5 @@ def test_arabic_is_right_to_left_and_translated(nurse_client, network):
 
 def test_english_can_be_chosen(nurse_client):
     nurse_client.post(reverse("set_language"), {"language": "en", "next": "/"})
-    html = nurse_client.get(reverse("home")).content.decode()
+    html = nurse_client.get(reverse("home"), follow=True).content.decode()
     assert '<html lang="en" dir="ltr">' in html and "Mobile units" in html

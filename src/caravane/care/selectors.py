@@ -63,6 +63,15 @@ def queued_patients(site, day: datetime.date, patient_ids) -> set:
         return set()
     return set(Encounter.objects.filter(site=site, service_date=day, patient_id__in=list(patient_ids))
                .exclude(status=Encounter.Status.DONE).values_list("patient_id", flat=True))
+def prescriptions_by_visit(prescriptions, day: datetime.date) -> list[tuple[Encounter, list[MedicationRequest]]]:
+    """The prescription lines of a day's visits, by visit in check-in order (``prescriptions``: already scoped)."""
+    lines = (prescriptions.filter(encounter__service_date=day)
+             .select_related("encounter__patient", "encounter__site", "recorder")
+             .order_by("encounter__checked_in_at", "created_at"))
+    visits: dict = {}
+    for line in lines:
+        visits.setdefault(line.encounter_id, (line.encounter, []))[1].append(line)
+    return list(visits.values())
 
 
 def encounters_of(patient):

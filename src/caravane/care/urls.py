@@ -8,6 +8,7 @@ urlpatterns = [
     path("queue/columns/", views.queue_columns, name="queue_columns"),
     path("check-in/", views.check_in, name="check_in"),
     path("check-in/matches/", views.check_in_matches, name="check_in_matches"),
+    path("prescriptions/", views.prescriptions, name="prescriptions"),
     path("visits/<uuid:pk>/", views.visit, name="visit"),
     path("visits/<uuid:pk>/advance/", views.advance, name="advance"),
     path("visits/<uuid:pk>/vitals/", views.record_vitals, name="vitals"),

@@ -21,7 +21,8 @@ from caravane.care.models import Encounter, MedicationRequest
 from caravane.core.access import Perm, scope_of
 from caravane.core.errors import messages_by_field
 from caravane.care.chart_sections import section_entries
-from caravane.care.selectors import consents_of, encounters_of, queued_patients, queue_for, vital_series
+from caravane.care.selectors import (
+    consents_of, encounters_of, prescriptions_by_visit, queue_for, queued_patients, vital_series)
 from caravane.geo.models import Commune
 from caravane.network.models import Deployment, Site, active_on
 from caravane.patients.models import Patient
@@ -156,6 +157,16 @@ def _patient_by_identifier(request, field: str, value):
                         audit_action="care.check_in_lookup") if found else None
     except PermissionDenied:  # audited; answered as an unknown identifier, so that nothing leaks
         return None
+def prescriptions(request):
+    """The day's prescriptions at the user's sites, by visit: the pharmacist's page until the pharmacy has its own."""
+    target = ("care.medicationrequest", "")
+    rows = gate.restrict(request.user, MedicationRequest.objects.all(), Perm.VIEW_PRESCRIPTIONS, target=target,
+                         audit_action="care.view_prescriptions")
+    day = _day(request)
+    visits = prescriptions_by_visit(rows, day)
+    gate.returned(request.user, Perm.VIEW_PRESCRIPTIONS, target, [encounter.patient_id for encounter, _lines in visits])
+    return render(request, "care/prescriptions.html", {"visits": visits, "day": day,
+                                                       "is_today": day == timezone.localdate()})
 
 
 @require_POST

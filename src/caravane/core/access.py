@@ -57,6 +57,7 @@ class Perm(enum.StrEnum):
     VIEW_CHART = "care.view_chart"
     CONSULT = "care.consult"
     PRESCRIBE = "care.prescribe"
+    VIEW_PRESCRIPTIONS = "care.view_prescriptions"
     VIEW_ACT = "telemed.view_act"
     REQUEST_ACT = "telemed.request_act"
     ANSWER_ACT = "telemed.answer_act"
@@ -90,7 +91,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     Role.SPECIALIST: _EVERY_ROLE | {
         Perm.VIEW_CHART, Perm.PRESCRIBE, Perm.VIEW_ACT, Perm.ANSWER_ACT, Perm.MANAGE_ROSTER, Perm.JOIN_CALL,
     },
-    Role.PHARMACIST: _EVERY_ROLE,
+    # Until the pharmacy's own records exist, the pharmacist reads the day's prescriptions of their site.
+    Role.PHARMACIST: _EVERY_ROLE | {Perm.VIEW_PRESCRIPTIONS},
     Role.COORDINATOR: _EVERY_ROLE | {
         Perm.CHANGE_STAFF, Perm.CHANGE_SITE, Perm.VIEW_ACT, Perm.REASSIGN_ACT, Perm.VIEW_INDICATORS,
         Perm.VIEW_PLAN, Perm.RUN_PLAN, Perm.APPLY_PLAN, Perm.MERGE_PATIENT,

@@ -3,7 +3,7 @@ from django.urls import path
 from caravane.network import views
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("network/", views.dashboard, name="network_dashboard"),
     path("sites/", views.site_list, name="site_list"),
     path("sites/map/", views.site_map, name="site_map"),
     path("sites/map/sites.json", views.site_map_data, name="site_map_data"),

@@ -32,11 +32,11 @@ def _may_view_staff(user, site) -> bool:
 
 
 @require_GET
-def home(request):
-    """The dashboard: sites by kind, understaffed mobile units, shortcuts."""
+def dashboard(request):
+    """The network's dashboard: sites by kind, understaffed mobile units, shortcuts."""
     sites = _sites(request.user).filter(active=True)
     counts = dict(sites.order_by().values_list("kind").annotate(n=Count("pk")).values_list("kind", "n"))
-    return render(request, "network/home.html", {
+    return render(request, "network/dashboard.html", {
         "kind_counts": [(value, label, counts.get(value, 0)) for value, label in Site.Kind.choices],
         "total_sites": sum(counts.values()),
         "unit_count": counts.get(Site.Kind.MOBILE_UNIT, 0),

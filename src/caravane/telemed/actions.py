@@ -33,7 +33,7 @@ from caravane.telemed import routing_rules, selectors, sla
 from caravane.telemed.events import publish_act
 from caravane.telemed.models import (
     AWAITING_ANSWER, Appointment, Attachment, Communication, DiagnosticReport, Kind, Participant, Priority,
-    ReportAmendment, ServiceLevel, ServiceRequest, Slot, Status, StatusTransition, TechnicalIncident,
+    ReadMarker, ReportAmendment, ServiceLevel, ServiceRequest, Slot, Status, StatusTransition, TechnicalIncident,
 )
 
 # The acts' state machine: the states each state may move to. Reassignment (requested again at another hub)
@@ -683,3 +683,16 @@ def do_set_service_level(*, actor, priority: str, answer_minutes: int, expire_mi
         do_record_audit(actor=actor, action="telemed.set_service_level", target=level,
                         detail={"answer_minutes": answer_minutes, "expire_minutes": expire_minutes})
     return level
+
+
+def do_mark_read(*, actor, act: ServiceRequest, at: datetime.datetime | None = None) -> None:
+    """Note that ``actor`` has seen the act as it stands (its page is open): its messages and report are read.
+
+    One upsert and no audit row of its own: it records what a reader saw, which the page's audited read
+    already says; the act itself does not change.
+    """
+    _authorize(actor, act, Perm.VIEW_ACT, "telemed.view_act")
+    now = at or timezone.now()
+    ReadMarker.objects.bulk_create([ReadMarker(act_id=act.pk, user_id=actor.pk, read_at=now)],
+                                   update_conflicts=True, unique_fields=["user", "act"],
+                                   update_fields=["read_at", "updated_at"])

@@ -8,6 +8,7 @@ change of state is appended to ``StatusTransition``. A booking is an ``Appointme
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -415,3 +416,23 @@ class ReportAmendment(AppendOnly):
 
     def __str__(self):
         return f"Amendment of {self.report_id}: {self.reason}"
+
+
+class ReadMarker(UUIDModel):
+    """When a user last opened an act's page: what came after (messages, a report) is new to them.
+
+    One row per user and act, moved forward each time the page is shown; a reader's bookkeeping, not part of
+    the act's record (the opening itself is audited as a read).
+    """
+
+    act = models.ForeignKey(ServiceRequest, on_delete=models.CASCADE, related_name="read_markers")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    read_at = models.DateTimeField()
+
+    objects = ActScopedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "act"], name="telemed_read_marker_once")]
+
+    def __str__(self):
+        return f"{self.user_id} read {self.act_id} at {self.read_at:%Y-%m-%d %H:%M}"

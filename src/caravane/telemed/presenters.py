@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from caravane.core.access import Perm, Role
+from caravane.audit import gate
+from caravane.core.access import Perm, Role, scope_of
 
 from caravane.network.models import Site, Specialty
 from caravane.telemed import routing_rules, selectors
@@ -19,6 +20,22 @@ def feed_path(user, act: ServiceRequest) -> str:
     if selectors.may_watch_hub(user, act.hub_id, act.specialty_id):
         return f"/ws/telemed/hub/{act.hub_id}/{act.specialty_id}/"
     return ""
+
+
+def audited_requests(user, *, unread_only: bool = False) -> list[ServiceRequest]:
+    """The user's requests with what is new to them (``unread_only``: those alone); showing patients' names is a
+    read of their records, audited with who was shown."""
+    target = ("telemed", "requests")
+    gate.require(user, Perm.VIEW_ACT, target, audit_action="telemed.list")
+    acts = selectors.requests_of(user, unread_only=unread_only)
+    gate.returned(user, Perm.VIEW_ACT, target, [act.patient_id for act in acts])
+    return acts
+
+
+def site_feed_paths(user) -> list[str]:
+    """The WebSocket feeds of the sites a user works at (their requests' answers, messages and reports)."""
+    return [f"/ws/telemed/site/{site_id}/" for site_id in sorted(scope_of(user).site_ids, key=str)
+            if selectors.may_watch_site(user, site_id)]
 
 
 def hub_feed_path(hub, specialty_id: str) -> str:

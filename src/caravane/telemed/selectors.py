@@ -7,7 +7,8 @@ import math
 from dataclasses import dataclass, field
 
 from django.db import models
-from django.db.models import Min, Prefetch, Q
+from django.db.models import Count, DateTimeField, Exists, Min, OuterRef, Prefetch, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -15,8 +16,8 @@ from caravane.core.access import Perm, Role, scope_of
 from caravane.network.models import Assignment, Site, active_on
 from caravane.telemed import routing_rules, sla
 from caravane.telemed.models import (
-    AWAITING_ANSWER, OPEN_STATUSES, Appointment, Communication, DiagnosticReport, Priority, ServiceRequest, Slot, Status,
-    StatusTransition,
+    AWAITING_ANSWER, OPEN_STATUSES, Appointment, Communication, DiagnosticReport, Priority, ReadMarker, ReportAmendment,
+    ServiceRequest, Slot, Status, StatusTransition,
 )
 
 
@@ -257,6 +258,26 @@ def reassignment_options(act, *, snapshot: Snapshot | None = None, levels: dict 
         deadline=sla.answer_due(act.priority, snapshot.now, levels),
         exclude=str(act.hub_id) if act.status in AWAITING_ANSWER else None)
     return [{**step.as_dict(), "explanation": routing_rules.explain(step.as_dict(), name)} for step in steps]
+# --- What is new to a reader -----------------------------------------------------------------------------
+# Before anything was ever read.
+_NEVER = datetime.datetime(2000, 1, 1, tzinfo=datetime.timezone.utc)
+def with_unread(user, acts):
+    """``acts`` annotated with what ``user`` has not seen since last opening each one's page:
+    ``unread_messages`` (others' messages) and ``new_report`` (a report signed, or amended, since)."""
+    last_read = Coalesce(Subquery(ReadMarker.objects.filter(act=OuterRef("pk"), user=user).values("read_at")[:1]),
+                         Value(_NEVER), output_field=DateTimeField())
+    messages = (Communication.objects.filter(act=OuterRef("pk"), sent_at__gt=OuterRef("last_read"))
+                .exclude(sender__user=user).order_by().values("act").annotate(n=Count("pk")).values("n"))
+    reported = DiagnosticReport.objects.filter(act=OuterRef("pk"), signed_at__gt=OuterRef("last_read"))
+    amended = ReportAmendment.objects.filter(report__act=OuterRef("pk"), created_at__gt=OuterRef("last_read"))
+    return acts.annotate(last_read=last_read).annotate(
+        unread_messages=Coalesce(Subquery(messages), 0), new_report=Exists(reported) | Exists(amended))
+def requests_of(user, *, unread_only: bool = False, limit: int = 100) -> list[ServiceRequest]:
+    """The requests a user follows, newest first, each with what is new to them; ``unread_only``: those alone."""
+    acts = with_unread(user, visible_acts(user)).select_related("patient", "hub", "specialty", "requesting_site")
+    if unread_only:
+        acts = acts.filter(Q(unread_messages__gt=0) | Q(new_report=True))
+    return list(acts.order_by("-requested_at")[:limit])
 
 
 # --- One act ------------------------------------------------------------------------------------------------

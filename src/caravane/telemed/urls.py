@@ -6,6 +6,7 @@ app_name = "telemed"
 urlpatterns = [
     path("", views.index, name="index"),
     path("requests/", views.site_requests, name="requests"),
+    path("requests/rows/", views.request_rows, name="request_rows"),
     path("visits/<uuid:visit_pk>/request/", views.request_act, name="request"),
     path("acts/<uuid:pk>/", views.act, name="act"),
     path("acts/<uuid:pk>/live/", views.act_live, name="act_live"),

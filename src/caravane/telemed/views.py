@@ -49,13 +49,16 @@ def index(request):
 
 
 def site_requests(request):
-    """The requests of the user's sites, newest first."""
-    target = ("telemed", "requests")
-    gate.require(request.user, Perm.VIEW_ACT, target, audit_action="telemed.list")
-    acts = list(selectors.visible_acts(request.user).select_related("patient", "hub", "specialty", "requesting_site")
-                .order_by("-requested_at")[:100])
-    gate.returned(request.user, Perm.VIEW_ACT, target, [act.patient_id for act in acts])
-    return render(request, "telemed/requests.html", {"acts": acts})
+    """The requests of the user's sites, newest first, with unread messages and reports marked; live."""
+    return render(request, "telemed/requests.html", {
+        "acts": presenters.audited_requests(request.user), "feeds": " ".join(presenters.site_feed_paths(request.user))})
+
+
+def request_rows(request):
+    """The request list's rows alone (``?unread=1``: only those with something new), re-read when an act changes."""
+    unread_only = request.GET.get("unread") == "1"
+    return render(request, "telemed/_request_rows.html", {
+        "acts": presenters.audited_requests(request.user, unread_only=unread_only), "unread_only": unread_only})
 
 
 # --- The GP's request ---------------------------------------------------------------------------------------
@@ -143,13 +146,17 @@ def _render_act(request, act, *, errors=None, data=None, status=200):
 
 
 def act(request, pk):
-    """An act's page: its state, route, booking, conversation and report, live; the controls of each side."""
-    return _render_act(request, _fetch_act(request, pk))
+    """An act's page: its state, route, booking, conversation and report, live; the controls of each side.
+    What it shows is read: the reader's marker moves on."""
+    act = _fetch_act(request, pk)
+    actions.do_mark_read(actor=request.user, act=act)
+    return _render_act(request, act)
 
 
 def act_live(request, pk):
     """The live part of an act's page alone, re-read when the act changes; a read like the page itself."""
     act = _fetch_act(request, pk)
+    actions.do_mark_read(actor=request.user, act=act)
     return render(request, "telemed/_act_live.html", presenters.live_panel(act))
 
 

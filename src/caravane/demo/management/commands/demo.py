@@ -14,7 +14,7 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 class Command(BaseCommand):
-    help = ("Migrate the database, load Morocco's geography and build the demo network, patients and care "
+    help = ("Migrate the database, collect the static files, load Morocco's geography and build the demo network, patients and care "
             "(safe to run again); "
             "with --serve, serve it as `caravane serve` does.")
 
@@ -33,6 +33,8 @@ class Command(BaseCommand):
         out = self.stdout.write
         started = time.perf_counter()
         call_command("migrate", interactive=False, verbosity=0)
+        # The served pages name static files by their content hash (caravane.core.staticfiles): collect them.
+        call_command("collectstatic", interactive=False, verbosity=0)
         migrated = time.perf_counter()
         regions = Region.objects.filter(code__in=list(REGION_CAPITALS)).count()
         if regions < len(REGION_CAPITALS) or not Commune.objects.exists():
