@@ -176,15 +176,14 @@ def do_save_note(*, actor, encounter: Encounter, referral_to: Site | None = None
     return encounter
 
 
-def do_add_diagnosis(*, actor, encounter: Encounter, icd10_code: str = "", text: str = "") -> Condition:
-    """Record a diagnosis as an ICD-10 code (checked against the WHO 2019 edition) and/or free text."""
+def do_add_diagnosis(*, actor, encounter: Encounter, icd10_code: str = "", text: str = "",
+                     category: bool = False) -> Condition:
+    """Record a diagnosis as an ICD-10 code (WHO 2019; a category only when ``category`` says it is meant)
+    and/or free text; the code's label is kept as the clinician saw it, in their language."""
     icd10_code, text = (icd10_code or "").strip(), (text or "").strip()
     entry = None
     if icd10_code:
-        entry = icd10.lookup(icd10_code)
-        if entry is None:
-            raise ValidationError({"icd10_code": _("ICD-10 code: “%(code)s” is not in %(edition)s.") % {
-                "code": icd10_code, "edition": icd10.EDITION}})
+        entry = icd10.coded(icd10_code, category=category)
     elif not text:
         raise ValidationError({"icd10_code": _("Diagnosis: give an ICD-10 code or a description.")})
     _authorize(actor, encounter, Perm.CONSULT, "care.add_diagnosis")
@@ -193,7 +192,7 @@ def do_add_diagnosis(*, actor, encounter: Encounter, icd10_code: str = "", text:
                                  _("Diagnoses are recorded while the patient is with the GP."))
         condition = Condition.objects.create(
             encounter=encounter, patient=encounter.patient, recorder=_staff(actor),
-            icd10_code=entry.code if entry else "", icd10_label=entry.label if entry else "", text=text[:255])
+            icd10_code=entry.code if entry else "", icd10_label=entry.label_in() if entry else "", text=text[:255])
         _finish(actor, encounter, "care.add_diagnosis", {"icd10": condition.icd10_code})
     return condition
 

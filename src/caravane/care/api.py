@@ -103,6 +103,8 @@ class ObservationOut(Schema):
 class ConditionIn(Schema):
     icd10_code: str = Field("", max_length=16)
     text: api_text_of(Condition, "text") = ""
+    category: bool = Field(False, description="The ICD-10 code is a category with subdivisions, coded as such on "
+                                              "purpose (refused otherwise).")
 
 
 class ConditionOut(Schema):
@@ -139,7 +141,8 @@ class MedicationRequestOut(Schema):
 
 class Icd10Out(Schema):
     code: str
-    label: str
+    label: str = Field(description="In the request's language (French or Arabic where kept, else WHO English).")
+    terminal: bool = Field(description="False for a category with subdivisions: coding it needs category=true.")
 
 
 class EncounterFilters(Schema):
@@ -260,9 +263,9 @@ def list_conditions(request, pk: uuid.UUID):
 @gate.before_input(Perm.CONSULT, ENCOUNTER_ROWS, audit_action="care.view_visit")
 @router.post("/encounters/{pk}/conditions", response={201: ConditionOut, **ERRORS, **INPUT_ERRORS})
 def create_condition(request, pk: uuid.UUID, data: ConditionIn):
-    """Record a diagnosis: an ICD-10 code (WHO 2019) and/or free text."""
+    """Record a diagnosis: an ICD-10 code (WHO 2019; a category only with category=true) and/or free text."""
     return 201, _run(actions.do_add_diagnosis, actor=request.user, encounter=_encounter(request, pk, Perm.CONSULT),
-                     icd10_code=data.icd10_code, text=data.text)
+                     icd10_code=data.icd10_code, text=data.text, category=data.category)
 
 
 @gate.before_input(Perm.VIEW_CHART, ENCOUNTER_ROWS, audit_action="care.view_visit")
@@ -281,5 +284,6 @@ def create_medication_request(request, pk: uuid.UUID, data: MedicationRequestIn)
 
 @router.get("/icd10", response={200: list[Icd10Out], **ERRORS}, url_name="care_icd10_search")
 def search_icd10(request, q: str = Query(..., min_length=1, max_length=80)):
-    """ICD-10 (WHO 2019) codes and labels matching a code prefix or words of the label."""
-    return [{"code": entry.code, "label": entry.label} for entry in icd10.search(q)]
+    """ICD-10 (WHO 2019) codes matching a code prefix, or the words of a label or of a synonym primary care uses
+    ("HTA", "paludisme", "السكري"), in any language: common primary-care codes first."""
+    return [{"code": entry.code, "label": entry.label_in(), "terminal": entry.terminal} for entry in icd10.search(q)]

@@ -210,7 +210,8 @@ def add_diagnosis(request, pk):
     # The search field may carry "J06.9 — label" as picked from the suggestions: the code is its first word.
     code = (request.POST.get("icd10_code") or "").split(" ", 1)[0]
     return _act(request, pk, Perm.CONSULT, lambda e: actions.do_add_diagnosis(actor=request.user, encounter=e, icd10_code=code,
-                                                                text=request.POST.get("text", "")),
+                                                                text=request.POST.get("text", ""),
+                                                                category=bool(request.POST.get("icd10_category"))),
                 _("Diagnosis recorded."))
 
 

@@ -65,7 +65,7 @@ ACUTE = [
     Profile("Toux depuis une semaine", "Bronchite aiguë", ("J20.9",),
             (("Amoxicilline 1 g", "1 comprimé", "oral", "2 fois par jour", 7),
              ("Paracétamol 500 mg", "2 comprimés", "oral", "si fièvre", 5)), fever=True),
-    Profile("Diarrhée depuis deux jours", "Gastro-entérite aiguë sans déshydratation", ("A09",),
+    Profile("Diarrhée depuis deux jours", "Gastro-entérite aiguë sans déshydratation", ("A09.9",),
             (("Sels de réhydratation orale (SRO)", "1 sachet dans 1 L d'eau", "oral", "après chaque selle liquide",
               3),)),
     Profile("Douleurs épigastriques", "Gastrite", ("K29.7",),
@@ -82,7 +82,7 @@ ACUTE = [
 CHILD_ACUTE = [
     Profile("Fièvre et toux", "Infection aiguë des voies respiratoires supérieures", ("J06.9",),
             (("Paracétamol sirop 120 mg/5 mL", "5 mL", "oral", "toutes les 6 heures", 3),), fever=True),
-    Profile("Diarrhée", "Gastro-entérite aiguë sans déshydratation", ("A09",),
+    Profile("Diarrhée", "Gastro-entérite aiguë sans déshydratation", ("A09.9",),
             (("Sels de réhydratation orale (SRO)", "1 sachet dans 1 L d'eau", "oral", "après chaque selle liquide",
               3),
              ("Zinc 20 mg", "1 comprimé", "oral", "1 fois par jour", 10))),
@@ -169,7 +169,7 @@ def _consultation(rows: _Rows, encounter: Encounter, profile: Profile) -> None:
         entry = icd10.lookup(code)
         rows.conditions.append(Condition(
             id=demo_id("condition", encounter.pk, code), encounter=encounter, patient=encounter.patient,
-            recorder_id=encounter.practitioner_id, icd10_code=entry.code, icd10_label=entry.label))
+            recorder_id=encounter.practitioner_id, icd10_code=entry.code, icd10_label=entry.label_in("fr")))
     for n, (medication, dose, route, frequency, days) in enumerate(profile.prescriptions):
         rows.prescriptions.append(MedicationRequest(
             id=demo_id("prescription", encounter.pk, n), encounter=encounter, patient=encounter.patient,

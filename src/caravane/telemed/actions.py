@@ -548,18 +548,14 @@ REPORT_FIELDS = ("findings", "icd10_code", "diagnosis_text", "recommendations", 
 
 
 def do_save_report(*, actor, act: ServiceRequest, performed_at: datetime.datetime | None = None,
-                   **fields) -> DiagnosticReport:
-    """Write (or rewrite) the draft report of an accepted act; signing freezes it."""
+                   icd10_category: bool = False, **fields) -> DiagnosticReport:
+    """Write (or rewrite) the draft report of an accepted act; signing freezes it. An ICD-10 category with
+    subdivisions is coded only when ``icd10_category`` says it is meant."""
     unknown = set(fields) - set(REPORT_FIELDS)
     if unknown:
         raise ValidationError({name: _("Unknown report field.") for name in sorted(unknown)})
     values = {name: (fields.get(name) or "").strip() for name in REPORT_FIELDS}
-    entry = None
-    if values["icd10_code"]:
-        entry = icd10.lookup(values["icd10_code"])
-        if entry is None:
-            raise ValidationError({"icd10_code": _("Diagnosis: %(code)s is not an ICD-10 code.") % {
-                "code": values["icd10_code"]}})
+    entry = icd10.coded(values["icd10_code"], category=icd10_category) if values["icd10_code"] else None
     _authorize(actor, act, Perm.ANSWER_ACT, "telemed.save_report")
     staff = _staff(actor)
     with transaction.atomic(durable=True):
@@ -575,7 +571,7 @@ def do_save_report(*, actor, act: ServiceRequest, performed_at: datetime.datetim
         for name in REPORT_FIELDS:
             setattr(report, name, values[name])
         report.icd10_code = entry.code if entry else ""
-        report.icd10_label = entry.label if entry else ""
+        report.icd10_label = entry.label_in() if entry else ""
         report.save()
         do_record_audit(actor=actor, action="telemed.save_report", target=act, site=act.requesting_site,
                         detail={"report": str(report.pk)})

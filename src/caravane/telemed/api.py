@@ -218,6 +218,8 @@ class ReasonIn(Schema):
 class ReportIn(Schema):
     findings: ClinicalText = ""
     icd10_code: str = Field("", max_length=16)
+    icd10_category: bool = Field(False, description="The ICD-10 code is a category with subdivisions, coded as "
+                                                    "such on purpose (refused otherwise).")
     diagnosis_text: ShortText = ""
     recommendations: ClinicalText = ""
     prescriptions: ClinicalText = ""

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from django import forms
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from caravane.care import icd10
 from caravane.core.text import INCIDENT_MAX, MESSAGE_MAX, NOTE_MAX, SHORT_TEXT_MAX
 from caravane.network.models import Specialty
 from caravane.telemed.actions import Upload
@@ -71,6 +71,7 @@ class ReportForm(forms.Form):
     findings = forms.CharField(label=_("Findings"), required=False, max_length=NOTE_MAX,
                                widget=forms.Textarea(attrs={"rows": 5}))
     icd10_code = forms.CharField(label=_("Diagnosis (ICD-10 code or label)"), required=False)
+    icd10_category = forms.BooleanField(label=_("Code the category itself"), required=False)
     diagnosis_text = forms.CharField(label=_("Diagnosis in words"), required=False, max_length=SHORT_TEXT_MAX)
     recommendations = forms.CharField(label=_("Recommendations"), required=False, max_length=NOTE_MAX,
                                       widget=forms.Textarea(attrs={"rows": 4}))
@@ -81,13 +82,13 @@ class ReportForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["icd10_code"].widget.attrs.update({"list": "icd10-options", "autocomplete": "off",
-                                                       "data-icd10-search": reverse("api:care_icd10_search")})
+        self.fields["icd10_code"].widget.attrs.update(icd10.picker_attrs())
 
     def action_fields(self) -> dict:
         """The report's fields as the actions take them (the ICD-10 code alone)."""
         values = {name: self.data.get(name, "") for name in self.fields}
         values["icd10_code"] = (values["icd10_code"] or "").split(" ", 1)[0]
+        values["icd10_category"] = bool(values["icd10_category"])
         return values
 
 

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from caravane.audit import gate
-from caravane.care import vitals
+from caravane.care import icd10, vitals
 from caravane.care.models import Encounter
 from caravane.core.access import Perm, Role
 from caravane.core.errors import messages_by_field
@@ -109,7 +109,9 @@ def _render_act(request, act, *, errors=None, data=None, status=200):
     if hub_side and act.status in (Status.ACCEPTED, Status.SCHEDULED, Status.IN_PROGRESS):
         initial = {name: getattr(report, name) for name in actions.REPORT_FIELDS} if report else {}
         if report and report.icd10_code:
-            initial["icd10_code"] = f"{report.icd10_code} — {report.icd10_label}"
+            entry = icd10.lookup(report.icd10_code)
+            initial["icd10_code"] = f"{report.icd10_code} — {entry.label_in() if entry else report.icd10_label}"
+            initial["icd10_category"] = bool(entry and not entry.terminal)  # chosen as a category on purpose
         report_form = ReportForm(data=data) if data is not None else ReportForm(initial=initial)
     reassign_hubs = []
     if user.has_perm(Perm.REASSIGN_ACT):
