@@ -132,10 +132,9 @@ def test_teleconsultation_from_a_mobile_unit_to_the_central_platform(live_asgi, 
 
     # The cardiologist writes the report, with a diagnosis picked from the ICD-10 search, and signs it.
     cardio.fill("#id_findings", "HTA sévère non contrôlée, tachycardie sinusale, sans insuffisance cardiaque.")
-    cardio.fill("#id_icd10_code", "hypertension")
-    cardio.locator("#icd10-options option").first.wait_for(state="attached", timeout=WAIT_MS)
-    options = cardio.eval_on_selector_all("#icd10-options option", "nodes => nodes.map(n => n.value)")
-    cardio.fill("#id_icd10_code", next(option for option in options if option.startswith("I10")))
+    cardio.fill("#id_icd10_code", "HTA")
+    cardio.locator("#id_icd10_code-options [role=option]", has_text="I10").click(timeout=WAIT_MS)
+    assert cardio.input_value("#id_icd10_code") == "I10 — Hypertension essentielle (primitive)"
     cardio.fill("#id_recommendations", "Ajouter amlodipine 5 mg ; ECG et créatininémie avant le contrôle.")
     cardio.fill("#id_prescriptions", "Amlodipine 5 mg, 1 cp le matin")
     cardio.fill("#id_follow_up", "Téléconsultation de contrôle dans 4 semaines")

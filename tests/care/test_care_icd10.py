@@ -20,16 +20,20 @@ def codes(query, limit=20):
 
 # --- The primary-care list -------------------------------------------------------------------------------------
 
-def test_the_primary_care_list_holds_terminal_codes_of_the_edition_with_both_labels():
+def test_the_primary_care_list_holds_codes_of_the_edition_with_both_labels():
     with icd10.PRIMARY_CARE.open(encoding="utf-8") as rows:
         listed = list(csv.DictReader(rows, delimiter=";"))
-    assert len(listed) >= 300
+    terminal = [row for row in listed if icd.is_valid_item(row["code"]) and icd.is_leaf(row["code"])]
+    assert len(terminal) >= 400
     assert len({row["code"] for row in listed}) == len(listed), "a code is listed twice"
     for row in listed:
-        assert icd.is_valid_item(row["code"]) and icd.is_leaf(row["code"]), row["code"]
-        assert row["fr"].strip() and row["synonyms"].strip(), row["code"]
-        assert any("\u0600" <= ch <= "\u06ff" for ch in row["ar"]), row["code"]
-    assert list(icd10.primary_care()) == [row["code"] for row in listed]
+        assert icd.is_category_or_subcategory(row["code"]), row["code"]
+        assert row["fr"].strip() and any("\u0600" <= ch <= "\u06ff" for ch in row["ar"]), row["code"]
+    for row in terminal:
+        assert row["synonyms"].strip(), f"{row['code']}: a terminal code is listed with the words typed for it"
+    entries = icd10.primary_care()
+    assert [code for code in entries if entries[code].rank is not None] == [row["code"] for row in terminal]
+    assert entries["E11"].rank is None and entries["E11"].label_in("fr") == "Diabète sucré de type 2"
 
 
 def test_index_holds_every_category_of_the_edition():
@@ -49,10 +53,13 @@ def test_french_words_and_abbreviations_find_the_primary_care_code_first(query, 
     assert codes(query)[0] == expected
 
 
-def test_paludisme_offers_the_terminal_malaria_codes():
-    found = icd10.search("paludisme", limit=5)
+def test_paludisme_offers_the_terminal_malaria_codes_before_their_categories():
+    found = icd10.search("paludisme")
     assert [e.code for e in found][:2] == ["B54", "B50.9"]
-    assert all(e.terminal for e in found)
+    terminal = [e.terminal for e in found]
+    assert terminal[:4] == [True] * 4 and terminal == sorted(terminal, reverse=True)
+    categories = {e.code: e.label_in("fr") for e in found if not e.terminal}
+    assert categories["B50"] == "Paludisme à Plasmodium falciparum"
 
 
 @pytest.mark.parametrize("query, expected", [

@@ -41,12 +41,16 @@ def fold(text: str) -> str:
     return " ".join(_NOT_WORD.sub(" ", bare).replace("_", " ").split())
 
 
+def _bare(word: str) -> str:
+    """An Arabic word without its article ("السكري" → "سكري"); other words as they are."""
+    return word[2:] if word.startswith("ال") and len(word) > 3 else word
+
+
 def _words(phrases) -> str:
     """Every word of ``phrases`` once, each after a space; Arabic words also without their article, so that
-    "سكري" finds "السكري"."""
+    "سكري" finds "السكري" and "الملاريا" finds "ملاريا"."""
     words = [word for phrase in phrases for word in phrase.split()]
-    words += [word[2:] for word in words if word.startswith("ال") and len(word) > 3]
-    return " " + " ".join(dict.fromkeys(words))
+    return " " + " ".join(dict.fromkeys(words + [_bare(word) for word in words]))
 
 
 @dataclass(frozen=True)
@@ -56,7 +60,7 @@ class Entry:
     terminal: bool  # a subdivision or a category without one: what a diagnosis normally codes
     labels: tuple[tuple[str, str], ...] = ()  # (language, label) from the primary-care list
     rank: int | None = None  # place in the primary-care list (most recorded first); None for the rest
-    phrases: tuple[str, ...] = ()  # folded labels and synonyms, for whole-phrase matches
+    lines: str = ""  # "\nphrase\nphrase\n": folded labels and synonyms, for whole-phrase matches
     words: str = ""  # " word word ...": every folded word of labels and synonyms, for word-prefix matches
 
     @property
@@ -73,15 +77,17 @@ def _entry(code: str, *, labels=(), synonyms=(), rank=None) -> Entry:
     english = icd.get_description(code)
     phrases = tuple(dict.fromkeys(fold(text) for text in (english, *(label for _lang, label in labels), *synonyms)))
     return Entry(code=code, label=english, terminal=icd.is_leaf(code), labels=tuple(labels), rank=rank,
-                 phrases=phrases, words=_words(phrases))
+                 lines="\n" + "\n".join(phrases) + "\n", words=_words(phrases))
 
 
 @lru_cache(maxsize=1)
 def primary_care() -> dict[str, Entry]:
-    """The primary-care list, in its order (most recorded codes first)."""
+    """The primary-care list, in its order (most recorded codes first). Its categories with subdivisions carry
+    labels only: they are not what a diagnosis normally codes, so they rank with the rest of the edition."""
     with PRIMARY_CARE.open(encoding="utf-8", newline="") as rows:
         return {row["code"]: _entry(row["code"], labels=(("fr", row["fr"]), ("ar", row["ar"])),
-                                    synonyms=row["synonyms"].split("|"), rank=rank)
+                                    synonyms=filter(None, row["synonyms"].split("|")),
+                                    rank=rank if icd.is_leaf(row["code"]) else None)
                 for rank, row in enumerate(csv.DictReader(rows, delimiter=";"))}
 
 
@@ -112,16 +118,15 @@ def label(code: str, language: str | None = None) -> str:
     return entry.label_in(language) if entry else ""
 
 
-def _text_tier(entry: Entry, query: str, words: list[str]) -> int | None:
-    """How well a folded query matches: 0 a whole label or synonym, 1 the start of one, 2 the start of each of
-    its words, 3 somewhere in them; None not at all."""
-    if query in entry.phrases:
-        return 0
-    if any(phrase.startswith(query) for phrase in entry.phrases):
-        return 1
-    if all(" " + word in entry.words for word in words):
+def _text_tier(entry: Entry, query: str, starts: list[tuple[str, str]], parts: list[str]) -> int | None:
+    """How well a folded query matches: 0 a whole label or synonym, 1 the start of one, 2 the start of a word
+    for each of its words (``starts``: each with and without its article), 3 somewhere (``parts``); None not
+    at all."""
+    if "\n" + query in entry.lines:
+        return 0 if "\n" + query + "\n" in entry.lines else 1
+    if all(word in entry.words or bare in entry.words for word, bare in starts):
         return 2
-    if all(word in entry.words for word in words):
+    if all(part in entry.words for part in parts):
         return 3
     return None
 
@@ -140,8 +145,10 @@ def search(query: str, limit: int = 20) -> list[Entry]:
     folded = fold(query)
     if not ranked and folded:
         words = folded.split()
+        starts = [(" " + word, " " + _bare(word)) for word in words]
+        parts = [_bare(word) for word in words]
         for entry in index():
-            tier = _text_tier(entry, folded, words)
+            tier = _text_tier(entry, folded, starts, parts)
             if tier is not None:
                 # The rest of the edition: shorter labels first ("Diabetes mellitus" before its complications).
                 order = len(entry.label) if entry.rank is None else entry.rank
