@@ -24,7 +24,6 @@ from django.utils.translation import gettext as _
 EDITION = "ICD-10 WHO 2019"
 SYSTEM = "http://hl7.org/fhir/sid/icd-10"
 PRIMARY_CARE = Path(__file__).with_name("icd10_primary_care.csv")
-LANGUAGES = ("en", "fr", "ar")
 
 # Arabic letters written several ways (hamza carriers, alef maqsura, ta marbuta, Moroccan gaf) fold to one;
 # the hamza and madda marks themselves go with the other combining marks.
