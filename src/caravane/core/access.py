@@ -57,6 +57,7 @@ class Perm(enum.StrEnum):
     VIEW_CHART = "care.view_chart"
     CONSULT = "care.consult"
     PRESCRIBE = "care.prescribe"
+    RECORD_ALLERGY = "care.record_allergy"
     VIEW_ACT = "telemed.view_act"
     REQUEST_ACT = "telemed.request_act"
     ANSWER_ACT = "telemed.answer_act"
@@ -80,13 +81,14 @@ _REGISTRY = frozenset({Perm.REGISTER_PATIENT, Perm.CHANGE_PATIENT, Perm.RECORD_C
 ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     Role.ADMINISTRATIVE_ASSISTANT: _EVERY_ROLE | _REGISTRY | {Perm.CHECK_IN, Perm.VIEW_QUEUE},
     # Often alone at a rural centre, the nurse registers patients and corrects their details too.
-    Role.NURSE: _EVERY_ROLE | _REGISTRY | {Perm.CHECK_IN, Perm.VIEW_QUEUE, Perm.RECORD_VITALS, Perm.VIEW_CHART},
+    Role.NURSE: _EVERY_ROLE | _REGISTRY | {Perm.CHECK_IN, Perm.VIEW_QUEUE, Perm.RECORD_VITALS, Perm.VIEW_CHART,
+                                           Perm.RECORD_ALLERGY},
     Role.GP: _EVERY_ROLE | _REGISTRY | {
         Perm.MERGE_PATIENT, Perm.CHECK_IN, Perm.VIEW_QUEUE, Perm.RECORD_VITALS, Perm.VIEW_CHART, Perm.CONSULT,
-        Perm.PRESCRIBE, Perm.REQUEST_ACT, Perm.VIEW_ACT,
+        Perm.PRESCRIBE, Perm.RECORD_ALLERGY, Perm.REQUEST_ACT, Perm.VIEW_ACT,
     },
     Role.SPECIALIST: _EVERY_ROLE | {
-        Perm.VIEW_CHART, Perm.PRESCRIBE, Perm.VIEW_ACT, Perm.ANSWER_ACT, Perm.MANAGE_ROSTER,
+        Perm.VIEW_CHART, Perm.PRESCRIBE, Perm.RECORD_ALLERGY, Perm.VIEW_ACT, Perm.ANSWER_ACT, Perm.MANAGE_ROSTER,
     },
     Role.PHARMACIST: _EVERY_ROLE,
     Role.COORDINATOR: _EVERY_ROLE | {
