@@ -56,6 +56,7 @@ function setupNote() {
       // Typed here but never acknowledged (a cut link, a closed tab): put it back rather than lose it.
       for (const field of noteFields()) if (field.name in draft.fields) field.value = draft.fields[field.name];
       say("restored");
+      noteForm.closest("section").scrollIntoView({ block: "start" });
     } else if (draft) {
       localStorage.removeItem(key); // the server has it
     }
