@@ -155,14 +155,25 @@ def _note_values(encounter, data) -> dict:
 
 
 def _correcting(request, encounter, rows, param):
-    """The active entry of this visit that a ``?correct_…=`` link asks to correct, if any."""
+    """The active entry of this visit that a "Correct" link (``?replaces=`` or ``?prior_prescription=``) names."""
     wanted = request.GET.get(param) or request.POST.get(param)
     if not wanted:
         return None
     return next((row for row in rows if str(row.pk) == wanted and row.is_active), None)
 
 
+def _diagnosis_values(condition, data) -> dict:
+    """The diagnosis form's fields: as typed when refused, else the diagnosis being corrected, else empty."""
+    if data and "icd10_code" in data:
+        return {"icd10_code": data.get("icd10_code", ""), "text": data.get("text", "")}
+    if condition is None:
+        return {}
+    return {"icd10_code": f"{condition.icd10_code} — {condition.icd10_label}" if condition.icd10_code else "",
+            "text": condition.text}
+
+
 def _prescription_values(prescription, data) -> dict:
+    """The prescription form's fields: as typed when refused, else the line being corrected, else the defaults."""
     if data and "medication" in data:
         return {name: data.get(name, "") for name in PRESCRIPTION_FIELDS}
     if prescription is None:
@@ -187,10 +198,7 @@ def _render_visit(request, encounter, *, errors=None, data=None, status=200, not
         "routes": MedicationRequest.Route.choices, "units": dosage.UNIT_CHOICES, "timings": dosage.TIMING_CHOICES,
         "note": _note_values(encounter, data),
         "correcting_condition": correcting_condition, "correcting_prescription": correcting_prescription,
-        "diagnosis_form": {"icd10_code": (data or {}).get("icd10_code", "") if errors else (
-            f"{correcting_condition.icd10_code} — {correcting_condition.icd10_label}"
-            if correcting_condition and correcting_condition.icd10_code else ""),
-            "text": (data or {}).get("text", "") if errors else getattr(correcting_condition, "text", "")},
+        "diagnosis_form": _diagnosis_values(correcting_condition, data if errors else None),
         "prescription_form": _prescription_values(correcting_prescription, data if errors else None),
         "referral_sites": Site.objects.exclude(kind__in=Site.SPOKE_KINDS).filter(active=True),
         "errors": errors or {}, "note_saved": note_saved, "Status": Encounter.Status,
