@@ -9,7 +9,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PY="$ROOT/.venv/bin/python"
 command -v msgfmt >/dev/null || { echo "msgfmt is missing: apt-get install gettext" >&2; exit 1; }
 cd "$ROOT/src/caravane"
-export DJANGO_SETTINGS_MODULE=caravane.settings
+export DJANGO_SETTINGS_MODULE=caravane.settings PYTHONPATH="$ROOT/src"  # this tree's code and catalogues, not those of the installed checkout
 if [ "${1:-}" != "--compile" ]; then
   "$PY" -m django makemessages -l fr -l ar --no-location --no-obsolete \
     -i ".venv/*" -i "static/*" -i "*/migrations/*" -i "*.egg-info/*"

@@ -107,7 +107,7 @@ SIGNS: tuple[VitalSign, ...] = (
     VitalSign("height", gettext_lazy("Body height"), "8302-2", "Body height", "cm", possible=(20, 250), decimals=1),
     VitalSign("glucose", gettext_lazy("Capillary glucose"), "2339-0", "Glucose [Mass/volume] in Blood", "mg/dL",
               possible=(10, 1500), bands=(Band(ADULT, (70, 140), (54, 400)),)),
-    VitalSign("glucose_mmol", gettext_lazy("Capillary glucose (mmol/L)"), "14743-9",
+    VitalSign("glucose_mmol", gettext_lazy("Capillary glucose"), "14743-9",
               "Glucose [Moles/volume] in Capillary blood by Glucometer", "mmol/L", possible=(0.5, 85), decimals=1,
               bands=(Band(ADULT, (3.9, 7.8), (3.0, 22.2)),)),
     VitalSign("muac", gettext_lazy("Mid-upper arm circumference"), "56072-2", "Circumference Mid upper arm", "cm",

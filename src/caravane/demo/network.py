@@ -40,7 +40,7 @@ SPECIALTIES = [
     ("ent", "Oto-rhino-laryngologie", "أمراض الأنف والأذن والحنجرة", "Ear, nose and throat"),
     ("cardiology", "Cardiologie", "أمراض القلب", "Cardiology"),
     ("pulmonology", "Pneumologie", "أمراض الرئة", "Pulmonology"),
-    ("nephrology", "Néphrologie", "أمراض الكلي", "Nephrology"),
+    ("nephrology", "Néphrologie", "أمراض الكلى", "Nephrology"),
     ("internal-medicine", "Médecine interne", "الطب الباطني", "Internal medicine"),
 ]
 

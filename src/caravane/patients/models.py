@@ -105,6 +105,11 @@ class Patient(UUIDModel):
         return f"{self.given_name_ar} {self.family_name_ar}".strip()
 
     @property
+    def name_ar_aside(self) -> str:
+        """The Arabic name to print beside the display name: empty when the display name already is it."""
+        return self.name_ar if f"{self.given_name}{self.family_name}".strip() else ""
+
+    @property
     def record_number_display(self) -> str:
         return format_record_number(self.record_number) if len(self.record_number) == 17 else self.record_number
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from caravane.core.access import Perm
 from caravane.core.models import AppendOnly, ImmutableRecordError, RestrictedQuerySet, UUIDModel
@@ -29,7 +30,7 @@ class Kind(models.TextChoices):
 
 class Priority(models.TextChoices):
     URGENT = "urgent", _("Urgent")
-    PRIORITY = "priority", _("Priority")
+    PRIORITY = "priority", pgettext_lazy("priority level", "Priority")  # an adjective: "prioritaire"
     ROUTINE = "routine", _("Routine")
 
 
@@ -41,7 +42,7 @@ class Status(models.TextChoices):
     ACCEPTED = "accepted", _("Accepted")
     SCHEDULED = "scheduled", _("Scheduled")
     IN_PROGRESS = "in_progress", _("In progress")
-    REPORTED = "reported", _("Reported")
+    REPORTED = "reported", pgettext_lazy("act status", "Reported")  # the report was sent, not "flagged"
     CLOSED = "closed", _("Closed")
     DECLINED = "declined", _("Declined")
     CANCELLED = "cancelled", _("Cancelled")
