@@ -140,6 +140,10 @@ def test_the_gp_works_the_visit_without_losing_the_note(visit_at_gp, live_asgi, 
     assert gp.locator("#visit-status").get_attribute("data-status") == "done"
     gp.goto(live_asgi.url(f"/care/visits/{visit_at_gp.pk}/summary/fr/"))
     screenshot(gp, "visit-summary-fr")
+    # The chart lists the allergy with its history and the form to record another.
+    gp.goto(live_asgi.url(f"/care/patients/{visit_at_gp.patient_id}/chart/"))
+    assert "Pénicillines" in gp.locator("#allergies").inner_text()
+    screenshot(gp, "visit-chart-fr")
 
     # The Arabic summary: Arabic words for the coded fields, numbers with their units, French free text isolated.
     gp.goto(live_asgi.url(f"/care/visits/{visit_at_gp.pk}/summary/ar/"))
