@@ -188,6 +188,8 @@ if CONFIG.is_production:
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", _("French")), ("ar", _("Arabic")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# One date format for Morocco in every language: day/month/year (caravane/formats).
+FORMAT_MODULE_PATH = ["caravane.formats"]
 TIME_ZONE = "Africa/Casablanca"
 USE_I18N = True
 USE_TZ = True

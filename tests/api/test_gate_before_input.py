@@ -6,8 +6,8 @@ from caravane.audit.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 
-# Operations that concern no protected data: a caller's own tokens, and the ICD-10 catalogue.
-UNGATED = {"list_tokens", "create_token", "revoke_token", "search_icd10"}
+# Operations that concern no protected data: a caller's own tokens, the ICD-10 catalogue and the coded allergens.
+UNGATED = {"list_tokens", "create_token", "revoke_token", "search_icd10", "list_allergens"}
 
 
 def test_every_api_operation_declares_its_gate():

@@ -102,9 +102,10 @@ def test_three_people_play_a_visit(live_asgi, person, screenshot, health_centre)
     with gp.expect_navigation():
         gp.click("#add-diagnosis")
     gp.fill("#medication", "Paracetamol 1 g")
-    gp.fill("#dose", "1 tablet")
+    gp.fill("#dose_value", "1")
+    gp.select_option("#dose_unit", "tablet")
     gp.select_option("#route", "oral")
-    gp.fill("#frequency", "3 times a day")
+    gp.select_option("#timing", "3/d")
     gp.fill("#duration_days", "5")
     with gp.expect_navigation():
         gp.click("#add-prescription")

@@ -125,6 +125,11 @@ OBJECT_ROUTES: dict[str, Walk | list[Walk]] = {
     "care:amend": Walk("gp", VISIT, methods=("POST",), body={"amendment_reason": "Typo", "amendment_text": "x"}),
     "care:summary": Walk("gp", {**VISIT, "lang": Text("fr")}),
     "care:chart": Walk("gp", {"pk": "their_patient"}),
+    "care:remove_diagnosis": Walk("gp", {**VISIT, "entry": "their_visit"}, methods=("POST",), denied="their_visit"),
+    "care:remove_prescription": Walk("gp", {**VISIT, "entry": "their_visit"}, methods=("POST",), denied="their_visit"),
+    "care:record_allergy": Walk("gp", {"pk": "their_patient"}, methods=("POST",), body={"code": "387458008"}),
+    "care:change_allergy": Walk("gp", {"pk": "their_patient", "allergy": "their_patient"}, methods=("POST",),
+                                body={"change": "resolved"}, denied="their_patient"),
     # Telemedicine.
     "telemed:request": Walk("gp", {"visit_pk": "their_visit"}, methods=("GET", "POST"),
                             body={"kind": "teleconsultation", "specialty": "cardiology", "priority": "routine",
@@ -158,6 +163,18 @@ OBJECT_ROUTES: dict[str, Walk | list[Walk]] = {
     f"GET {ENCOUNTER_API}/conditions": Walk("gp", VISIT),
     f"POST {ENCOUNTER_API}/conditions": Walk("gp", VISIT, body={"icd10_code": "I10"}),
     f"GET {ENCOUNTER_API}/medication-requests": Walk("gp", VISIT),
+    f"POST {ENCOUNTER_API}/conditions/correction": Walk("gp", VISIT, body={"replaces": "their_visit", "icd10_code": "I10"}),
+    f"POST {ENCOUNTER_API}/conditions/{{entry}}/entered-in-error": Walk(
+        "gp", {**VISIT, "entry": "their_visit"}, denied="their_visit"),
+    f"POST {ENCOUNTER_API}/medication-requests/correction": Walk("gp", VISIT, body={
+        "prior_prescription": "their_visit", "medication": "Paracetamol", "dose_value": "1", "dose_unit": "tablet",
+        "route": "oral", "timing": "3/d", "duration_days": 3}),
+    f"POST {ENCOUNTER_API}/medication-requests/{{entry}}/entered-in-error": Walk(
+        "gp", {**VISIT, "entry": "their_visit"}, denied="their_visit"),
+    "GET /api/care/patients/{pk}/allergies": Walk("gp", {"pk": "their_patient"}),
+    "POST /api/care/patients/{pk}/allergies": Walk("gp", {"pk": "their_patient"}, body={"code": "387458008"}),
+    "POST /api/care/patients/{pk}/allergies/{entry}/status": Walk(
+        "gp", {"pk": "their_patient", "entry": "their_patient"}, body={"change": "resolved"}, denied="their_patient"),
     f"POST {ENCOUNTER_API}/medication-requests": Walk("gp", VISIT, body={
         "medication": "Paracetamol", "dose": "1 g", "route": "oral", "frequency": "3/day", "duration_days": 3}),
     # API: planning.
@@ -231,7 +248,7 @@ NO_OBJECT_ROUTES = {
     "api:openapi-json", "api:openapi-view", "api:api-root", "^api/",
     "GET /api/geo/regions", "GET /api/geo/provinces", "GET /api/geo/communes", "GET /api/tokens", "POST /api/tokens",
     "GET /api/patients/", "POST /api/patients/", "GET /api/patients/duplicates", "GET /api/care/encounters",
-    "POST /api/care/encounters", "GET /api/care/icd10", "GET /api/planning/scenarios", "POST /api/planning/scenarios",
+    "POST /api/care/encounters", "GET /api/care/icd10", "GET /api/care/allergens", "GET /api/planning/scenarios", "POST /api/planning/scenarios",
     "GET /api/planning/stops", "GET /api/telemed/service-requests", "POST /api/telemed/service-requests",
     "GET /api/telemed/worklist", "GET /api/telemed/slots", "POST /api/telemed/slots", "GET /api/telemed/indicators",
     "GET /api/sites", "GET /api/staff", "GET /api/specialties", "GET /api/device-kinds",

@@ -7,6 +7,7 @@ audit row, and tells the site's queue board after the commit.
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -15,8 +16,10 @@ from django.utils.translation import gettext as _
 
 from caravane.audit import gate
 from caravane.audit.actions import do_record_audit
-from caravane.care import growth, icd10, vitals
-from caravane.care.models import Amendment, Condition, Encounter, MedicationRequest, Observation
+from caravane.care import allergens, dosage, growth, icd10, vitals
+from caravane.care.models import (
+    AllergyIntolerance, Amendment, Condition, Encounter, MedicationRequest, Observation, Retractable,
+)
 from caravane.care.selectors import coverage_of, queue_group, queue_payload
 from caravane.core.access import Perm
 from caravane.core.errors import TransitionError
@@ -178,9 +181,8 @@ def do_save_note(*, actor, encounter: Encounter, referral_to: Site | None = None
     return encounter
 
 
-def do_add_diagnosis(*, actor, encounter: Encounter, icd10_code: str = "", text: str = "",
-                     category: bool = False) -> Condition:
-    """Record a diagnosis as an ICD-10 code (WHO 2019; a category only when ``category`` says it is meant)
+def _diagnosis_fields(icd10_code: str, text: str, category: bool) -> dict:
+    """A diagnosis's stored fields from a code (WHO 2019; a category only when ``category`` says it is meant)
     and/or free text; the code's label is kept as the clinician saw it, in their language."""
     icd10_code, text = (icd10_code or "").strip(), (text or "").strip()
     entry = None
@@ -188,26 +190,51 @@ def do_add_diagnosis(*, actor, encounter: Encounter, icd10_code: str = "", text:
         entry = icd10.coded(icd10_code, category=category)
     elif not text:
         raise ValidationError({"icd10_code": _("Diagnosis: give an ICD-10 code or a description.")})
+    return {"icd10_code": entry.code if entry else "", "icd10_label": entry.label_in() if entry else "",
+            "text": text[:255]}
+
+
+def do_add_diagnosis(*, actor, encounter: Encounter, icd10_code: str = "", text: str = "",
+                     category: bool = False) -> Condition:
+    """Record a diagnosis as an ICD-10 code (a category only when ``category`` says it is meant) and/or free text."""
+    fields = _diagnosis_fields(icd10_code, text, category)
     _authorize(actor, encounter, Perm.CONSULT, "care.add_diagnosis")
     with transaction.atomic(durable=True):
         encounter = _locked_open(encounter, (Status.WITH_GP,),
                                  _("Diagnoses are recorded while the patient is with the GP."))
-        condition = Condition.objects.create(
-            encounter=encounter, patient=encounter.patient, recorder=_staff(actor),
-            icd10_code=entry.code if entry else "", icd10_label=entry.label_in() if entry else "", text=text[:255])
+        condition = Condition.objects.create(encounter=encounter, patient=encounter.patient,
+                                             recorder=_staff(actor), **fields)
         _finish(actor, encounter, "care.add_diagnosis", {"icd10": condition.icd10_code})
     return condition
 
 
-def do_prescribe(*, actor, encounter: Encounter, medication: str, dose: str, route: str, frequency: str,
-                 duration_days, instructions: str = "") -> MedicationRequest:
-    """Add a prescription line to the visit."""
+def _dosage_fields(*, medication: str, route: str, duration_days, dose_value=None, dose_unit: str = "",
+                   timing: str = "", dose: str = "", frequency: str = "", instructions: str = "") -> dict:
+    """A prescription line's stored fields; every missing or wrong one is named in one ValidationError.
+
+    The dose is a number and a unit, or (API clients that do not code it) a free text; the timing a code
+    of ``dosage.TIMINGS`` or a free text.
+    """
     errors = {}
-    fields = {"medication": (medication, _("Medicine")), "dose": (dose, _("Dose")),
-              "frequency": (frequency, _("Frequency"))}
-    for name, (value, label) in fields.items():
-        if not (value or "").strip():
-            errors[name] = _("%(field)s: required.") % {"field": label}
+    medication, dose, frequency = (medication or "").strip(), (dose or "").strip(), (frequency or "").strip()
+    if not medication:
+        errors["medication"] = _("%(field)s: required.") % {"field": _("Medicine")}
+    value = None
+    if dose_value not in (None, ""):
+        try:
+            value = Decimal(str(dose_value).strip().replace(",", "."))
+            if not value.is_finite() or not 0 < value <= 10000 or value != value.quantize(Decimal("0.01")):
+                raise InvalidOperation
+        except InvalidOperation:
+            errors["dose_value"] = _("Dose: a number above zero, with at most two decimals.")
+    if dose_unit and dose_unit not in dosage.UNITS:
+        errors["dose_unit"] = _("Dose unit: choose one from the list.")
+    if (value is None or not dose_unit) and not dose and "dose_value" not in errors:
+        errors["dose_value"] = _("Dose: give the number and the unit.")
+    if timing and timing not in dosage.TIMINGS:
+        errors["timing"] = _("Frequency: choose one from the list.")
+    elif not timing and not frequency:
+        errors["timing"] = _("Frequency: required.")
     if route not in MedicationRequest.Route.values:
         errors["route"] = _("Route: choose one from the list.")
     try:
@@ -218,16 +245,77 @@ def do_prescribe(*, actor, encounter: Encounter, medication: str, dose: str, rou
         errors["duration_days"] = _("Duration: a number of days between 1 and 365.")
     if errors:
         raise ValidationError(errors)
+    coded = value is not None and bool(dose_unit)
+    return {"medication": medication, "dose_value": value if coded else None, "dose_unit": dose_unit if coded else "",
+            "dose": "" if coded else dose, "route": route, "timing": timing, "frequency": "" if timing else frequency,
+            "duration_days": duration, "instructions": (instructions or "").strip()}
+
+
+def do_prescribe(*, actor, encounter: Encounter, **line) -> MedicationRequest:
+    """Add a prescription line to the visit (fields: see ``_dosage_fields``)."""
+    fields = _dosage_fields(**line)
     _authorize(actor, encounter, Perm.PRESCRIBE, "care.prescribe")
     with transaction.atomic(durable=True):
         encounter = _locked_open(encounter, (Status.WITH_GP,),
                                  _("Prescriptions are written while the patient is with the GP."))
-        request = MedicationRequest.objects.create(
-            encounter=encounter, patient=encounter.patient, recorder=_staff(actor), medication=medication.strip(),
-            dose=dose.strip(), route=route, frequency=frequency.strip(), duration_days=duration,
-            instructions=(instructions or "").strip())
+        request = MedicationRequest.objects.create(encounter=encounter, patient=encounter.patient,
+                                                   recorder=_staff(actor), **fields)
         _finish(actor, encounter, "care.prescribe", {"medication": request.medication})
     return request
+
+
+def _withdraw(actor, record: Retractable, status: str, perm: Perm, action: str, replacement: dict | None = None):
+    """Give a diagnosis or a prescription line of an open visit a withdrawn status, and its correction if any.
+
+    One transaction and one audit row for both; refused once the visit is closed (amend it then).
+    """
+    _authorize(actor, record.encounter, perm, action)
+    model = type(record)
+    with transaction.atomic(durable=True):
+        encounter = _locked_open(record.encounter, (Status.WITH_GP,),
+                                 _("Diagnoses and prescriptions are corrected while the patient is with the GP."))
+        record = model.objects.get(pk=record.pk)
+        if record.encounter_id != encounter.pk:
+            raise ValidationError(_("This entry belongs to another visit."))
+        if not record.is_active:
+            raise ValidationError(_("This entry was already removed or corrected."))
+        staff = _staff(actor)
+        record.retract(status, staff, timezone.now())
+        detail = {"record": str(record.pk), "status": status}
+        corrected = None
+        if replacement is not None:
+            link = "prior_prescription" if model is MedicationRequest else "replaces"
+            corrected = model.objects.create(encounter=encounter, patient=encounter.patient, recorder=staff,
+                                             **{link: record}, **replacement)
+            detail["correction"] = str(corrected.pk)
+        _finish(actor, encounter, action, detail)
+    return corrected or record
+
+
+def do_remove_condition(*, actor, condition: Condition) -> Condition:
+    """Withdraw a diagnosis of the open visit: FHIR verificationStatus entered-in-error (the row stays)."""
+    return _withdraw(actor, condition, Condition.Verification.ENTERED_IN_ERROR, Perm.CONSULT, "care.remove_diagnosis")
+
+
+def do_correct_condition(*, actor, condition: Condition, icd10_code: str = "", text: str = "",
+                         category: bool = False) -> Condition:
+    """Replace a diagnosis of the open visit by a corrected one; the first is marked entered-in-error."""
+    fields = _diagnosis_fields(icd10_code, text, category)
+    return _withdraw(actor, condition, Condition.Verification.ENTERED_IN_ERROR, Perm.CONSULT,
+                     "care.correct_diagnosis", fields)
+
+
+def do_remove_prescription(*, actor, request: MedicationRequest) -> MedicationRequest:
+    """Withdraw a prescription line of the open visit: FHIR status entered-in-error (the row stays)."""
+    return _withdraw(actor, request, MedicationRequest.Status.ENTERED_IN_ERROR, Perm.PRESCRIBE,
+                     "care.remove_prescription")
+
+
+def do_correct_prescription(*, actor, request: MedicationRequest, **line) -> MedicationRequest:
+    """Replace a prescription line of the open visit: the first is cancelled, the new one names it as prior."""
+    fields = _dosage_fields(**line)
+    return _withdraw(actor, request, MedicationRequest.Status.CANCELLED, Perm.PRESCRIBE,
+                     "care.correct_prescription", fields)
 
 
 def do_close_visit(*, actor, encounter: Encounter) -> Encounter:
@@ -269,3 +357,86 @@ def do_amend(*, actor, encounter: Encounter, reason: str, text: str) -> Amendmen
         do_record_audit(actor=actor, action="care.amend", target=encounter, site=encounter.site,
                         detail={"amendment": str(amendment.pk)})
     return amendment
+
+
+def _allergy_site(patient, encounter):
+    return encounter.site if encounter is not None else patient.registration_site
+
+
+def do_record_allergy(*, actor, patient, code: str = "", text: str = "", criticality: str = "",
+                      verification_status: str = AllergyIntolerance.Verification.UNCONFIRMED, reaction: str = "",
+                      encounter: Encounter | None = None) -> AllergyIntolerance:
+    """Record an allergy (a code of ``allergens`` and/or free text) or, with the code 716186003, "no known allergy".
+
+    An allergy ends a current "no known allergy" statement (inactive); "no known allergy" is refused while
+    an allergy is on record.
+    """
+    code, text, reaction = (code or "").strip(), (text or "").strip(), (reaction or "").strip()
+    criticality = criticality or AllergyIntolerance.Criticality.UNABLE_TO_ASSESS
+    errors = {}
+    allergen = allergens.BY_CODE.get(code)
+    if code and allergen is None:
+        errors["code"] = _("Allergen: choose one from the list, or describe it in words.")
+    elif not code and not text:
+        errors["code"] = _("Allergen: choose one from the list, or describe it in words.")
+    if criticality not in AllergyIntolerance.Criticality.values:
+        errors["criticality"] = _("Risk: choose one from the list.")
+    if verification_status not in (AllergyIntolerance.Verification.UNCONFIRMED,
+                                   AllergyIntolerance.Verification.CONFIRMED):
+        errors["verification_status"] = _("Certainty: confirmed or unconfirmed.")
+    if len(text) > 255 or len(reaction) > 255:
+        errors["text" if len(text) > 255 else "reaction"] = _("At most 255 characters.")
+    if errors:
+        raise ValidationError(errors)
+    gate.require(actor, Perm.RECORD_ALLERGY, patient, audit_action="care.record_allergy",
+                 message=_("You may not record allergies for this patient."))
+    staff = gate.staff_of(actor, Perm.RECORD_ALLERGY, message=_("Only staff members record allergies."))
+    no_known = allergen is allergens.NO_KNOWN_ALLERGY
+    with transaction.atomic(durable=True):
+        # The patient's row serialises two clinicians recording at once (one "none known", one allergy).
+        patient = type(patient).objects.select_for_update().get(pk=patient.pk)
+        if encounter is not None and encounter.patient_id != patient.pk:
+            raise ValidationError(_("This visit is another patient's."))
+        current = [a for a in AllergyIntolerance.objects.filter(patient=patient) if a.is_current]
+        now = timezone.now()
+        if no_known and any(not a.is_no_known_allergy for a in current):
+            raise ValidationError({"code": _(
+                "No known allergy: this patient has allergies on record; mark them recorded in error first.")})
+        if no_known and current:
+            return current[0]  # already stated: nothing changes
+        for statement in current:
+            if statement.is_no_known_allergy:
+                statement.change_status(staff, now, clinical_status=AllergyIntolerance.ClinicalStatus.INACTIVE)
+        allergy = AllergyIntolerance.objects.create(
+            patient=patient, encounter=encounter, system=allergens.SNOMED_CT if allergen else "", code=code,
+            text=text, category=allergen.category if allergen else "",
+            criticality=AllergyIntolerance.Criticality.UNABLE_TO_ASSESS if no_known else criticality,
+            verification_status=AllergyIntolerance.Verification.CONFIRMED if no_known else verification_status,
+            reaction="" if no_known else reaction, recorder=staff, recorded_at=now)
+        do_record_audit(actor=actor, action="care.record_allergy", target=patient,
+                        site=_allergy_site(patient, encounter),
+                        detail={"allergy": str(allergy.pk), "code": code, "criticality": allergy.criticality})
+    return allergy
+
+
+ALLERGY_STATUS_CHANGES = {
+    "entered-in-error": {"verification_status": AllergyIntolerance.Verification.ENTERED_IN_ERROR},
+    "resolved": {"clinical_status": AllergyIntolerance.ClinicalStatus.RESOLVED},
+}
+
+
+def do_change_allergy_status(*, actor, allergy: AllergyIntolerance, change: str) -> AllergyIntolerance:
+    """Mark an allergy recorded in error, or resolved; the row and its history stay."""
+    if change not in ALLERGY_STATUS_CHANGES:
+        raise ValidationError({"change": _("Change: recorded in error or resolved.")})
+    gate.require(actor, Perm.RECORD_ALLERGY, allergy.patient, audit_action="care.change_allergy",
+                 message=_("You may not record allergies for this patient."))
+    staff = gate.staff_of(actor, Perm.RECORD_ALLERGY, message=_("Only staff members record allergies."))
+    with transaction.atomic(durable=True):
+        allergy = AllergyIntolerance.objects.select_for_update().select_related("patient").get(pk=allergy.pk)
+        if not allergy.is_current:
+            raise ValidationError(_("This allergy is no longer current."))
+        allergy.change_status(staff, timezone.now(), **ALLERGY_STATUS_CHANGES[change])
+        do_record_audit(actor=actor, action="care.change_allergy", target=allergy.patient,
+                        site=allergy.patient.registration_site, detail={"allergy": str(allergy.pk), "change": change})
+    return allergy

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from caravane.care.models import Amendment, Condition, Encounter, MedicationRequest, Observation
+from caravane.care.models import AllergyIntolerance, Amendment, Condition, Encounter, MedicationRequest, Observation
 from caravane.network.admin import ReadOnlyAdmin
 
 
@@ -21,15 +21,22 @@ class ObservationAdmin(ReadOnlyAdmin):
 
 @admin.register(Condition)
 class ConditionAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "patient", "icd10_code", "icd10_label", "text")
+    list_display = ("created_at", "patient", "icd10_code", "icd10_label", "text", "verification_status")
     search_fields = ("icd10_code", "icd10_label", "text")
 
 
 @admin.register(MedicationRequest)
 class MedicationRequestAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "patient", "medication", "dose", "route", "frequency", "duration_days")
+    list_display = ("created_at", "patient", "medication", "dose_value", "dose_unit", "dose", "route", "timing",
+                    "frequency", "duration_days", "status")
 
 
 @admin.register(Amendment)
 class AmendmentAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "encounter", "author", "reason")
+
+
+@admin.register(AllergyIntolerance)
+class AllergyIntoleranceAdmin(ReadOnlyAdmin):
+    list_display = ("recorded_at", "patient", "code", "text", "criticality", "clinical_status", "verification_status")
+    list_filter = ("clinical_status", "verification_status", "criticality")

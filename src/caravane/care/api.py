@@ -1,18 +1,20 @@
-"""Care API: visits (Encounter), vital signs (Observation), diagnoses (Condition), prescriptions (MedicationRequest).
+"""Care API: visits (Encounter), vital signs (Observation), diagnoses (Condition), prescriptions (MedicationRequest),
+allergies (AllergyIntolerance).
 
 Reads and writes go through the same scope, permission checks, actions and audit as the pages.
 """
 
 import datetime
 import uuid
+from decimal import Decimal
 from typing import Literal, Optional
 
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 
 from caravane.audit import gate
-from caravane.care import actions, icd10, vitals
-from caravane.care.models import Condition, Encounter, MedicationRequest
+from caravane.care import actions, allergens, dosage, icd10, vitals
+from caravane.care.models import AllergyIntolerance, Condition, Encounter, MedicationRequest
 from caravane.core.access import Perm
 from caravane.core.api import ERRORS, INPUT_ERRORS, BadInput, PageNumber, get_or_404, run_action
 from caravane.core.idempotency import idempotent
@@ -114,14 +116,22 @@ class ConditionOut(Schema):
     icd10_code: str
     icd10_label: str
     text: str
+    verification_status: str = Field(description="FHIR Condition.verificationStatus: confirmed or entered-in-error")
+    replaces: Optional[uuid.UUID] = Field(alias="replaces_id", description="The diagnosis this one corrects")
     created_at: datetime.datetime
 
 
 class MedicationRequestIn(Schema):
+    """A prescription line: the dose as a number and a unit code and the timing as a code (printed in the
+    reader's language), or, for clients that do not code them, ``dose`` and ``frequency`` as free text."""
+
     medication: api_text_of(MedicationRequest, "medication")
-    dose: api_text_of(MedicationRequest, "dose")
+    dose_value: Optional[Decimal] = Field(None, gt=0, le=10000, decimal_places=2)
+    dose_unit: Literal[("", *sorted(dosage.UNITS))] = ""  # type: ignore[valid-type]
+    dose: api_text_of(MedicationRequest, "dose") = ""
     route: Literal[tuple(MedicationRequest.Route.values)]  # type: ignore[valid-type]
-    frequency: api_text_of(MedicationRequest, "frequency")
+    timing: Literal[("", *dosage.TIMINGS)] = ""  # type: ignore[valid-type]
+    frequency: api_text_of(MedicationRequest, "frequency") = ""
     duration_days: int = Field(ge=1, le=365)
     instructions: api_text_of(MedicationRequest, "instructions") = ""
 
@@ -131,12 +141,75 @@ class MedicationRequestOut(Schema):
     encounter: uuid.UUID = Field(alias="encounter_id")
     patient: uuid.UUID = Field(alias="patient_id")
     medication: str
-    dose: str
+    dose_value: Optional[Decimal]
+    dose_unit: str
+    dose: str = Field(description="Free-text dose (uncoded lines)")
+    dose_text: str = Field(description="The dose as printed, in the request's language")
     route: str
-    frequency: str
+    timing: str
+    frequency: str = Field(description="Free-text frequency (uncoded lines)")
+    timing_text: str = Field(description="The timing as printed, in the request's language")
     duration_days: int
     instructions: str
+    status: str = Field(description="FHIR MedicationRequest.status: active, cancelled or entered-in-error")
+    prior_prescription: Optional[uuid.UUID] = Field(alias="prior_prescription_id")
     created_at: datetime.datetime
+
+    @staticmethod
+    def resolve_dose_text(obj) -> str:
+        return dosage.dose_text(obj)
+
+    @staticmethod
+    def resolve_timing_text(obj) -> str:
+        return dosage.timing_text(obj)
+
+
+class ConditionCorrectionIn(ConditionIn):
+    replaces: uuid.UUID
+
+
+class AllergyIn(Schema):
+    code: str = Field("", max_length=20, description="SNOMED CT code from /api/care/allergens, or 716186003 (no known allergy)")
+    text: api_text_of(AllergyIntolerance, "text") = ""
+    criticality: Literal[tuple(AllergyIntolerance.Criticality.values)] = "unable-to-assess"  # type: ignore[valid-type]
+    verification_status: Literal["unconfirmed", "confirmed"] = "unconfirmed"
+    reaction: api_text_of(AllergyIntolerance, "reaction") = ""
+    encounter: Optional[uuid.UUID] = Field(None, description="The visit it was recorded in, if any")
+
+
+class AllergyStatusIn(Schema):
+    change: Literal[tuple(actions.ALLERGY_STATUS_CHANGES)]  # type: ignore[valid-type]
+
+
+class AllergyOut(Schema):
+    resourceType: Literal["AllergyIntolerance"] = "AllergyIntolerance"
+    id: uuid.UUID
+    patient: uuid.UUID = Field(alias="patient_id")
+    encounter: Optional[uuid.UUID] = Field(alias="encounter_id")
+    system: str
+    code: str
+    display: str = Field(description="The SNOMED CT preferred term of the code")
+    text: str
+    category: str
+    criticality: str
+    clinical_status: str
+    verification_status: str
+    reaction: str
+    recorder: uuid.UUID = Field(alias="recorder_id")
+    recorded_at: datetime.datetime
+
+    @staticmethod
+    def resolve_display(obj) -> str:
+        allergen = allergens.BY_CODE.get(obj.code)
+        return allergen.display if allergen else ""
+
+
+class AllergenOut(Schema):
+    system: str
+    code: str
+    display: str
+    label: str
+    category: str
 
 
 class Icd10Out(Schema):
@@ -221,7 +294,7 @@ def advance_encounter(request, pk: uuid.UUID, data: StatusIn):
 
 
 @gate.before_input(Perm.CONSULT, ENCOUNTER_ROWS, audit_action="care.view_visit")
-@router.put("/encounters/{pk}/note", response={200: EncounterOut, **ERRORS, **INPUT_ERRORS})
+@router.put("/encounters/{pk}/note", response={200: EncounterOut, **ERRORS, **INPUT_ERRORS}, url_name="care_note")
 def save_note(request, pk: uuid.UUID, data: NoteIn):
     """Write the GP's consultation note (until the visit is closed)."""
     note = data.dict()
@@ -280,6 +353,95 @@ def list_medication_requests(request, pk: uuid.UUID):
 def create_medication_request(request, pk: uuid.UUID, data: MedicationRequestIn):
     """Add a prescription line."""
     return 201, _run(actions.do_prescribe, actor=request.user, encounter=_encounter(request, pk, Perm.PRESCRIBE), **data.dict())
+
+
+@gate.before_input(Perm.CONSULT, ENCOUNTER_ROWS, audit_action="care.view_visit")
+@router.post("/encounters/{pk}/conditions/correction", response={201: ConditionOut, **ERRORS, **INPUT_ERRORS})
+def correct_condition(request, pk: uuid.UUID, data: ConditionCorrectionIn):
+    """Replace a diagnosis of the open visit by a corrected one (the first becomes entered-in-error)."""
+    encounter = _encounter(request, pk, Perm.CONSULT)
+    condition = get_or_404(Condition.objects.all(), pk=data.replaces, encounter=encounter)
+    return 201, _run(actions.do_correct_condition, actor=request.user, condition=condition,
+                     icd10_code=data.icd10_code, text=data.text, category=data.category)
+
+
+@gate.before_input(Perm.CONSULT, ENCOUNTER_ROWS, audit_action="care.view_visit")
+@router.post("/encounters/{pk}/conditions/{entry}/entered-in-error", response={200: ConditionOut, **ERRORS, **INPUT_ERRORS})
+def remove_condition(request, pk: uuid.UUID, entry: uuid.UUID):
+    """Withdraw a diagnosis of the open visit (verificationStatus entered-in-error; the record stays)."""
+    encounter = _encounter(request, pk, Perm.CONSULT)
+    condition = get_or_404(Condition.objects.all(), pk=entry, encounter=encounter)
+    return _run(actions.do_remove_condition, actor=request.user, condition=condition)
+
+
+class MedicationRequestCorrectionIn(MedicationRequestIn):
+    prior_prescription: uuid.UUID
+
+
+@gate.before_input(Perm.PRESCRIBE, ENCOUNTER_ROWS, audit_action="care.view_visit")
+@router.post("/encounters/{pk}/medication-requests/correction",
+             response={201: MedicationRequestOut, **ERRORS, **INPUT_ERRORS})
+def correct_medication_request(request, pk: uuid.UUID, data: MedicationRequestCorrectionIn):
+    """Replace a prescription line of the open visit (the first becomes cancelled, the new one names it prior)."""
+    encounter = _encounter(request, pk, Perm.PRESCRIBE)
+    line = data.dict()
+    prior = get_or_404(MedicationRequest.objects.all(), pk=line.pop("prior_prescription"), encounter=encounter)
+    return 201, _run(actions.do_correct_prescription, actor=request.user, request=prior, **line)
+
+
+@gate.before_input(Perm.PRESCRIBE, ENCOUNTER_ROWS, audit_action="care.view_visit")
+@router.post("/encounters/{pk}/medication-requests/{entry}/entered-in-error",
+             response={200: MedicationRequestOut, **ERRORS, **INPUT_ERRORS})
+def remove_medication_request(request, pk: uuid.UUID, entry: uuid.UUID):
+    """Withdraw a prescription line of the open visit (status entered-in-error; the record stays)."""
+    encounter = _encounter(request, pk, Perm.PRESCRIBE)
+    prescription = get_or_404(MedicationRequest.objects.all(), pk=entry, encounter=encounter)
+    return _run(actions.do_remove_prescription, actor=request.user, request=prescription)
+
+
+# --- Allergies: patient-level, in scope wherever the patient is ---
+
+def _patient(request, pk, perm: Perm) -> Patient:
+    return gate.get(request.user, Patient.objects.all(), pk, perm, audit_action="care.view_allergies"
+                    if perm == Perm.VIEW_CHART else "care.record_allergy", site_of=lambda p: p.registration_site)
+
+
+@gate.before_input(Perm.VIEW_CHART, Patient, audit_action="care.view_allergies")
+@router.get("/patients/{pk}/allergies", response={200: list[AllergyOut], **ERRORS}, url_name="care_allergies")
+def list_allergies(request, pk: uuid.UUID):
+    """The patient's allergy statements (merged records' too), every status, newest first. An empty list
+    means "not recorded"; an active 716186003 means "no known allergy"."""
+    from caravane.care.selectors import allergies_of
+
+    return list(allergies_of(_patient(request, pk, Perm.VIEW_CHART)).history)
+
+
+@gate.before_input(Perm.RECORD_ALLERGY, Patient)
+@router.post("/patients/{pk}/allergies", response={201: AllergyOut, **ERRORS, **INPUT_ERRORS})
+def create_allergy(request, pk: uuid.UUID, data: AllergyIn):
+    """Record an allergy (a listed SNOMED CT code and/or free text), or "no known allergy" (716186003)."""
+    patient = _patient(request, pk, Perm.RECORD_ALLERGY)
+    fields = data.dict()
+    encounter_id = fields.pop("encounter")
+    encounter = get_or_404(Encounter.objects.restrict(request.user, Perm.VIEW_CHART), pk=encounter_id,
+                           patient=patient) if encounter_id else None
+    return 201, _run(actions.do_record_allergy, actor=request.user, patient=patient, encounter=encounter, **fields)
+
+
+@gate.before_input(Perm.RECORD_ALLERGY, Patient)
+@router.post("/patients/{pk}/allergies/{entry}/status", response={200: AllergyOut, **ERRORS, **INPUT_ERRORS})
+def change_allergy(request, pk: uuid.UUID, entry: uuid.UUID, data: AllergyStatusIn):
+    """Mark an allergy entered-in-error, or resolved."""
+    patient = _patient(request, pk, Perm.RECORD_ALLERGY)
+    allergy = get_or_404(AllergyIntolerance.objects.all(), pk=entry, patient=patient)
+    return _run(actions.do_change_allergy_status, actor=request.user, allergy=allergy, change=data.change)
+
+
+@router.get("/allergens", response={200: list[AllergenOut], **ERRORS}, url_name="care_allergens")
+def list_allergens(request):
+    """The coded allergens the pages offer (SNOMED CT), with "no known allergy" last."""
+    return [{"system": allergens.SNOMED_CT, "code": a.code, "display": a.display, "label": str(a.label),
+             "category": a.category} for a in (*allergens.ALLERGENS, allergens.NO_KNOWN_ALLERGY)]
 
 
 @router.get("/icd10", response={200: list[Icd10Out], **ERRORS}, url_name="care_icd10_search")

@@ -29,3 +29,10 @@ def age_in_years(birth_date: datetime.date | None, on: datetime.date) -> float |
     if birth_date is None:
         return None
     return (on - birth_date).days / 365.25
+
+
+def completed_age(birth_date: datetime.date, on: datetime.date) -> tuple[int, int]:
+    """Age as completed (years, months) on a day, as it is said: a birthday counts from its day."""
+    months = (on.year - birth_date.year) * 12 + on.month - birth_date.month - (on.day < birth_date.day)
+    months = max(months, 0)
+    return months // 12, months % 12

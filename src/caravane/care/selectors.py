@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from caravane.core.access import Perm
 from caravane.care import vitals
-from caravane.care.models import Amendment, Condition, Encounter, MedicationRequest, Observation
+from caravane.care.models import AllergyIntolerance, Amendment, Condition, Encounter, MedicationRequest, Observation
 from caravane.core.events import group_name
 from caravane.patients.selectors import coverage_status, linked_record_ids, patient_consents
 
@@ -119,3 +119,32 @@ def consents_of(patient) -> list:
     """The patient's consents (under this record or one merged into it), newest first."""
     return list(patient_consents(patient))
 
+
+
+@dataclass(frozen=True)
+class AllergyList:
+    """What is known of a patient's allergies: ``state`` is not_recorded, none_known or listed."""
+
+    state: str
+    allergies: tuple = ()  # the current ones, high risk first
+    history: tuple = ()  # every statement ever recorded, newest first (the chart shows them)
+
+    @property
+    def has_high_risk(self) -> bool:
+        return any(a.criticality == AllergyIntolerance.Criticality.HIGH for a in self.allergies)
+
+
+def allergies_of(patient) -> AllergyList:
+    """The patient's allergies (merged records' too): only for a patient whose reading the gate granted."""
+    rows = list(AllergyIntolerance.objects.filter(patient_id__in=linked_record_ids(patient))
+                .select_related("recorder").order_by("-recorded_at"))
+    current = [a for a in rows if a.is_current]
+    listed = sorted((a for a in current if not a.is_no_known_allergy),
+                    key=lambda a: a.criticality != AllergyIntolerance.Criticality.HIGH)
+    if listed:
+        state = "listed"
+    elif current:
+        state = "none_known"
+    else:
+        state = "not_recorded"
+    return AllergyList(state, tuple(listed), tuple(rows))

@@ -16,11 +16,12 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from caravane.audit import gate
-from caravane.care import actions, charts, vitals
-from caravane.care.models import Encounter, MedicationRequest
+from caravane.care import actions, charts, dosage, vitals
+from caravane.care.models import AllergyIntolerance, Condition, Encounter, MedicationRequest
 from caravane.core.access import Perm, scope_of
 from caravane.core.errors import messages_by_field
 from caravane.care.chart_sections import section_entries
+from caravane.care.templatetags.care_tags import prescription_values
 from caravane.care.selectors import (
     consents_of, encounters_of, prescriptions_by_visit, queue_for, queued_patients, vital_series)
 from caravane.geo.models import Commune
@@ -218,18 +219,68 @@ def _visit(request, pk, perm: Perm = Perm.VIEW_CHART):
 _VISIT_ROWS = Encounter.objects.select_related("patient", "site", "referral_to", "signed_by")
 
 
-def _render_visit(request, encounter, *, errors=None, data=None, status=200):
+NOTE_FORM_FIELDS = (*actions.NOTE_FIELDS, "referral_to", "referral_letter")
+PRESCRIPTION_FIELDS = ("medication", "dose_value", "dose_unit", "route", "timing", "duration_days", "instructions")
+
+
+def _note_values(encounter, data) -> dict:
+    """The note as the form shows it: what was typed when a refused action sent it back, else what is stored."""
+    stored = {name: getattr(encounter, name) for name in actions.NOTE_FIELDS}
+    stored.update(referral_to=str(encounter.referral_to_id or ""), referral_letter=encounter.referral_letter)
+    if data and "reason" in data:
+        return {name: data.get(name, "") for name in NOTE_FORM_FIELDS}
+    return stored
+
+
+def _correcting(request, encounter, rows, param):
+    """The active entry of this visit that a "Correct" link (``?replaces=`` or ``?prior_prescription=``) names."""
+    wanted = request.GET.get(param) or request.POST.get(param)
+    if not wanted:
+        return None
+    return next((row for row in rows if str(row.pk) == wanted and row.is_active), None)
+
+
+def _diagnosis_values(condition, data) -> dict:
+    """The diagnosis form's fields: as typed when refused, else the diagnosis being corrected, else empty."""
+    if data and "icd10_code" in data:
+        return {"icd10_code": data.get("icd10_code", ""), "text": data.get("text", ""),
+                "icd10_category": bool(data.get("icd10_category"))}
+    if condition is None:
+        return {}
+    return {"icd10_code": f"{condition.icd10_code} — {condition.icd10_label}" if condition.icd10_code else "",
+            "text": condition.text}
+
+
+def _prescription_values(prescription, data) -> dict:
+    """The prescription form's fields: as typed when refused, else the line being corrected, else the defaults."""
+    if data and "medication" in data:
+        return {name: data.get(name, "") for name in PRESCRIPTION_FIELDS}
+    if prescription is None:
+        return {"route": MedicationRequest.Route.ORAL}
+    return prescription_values(prescription)
+
+
+def _render_visit(request, encounter, *, errors=None, data=None, status=200, note_saved=False):
     if errors:
         # A refused action may have touched the object before refusing: show the visit as stored.
         encounter = _VISIT_ROWS.get(pk=encounter.pk)
+    conditions = list(encounter.conditions.all())
+    prescriptions = list(encounter.medication_requests.all())
+    correcting_condition = _correcting(request, encounter, conditions, "replaces")
+    correcting_prescription = _correcting(request, encounter, prescriptions, "prior_prescription")
     return render(request, "care/visit.html", {
         "encounter": encounter, "patient": encounter.patient,
         "observations": vitals.in_sign_order(encounter.observations.all()),
-        "conditions": encounter.conditions.all(), "prescriptions": encounter.medication_requests.all(),
+        "conditions": conditions, "prescriptions": prescriptions,
         "amendments": encounter.amendments.select_related("author"),
-        "vital_fields": [(sign, (data or {}).get(sign.key, "")) for sign in vitals.ENTERED], "routes": MedicationRequest.Route.choices,
+        "vital_fields": [(sign, (data or {}).get(sign.key, "")) for sign in vitals.ENTERED],
+        "routes": MedicationRequest.Route.choices, "units": dosage.UNIT_CHOICES, "timings": dosage.TIMING_CHOICES,
+        "note": _note_values(encounter, data),
+        "correcting_condition": correcting_condition, "correcting_prescription": correcting_prescription,
+        "diagnosis_form": _diagnosis_values(correcting_condition, data if errors else None),
+        "prescription_form": _prescription_values(correcting_prescription, data if errors else None),
         "referral_sites": Site.objects.exclude(kind__in=Site.SPOKE_KINDS).filter(active=True),
-        "errors": errors or {}, "Status": Encounter.Status,
+        "errors": errors or {}, "note_saved": note_saved, "Status": Encounter.Status,
         "print_languages": PRINT_LANGUAGES,
     }, status=status)
 
@@ -239,22 +290,49 @@ def visit(request, pk):
     return _render_visit(request, _visit(request, pk))
 
 
-def _act(request, pk, perm: Perm, run, success: str):
+def _visit_url(encounter, anchor: str = "") -> str:
+    return reverse("care:visit", args=[encounter.pk]) + (f"#{anchor}" if anchor else "")
+
+
+def _save_carried_note(request, encounter) -> bool:
+    """Save the note that a GP's action form carried along (see care/js/visit.js), if it changed; True if saved.
+
+    Every form of the GP's workspace sends the note with it, so adding a diagnosis never loses what was typed.
+    """
+    if "reason" not in request.POST or encounter.status != Encounter.Status.WITH_GP or encounter.is_signed \
+            or not request.user.has_perm(Perm.CONSULT):
+        return False
+    typed = {name: request.POST.get(name, "") for name in NOTE_FORM_FIELDS}
+    if typed == {name: value for name, value in _note_values(encounter, None).items()}:
+        return False
+    referral = typed.pop("referral_to")
+    actions.do_save_note(actor=request.user, encounter=encounter,
+                         referral_to=Site.objects.filter(pk=referral).first() if referral else None, **typed)
+    return True
+
+
+def _on_visit(request, encounter, run, success: str, anchor: str = ""):
+    """Run an action on a visit from one of its forms; a refusal re-renders the page with field-named messages."""
+    note_saved = False
+    try:
+        note_saved = _save_carried_note(request, encounter)
+        run(encounter)
+    except ValidationError as error:
+        return _render_visit(request, encounter, errors=messages_by_field(error), data=request.POST, status=400,
+                             note_saved=note_saved)
+    except vitals.VitalsError as error:
+        errors = {field: [message] for field, message in error.errors.items()}
+        return _render_visit(request, encounter, errors=errors, data=request.POST, status=400, note_saved=note_saved)
+    messages.success(request, success)
+    return redirect(_visit_url(encounter, anchor))
+
+
+def _act(request, pk, perm: Perm, run, success: str, anchor: str = ""):
     """Run a visit action from a form; errors re-render the page with field-named messages and nothing saved.
 
     The gate is asked for the action's own permission here, before the form is read; the action finds it granted.
     """
-    encounter = _visit(request, pk, perm)
-    try:
-        run(encounter)
-    except ValidationError as error:
-        errors = messages_by_field(error)
-        return _render_visit(request, encounter, errors=errors, data=request.POST, status=400)
-    except vitals.VitalsError as error:
-        errors = {field: [message] for field, message in error.errors.items()}
-        return _render_visit(request, encounter, errors=errors, data=request.POST, status=400)
-    messages.success(request, success)
-    return redirect("care:visit", pk=encounter.pk)
+    return _on_visit(request, _visit(request, pk, perm), run, success, anchor)
 
 
 @require_POST
@@ -269,7 +347,7 @@ def advance(request, pk):
 @require_POST
 def record_vitals(request, pk):
     return _act(request, pk, Perm.RECORD_VITALS, lambda e: actions.do_record_vitals(actor=request.user, encounter=e, values=request.POST),
-                _("Vital signs recorded."))
+                _("Vital signs recorded."), "vitals")
 
 
 @require_POST
@@ -280,37 +358,123 @@ def save_note(request, pk):
             actor=request.user, encounter=encounter,
             referral_to=Site.objects.filter(pk=referral).first() if referral else None,
             **{name: request.POST.get(name, "") for name in (*actions.NOTE_FIELDS, "referral_letter")})
-    return _act(request, pk, Perm.CONSULT, run, _("Consultation note saved."))
+    return _act(request, pk, Perm.CONSULT, run, _("Consultation note saved."), "consultation")
+
+
+def _entry(encounter, rows, pk):
+    """A diagnosis or prescription line of this visit named by the form (404 for one of another visit)."""
+    entry = rows.filter(pk=pk, encounter=encounter).first() if pk else None
+    if entry is None:
+        raise Http404(_("No such entry in this visit."))
+    return entry
 
 
 @require_POST
 def add_diagnosis(request, pk):
+    """Add a diagnosis, or (with ``replaces``) correct one of this visit."""
     # The search field may carry "J06.9 — label" as picked from the suggestions: the code is its first word.
     code = (request.POST.get("icd10_code") or "").split(" ", 1)[0]
-    return _act(request, pk, Perm.CONSULT, lambda e: actions.do_add_diagnosis(actor=request.user, encounter=e, icd10_code=code,
-                                                                text=request.POST.get("text", ""),
-                                                                category=bool(request.POST.get("icd10_category"))),
-                _("Diagnosis recorded."))
+    text, category = request.POST.get("text", ""), bool(request.POST.get("icd10_category"))
+    encounter = _visit(request, pk, Perm.CONSULT)
+    if request.POST.get("replaces"):
+        condition = _entry(encounter, Condition.objects.all(), request.POST["replaces"])
+        return _on_visit(request, encounter, lambda e: actions.do_correct_condition(
+            actor=request.user, condition=condition, icd10_code=code, text=text, category=category),
+            _("Diagnosis corrected."), "diagnoses")
+    return _on_visit(request, encounter, lambda e: actions.do_add_diagnosis(
+        actor=request.user, encounter=e, icd10_code=code, text=text, category=category),
+        _("Diagnosis recorded."), "diagnoses")
+
+
+@require_POST
+def remove_diagnosis(request, pk, entry):
+    """Withdraw a diagnosis recorded in error (it stays in the record, marked so)."""
+    encounter = _visit(request, pk, Perm.CONSULT)
+    condition = _entry(encounter, Condition.objects.all(), entry)
+    return _on_visit(request, encounter, lambda e: actions.do_remove_condition(actor=request.user, condition=condition),
+                     _("Diagnosis removed."), "diagnoses")
 
 
 @require_POST
 def prescribe(request, pk):
-    fields = ("medication", "dose", "route", "frequency", "duration_days", "instructions")
-    return _act(request, pk, Perm.PRESCRIBE, lambda e: actions.do_prescribe(actor=request.user, encounter=e,
-                                                            **{f: request.POST.get(f, "") for f in fields}),
-                _("Prescription added."))
+    """Add a prescription line, or (with ``prior_prescription``) correct one of this visit."""
+    line = {name: request.POST.get(name, "") for name in PRESCRIPTION_FIELDS}
+    encounter = _visit(request, pk, Perm.PRESCRIBE)
+    if request.POST.get("prior_prescription"):
+        prior = _entry(encounter, MedicationRequest.objects.all(), request.POST["prior_prescription"])
+        return _on_visit(request, encounter, lambda e: actions.do_correct_prescription(
+            actor=request.user, request=prior, **line), _("Prescription corrected."), "prescriptions")
+    return _on_visit(request, encounter, lambda e: actions.do_prescribe(actor=request.user, encounter=e, **line),
+                     _("Prescription added."), "prescriptions")
+
+
+@require_POST
+def remove_prescription(request, pk, entry):
+    """Withdraw a prescription line written in error (it stays in the record, marked so)."""
+    encounter = _visit(request, pk, Perm.PRESCRIBE)
+    prescription = _entry(encounter, MedicationRequest.objects.all(), entry)
+    return _on_visit(request, encounter, lambda e: actions.do_remove_prescription(
+        actor=request.user, request=prescription), _("Prescription removed."), "prescriptions")
 
 
 @require_POST
 def close_visit(request, pk):
     return _act(request, pk, Perm.CONSULT, lambda e: actions.do_close_visit(actor=request.user, encounter=e),
-                _("Visit closed and note signed."))
+                _("Visit closed and note signed."), "signed")
 
 
 @require_POST
 def amend(request, pk):
     return _act(request, pk, Perm.CONSULT, lambda e: actions.do_amend(actor=request.user, encounter=e, reason=request.POST.get(
-        "amendment_reason", ""), text=request.POST.get("amendment_text", "")), _("Amendment recorded."))
+        "amendment_reason", ""), text=request.POST.get("amendment_text", "")), _("Amendment recorded."), "signed")
+
+
+def _allergy_patient(request, pk):
+    return gate.get(request.user, Patient.objects.all(), pk, Perm.RECORD_ALLERGY, audit_action="care.record_allergy",
+                    site_of=lambda p: p.registration_site, message=_("You may not record allergies for this patient."))
+
+
+def _allergy_page(request, patient):
+    """Where an allergy form was sent from: the visit it names (one of this patient's, in scope), else the chart."""
+    visit_id = request.POST.get("visit")
+    encounter = Encounter.objects.restrict(request.user, Perm.VIEW_CHART).filter(
+        pk=visit_id, patient=patient).select_related("patient", "site").first() if visit_id else None
+    return encounter
+
+
+def _allergy_answer(request, patient, run, success: str):
+    encounter = _allergy_page(request, patient)
+    if encounter is not None:
+        return _on_visit(request, encounter, lambda e: run(e), success, "allergies")
+    try:
+        run(None)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, success)
+    return redirect(reverse("care:chart", args=[patient.pk]) + "#allergies")
+
+
+@require_POST
+def record_allergy(request, pk):
+    """Record an allergy, or "no known allergy", from a visit or from the chart."""
+    patient = _allergy_patient(request, pk)
+    fields = {name: request.POST.get(name, "") for name in ("code", "text", "criticality", "reaction")}
+    fields["verification_status"] = request.POST.get("verification_status") or AllergyIntolerance.Verification.UNCONFIRMED
+    return _allergy_answer(request, patient, lambda e: actions.do_record_allergy(
+        actor=request.user, patient=patient, encounter=e, **fields), _("Allergy information recorded."))
+
+
+@require_POST
+def change_allergy(request, pk, allergy):
+    """Mark an allergy recorded in error, or resolved."""
+    patient = _allergy_patient(request, pk)
+    row = AllergyIntolerance.objects.filter(pk=allergy, patient=patient).first()
+    if row is None:
+        raise Http404(_("No such allergy for this patient."))
+    return _allergy_answer(request, patient, lambda e: actions.do_change_allergy_status(
+        actor=request.user, allergy=row, change=request.POST.get("change", "")), _("Allergy information updated."))
 
 
 def chart(request, pk):
@@ -347,8 +511,10 @@ def summary(request, pk, lang):
     with translation.override(lang):
         response = render(request, "care/summary.html", {
             "encounter": encounter, "patient": encounter.patient,
-            "observations": vitals.in_sign_order(encounter.observations.all()), "conditions": encounter.conditions.all(),
-            "prescriptions": encounter.medication_requests.all(), "amendments": encounter.amendments.all(),
+            "observations": vitals.in_sign_order(encounter.observations.all()),
+            "conditions": [c for c in encounter.conditions.all() if c.is_active],
+            "prescriptions": [p for p in encounter.medication_requests.all() if p.is_active],
+            "amendments": encounter.amendments.all(),
             "lang": lang, "rtl": lang == "ar",
         })
     return response

@@ -58,6 +58,7 @@ class Perm(enum.StrEnum):
     CONSULT = "care.consult"
     PRESCRIBE = "care.prescribe"
     VIEW_PRESCRIPTIONS = "care.view_prescriptions"
+    RECORD_ALLERGY = "care.record_allergy"
     VIEW_ACT = "telemed.view_act"
     REQUEST_ACT = "telemed.request_act"
     ANSWER_ACT = "telemed.answer_act"
@@ -83,13 +84,14 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     Role.ADMINISTRATIVE_ASSISTANT: _EVERY_ROLE | _REGISTRY | {Perm.CHECK_IN, Perm.VIEW_QUEUE},
     # Often alone at a rural centre, the nurse registers patients and corrects their details too.
     Role.NURSE: _EVERY_ROLE | _REGISTRY | {Perm.CHECK_IN, Perm.VIEW_QUEUE, Perm.RECORD_VITALS, Perm.VIEW_CHART,
-                                           Perm.JOIN_CALL},
+                                           Perm.RECORD_ALLERGY, Perm.JOIN_CALL},
     Role.GP: _EVERY_ROLE | _REGISTRY | {
         Perm.MERGE_PATIENT, Perm.CHECK_IN, Perm.VIEW_QUEUE, Perm.RECORD_VITALS, Perm.VIEW_CHART, Perm.CONSULT,
-        Perm.PRESCRIBE, Perm.REQUEST_ACT, Perm.VIEW_ACT, Perm.JOIN_CALL,
+        Perm.PRESCRIBE, Perm.RECORD_ALLERGY, Perm.REQUEST_ACT, Perm.VIEW_ACT, Perm.JOIN_CALL,
     },
     Role.SPECIALIST: _EVERY_ROLE | {
-        Perm.VIEW_CHART, Perm.PRESCRIBE, Perm.VIEW_ACT, Perm.ANSWER_ACT, Perm.MANAGE_ROSTER, Perm.JOIN_CALL,
+        Perm.VIEW_CHART, Perm.PRESCRIBE, Perm.RECORD_ALLERGY, Perm.VIEW_ACT, Perm.ANSWER_ACT, Perm.MANAGE_ROSTER,
+        Perm.JOIN_CALL,
     },
     # Until the pharmacy's own records exist, the pharmacist reads the day's prescriptions of their site.
     Role.PHARMACIST: _EVERY_ROLE | {Perm.VIEW_PRESCRIPTIONS},

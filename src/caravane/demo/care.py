@@ -44,48 +44,48 @@ class Profile:
     reason: str
     assessment: str
     diagnoses: tuple[str, ...]
-    prescriptions: tuple[tuple[str, str, str, str, int], ...]  # medication, dose, route, frequency, days
+    # medication, dose value and unit, route, timing (caravane.care.dosage), days, instructions
+    prescriptions: tuple[tuple[str, str, str, str, str, int, str], ...]
     fever: bool = False
 
 
 # Written in French, as the network's doctors write their notes; routes are coded (MedicationRequest.Route).
 CHRONIC = {
     "hypertension": Profile("Suivi tensionnel", "Hypertension artérielle essentielle", ("I10",),
-                            (("Amlodipine 5 mg", "1 comprimé", "oral", "1 fois par jour", 90),)),
+                            (("Amlodipine 5 mg", "1", "tablet", "oral", "1/d", 90, ""),)),
     "diabetes": Profile("Suivi du diabète", "Diabète de type 2 non compliqué", ("E11.9",),
-                        (("Metformine 850 mg", "1 comprimé", "oral", "2 fois par jour au cours des repas", 90),)),
+                        (("Metformine 850 mg", "1", "tablet", "oral", "2/d", 90, "au cours des repas"),)),
     "pregnancy": Profile("Consultation prénatale", "Grossesse d'évolution normale", ("Z34.9",),
-                         (("Sulfate ferreux 200 mg + acide folique 0,4 mg", "1 comprimé", "oral", "1 fois par jour",
-                           30),)),
+                         (("Sulfate ferreux 200 mg + acide folique 0,4 mg", "1", "tablet", "oral", "1/d", 30, ""),)),
 }
 ACUTE = [
     Profile("Fièvre et mal de gorge", "Infection aiguë des voies respiratoires supérieures, probablement virale",
             ("J06.9",),
-            (("Paracétamol 500 mg", "2 comprimés", "oral", "3 fois par jour", 5),), fever=True),
+            (("Paracétamol 500 mg", "2", "tablet", "oral", "3/d", 5, ""),), fever=True),
     Profile("Toux depuis une semaine", "Bronchite aiguë", ("J20.9",),
-            (("Amoxicilline 1 g", "1 comprimé", "oral", "2 fois par jour", 7),
-             ("Paracétamol 500 mg", "2 comprimés", "oral", "si fièvre", 5)), fever=True),
+            (("Amoxicilline 1 g", "1", "tablet", "oral", "2/d", 7, ""),
+             ("Paracétamol 500 mg", "2", "tablet", "oral", "prn", 5, "si fièvre")), fever=True),
     Profile("Diarrhée depuis deux jours", "Gastro-entérite aiguë sans déshydratation", ("A09.9",),
-            (("Sels de réhydratation orale (SRO)", "1 sachet dans 1 L d'eau", "oral", "après chaque selle liquide",
-              3),)),
+            (("Sels de réhydratation orale (SRO)", "1", "sachet", "oral", "prn", 3,
+              "dans 1 L d'eau, après chaque selle liquide"),)),
     Profile("Douleurs épigastriques", "Gastrite", ("K29.7",),
-            (("Oméprazole 20 mg", "1 gélule", "oral", "1 fois par jour avant le petit-déjeuner", 28),)),
+            (("Oméprazole 20 mg", "1", "capsule", "oral", "morning", 28, "avant le petit-déjeuner"),)),
     Profile("Lombalgie", "Lombalgie commune", ("M54.5",),
-            (("Ibuprofène 400 mg", "1 comprimé", "oral", "3 fois par jour au cours des repas", 5),)),
+            (("Ibuprofène 400 mg", "1", "tablet", "oral", "3/d", 5, "au cours des repas"),)),
     Profile("Brûlures mictionnelles", "Infection urinaire basse non compliquée", ("N39.0",),
-            (("Nitrofurantoïne 100 mg", "1 gélule", "oral", "2 fois par jour", 5),)),
+            (("Nitrofurantoïne 100 mg", "1", "capsule", "oral", "2/d", 5, ""),)),
     Profile("Œil rouge avec sécrétions", "Conjonctivite bactérienne", ("H10.9",),
-            (("Tobramycine 0,3 % collyre", "1 goutte", "ophthalmic", "4 fois par jour", 7),)),
+            (("Tobramycine 0,3 % collyre", "1", "drop", "ophthalmic", "4/d", 7, "dans chaque œil"),)),
     Profile("Éruption cutanée prurigineuse", "Dermatite", ("L30.9",),
-            (("Hydrocortisone 1 % crème", "en couche mince", "topical", "2 fois par jour", 7),)),
+            (("Hydrocortisone 1 % crème", "1", "application", "topical", "2/d", 7, "en couche mince"),)),
 ]
 CHILD_ACUTE = [
     Profile("Fièvre et toux", "Infection aiguë des voies respiratoires supérieures", ("J06.9",),
-            (("Paracétamol sirop 120 mg/5 mL", "5 mL", "oral", "toutes les 6 heures", 3),), fever=True),
+            (("Paracétamol sirop 120 mg/5 mL", "5", "mL", "oral", "q6h", 3, ""),), fever=True),
     Profile("Diarrhée", "Gastro-entérite aiguë sans déshydratation", ("A09.9",),
-            (("Sels de réhydratation orale (SRO)", "1 sachet dans 1 L d'eau", "oral", "après chaque selle liquide",
-              3),
-             ("Zinc 20 mg", "1 comprimé", "oral", "1 fois par jour", 10))),
+            (("Sels de réhydratation orale (SRO)", "1", "sachet", "oral", "prn", 3,
+              "dans 1 L d'eau, après chaque selle liquide"),
+             ("Zinc 20 mg", "1", "tablet", "oral", "1/d", 10, ""))),
 ]
 
 
@@ -170,11 +170,11 @@ def _consultation(rows: _Rows, encounter: Encounter, profile: Profile) -> None:
         rows.conditions.append(Condition(
             id=demo_id("condition", encounter.pk, code), encounter=encounter, patient=encounter.patient,
             recorder_id=encounter.practitioner_id, icd10_code=entry.code, icd10_label=entry.label_in("fr")))
-    for n, (medication, dose, route, frequency, days) in enumerate(profile.prescriptions):
+    for n, (medication, value, unit, route, timing, days, instructions) in enumerate(profile.prescriptions):
         rows.prescriptions.append(MedicationRequest(
             id=demo_id("prescription", encounter.pk, n), encounter=encounter, patient=encounter.patient,
-            recorder_id=encounter.practitioner_id, medication=medication, dose=dose, route=route,
-            frequency=frequency, duration_days=days))
+            recorder_id=encounter.practitioner_id, medication=medication, dose_value=Decimal(value), dose_unit=unit,
+            route=route, timing=timing, duration_days=days, instructions=instructions))
 
 
 def _visit(rows: _Rows, pk, planned: DemoPatient, day: datetime.date, checked_in_at: datetime.datetime,

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from caravane.patients.models import Consent, Patient
@@ -43,15 +44,15 @@ class CoverageStatus:
             return _("No health coverage recorded.")
         if self.state == "lapsed":
             return _("%(coverage)s coverage lapsed on %(date)s: ask for a renewed card.") % {
-                "coverage": self.label, "date": self.valid_until.isoformat()}
+                "coverage": self.label, "date": date_format(self.valid_until)}
         if self.state == "not_yet_valid":
             return _("%(coverage)s coverage only starts on %(date)s.") % {
-                "coverage": self.label, "date": self.valid_from.isoformat()}
+                "coverage": self.label, "date": date_format(self.valid_from)}
         if self.state == "undated":
             return _("%(coverage)s coverage has no validity dates: check the card.") % {"coverage": self.label}
         if self.valid_until:
             return _("%(coverage)s coverage valid until %(date)s.") % {
-                "coverage": self.label, "date": self.valid_until.isoformat()}
+                "coverage": self.label, "date": date_format(self.valid_until)}
         return _("%(coverage)s coverage valid.") % {"coverage": self.label}
 
 

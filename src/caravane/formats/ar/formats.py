@@ -1,0 +1,3 @@
+"""Formats for ar: Morocco's (see caravane.formats)."""
+
+from caravane.formats import *  # noqa: F401,F403
