@@ -137,7 +137,9 @@ if CONFIG.redis_url:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [CONFIG.redis_url]},
+            # redis-py 8 reads with a 5 s socket timeout by default, as long as channels_redis's blocking receive
+            # (BZPOPMIN, 5 s): an idle socket's consumer then died of a read timeout. Read longer than it blocks.
+            "CONFIG": {"hosts": [{"address": CONFIG.redis_url, "socket_timeout": 15}]},
         }
     }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CONFIG.redis_url}}

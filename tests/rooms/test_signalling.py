@@ -203,3 +203,19 @@ def test_a_change_of_mode_is_recorded_on_the_act_with_its_figures(accepted, peop
     assert incidents[0].description == ("Appel passé en son seul : liaison trop faible pour la vidéo "
                                         "(aller-retour 850 ms, pertes 12.5 %, 96 kbit/s disponibles)")
     assert incidents[1].description.endswith("trop faible pour le son (pertes 31 %)")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_idle_socket_outlives_the_channel_layers_blocking_read(accepted, people):
+    """A call's socket may stay quiet for minutes; with REDIS_URL set, this is the Redis layer's case (its
+    blocking read lasts 5 s, and redis-py's default socket timeout was as long)."""
+    import asyncio
+
+    async def scenario():
+        socket, _peer = await _join(people.gp, accepted)
+        await asyncio.sleep(7)
+        await socket.send_to(text_data="{")
+        assert await socket.receive_json_from(timeout=3) == {"type": "error", "code": "not_json"}
+        await socket.disconnect()
+
+    async_to_sync(scenario)()

@@ -208,6 +208,11 @@ OBJECT_ROUTES: dict[str, Walk | list[Walk]] = {
     "ws/telemed/hub/<uuid:hub>/<slug:specialty>/": Walk("specialist", {"hub": "their_hub",
                                                                        "specialty": Text("cardiology")}),
     "ws/telemed/site/<uuid:site>/": Walk("gp", {"site": "theirs"}),
+    "ws/rooms/<uuid:act>/": Walk("gp", {"act": "their_act"}),
+    # Call rooms.
+    "rooms:room": Walk("gp", ACT),
+    "rooms:call": Walk("specialist", ACT, methods=("POST",)),
+    "rooms:ready": Walk("gp", ACT, methods=("POST",)),
 }
 
 # Reads with an identifier that the network shares on purpose: the foreign object is shown (200), nothing changes.

@@ -127,7 +127,7 @@ def route_preview(site, *, kind: str, specialty: str, priority: str, complex_cas
 # What a worklist row shows: the act, and the names of its patient, site and people.
 _ACT_ROW = ("kind", "status", "priority", "rank", "question", "complex_case", "requested_at", "due_at",
             "first_answered_at", "accepted_at", "scheduled_at", "started_at", "hub_id", "specialty_id",
-            "requesting_site_id", "requester_id", "assignee_id", "patient_id")
+            "requesting_site_id", "requester_id", "assignee_id", "patient_id", "patient_ready_at")
 _RELATED_ROWS = {
     "patient": ("record_number", "given_name", "family_name", "given_name_ar", "family_name_ar", "gender",
                 "birth_date", "birth_date_is_estimated"),

@@ -82,6 +82,7 @@ async function listCameras() {
     return option;
   }));
   cameraChoice.disabled = cameraChoice.options.length < 2;
+  document.getElementById("camera-control").hidden = !cameraChoice.options.length;
 }
 
 async function switchCamera() {
