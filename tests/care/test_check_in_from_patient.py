@@ -127,3 +127,13 @@ def test_roles_that_do_not_check_in_get_no_form(client, team, staff_factory, itt
     assert client.get(reverse("care:check_in_matches"), {"site": team["site"].pk, "q": "Itto"}).status_code == 403
     page = client.get(reverse("patients:detail", args=[itto.pk])).content.decode()
     assert "?patient=" not in page and reverse("care:chart", args=[itto.pk]) not in page
+
+
+def test_an_old_record_number_of_a_merged_record_checks_in_its_survivor(desk, team, itto):
+    from caravane.patients.actions import do_merge_patients
+
+    duplicate = do_register_patient(actor=team["assistant"], registration_site=team["site"], data={
+        "given_name": "Ito", "family_name": "Oubaha", "gender": "female"})
+    do_merge_patients(actor=team["gp"], survivor=itto, merged=duplicate, reason="same person")
+    assert _post(desk, team["site"], query=duplicate.record_number_display).status_code == 302
+    assert Encounter.objects.get().patient == itto

@@ -75,3 +75,25 @@ def test_the_patient_page_offers_each_role_only_what_it_may_do(world, role, show
         assert text in page, (role, text)
     for text in hidden:
         assert text not in page, (role, text)
+
+
+def test_a_refusal_for_a_missing_consent_leads_to_where_consent_is_recorded(world):
+    from caravane.care import actions
+    from caravane.patients.actions import do_register_patient
+
+    patient = do_register_patient(actor=world.nurse, registration_site=world.mine, data={
+        "given_name": "Ichou", "family_name": "Sansaccord", "gender": "male"})
+    visit = actions.do_check_in(actor=world.nurse, patient=patient, site=world.mine)
+    visit = actions.do_advance(actor=world.nurse, encounter=visit, to="with_nurse")
+    visit = actions.do_advance(actor=world.nurse, encounter=visit, to="with_gp")
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(world.gp)
+    refused = client.post(reverse("telemed:request", args=[visit.pk]), {
+        "kind": "teleconsultation", "specialty": "cardiology", "priority": "routine", "question": "Murmur?"})
+    assert refused.status_code == 400
+    page = refused.content.decode()
+    assert "No valid consent to" in page
+    link = f'{reverse("patients:detail", args=[patient.pk])}#consent-form'
+    assert f'id="record-consent-now" href="{link}"' in page
+    # The link lands on the consent form of the patient page, which the GP may fill in.
+    assert 'id="consent-form"' in client.get(link.split("#")[0]).content.decode()

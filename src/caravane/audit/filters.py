@@ -74,7 +74,8 @@ class AuditFilterSet(FilterSet):
                 self.errors[name] = _("%(value)r is not a valid value for %(field)s.") % {
                     "value": raw, "field": self.filters[name].label}
         # The patients the "patient" filter names, and the ids of all their records.
-        self.patients, self.patient_ids = find_patients(self.values["patient"]) if "patient" in self.values else ([], [])
+        self.patients, self.patient_ids = ([], []) if "patient" not in self.values else find_patients(
+            self.values["patient"])
 
     def condition(self, name: str, value: str) -> Q:
         if name == "patient":

@@ -83,10 +83,6 @@ def _board_url(site, **params) -> str:
     return f"{reverse('care:queue')}?{urlencode({'site': site.pk, **params})}"
 
 
-def _choice(value: str, allowed, default: str = "") -> str:
-    return value if value in allowed else default
-
-
 def _matches(request, site, day, query: str) -> tuple[list, set]:
     """The patients within reach matching ``query`` (name in either script, phone, CIN or record number), and
     those of them already in the site's queue that day."""
@@ -99,7 +95,8 @@ def _matches(request, site, day, query: str) -> tuple[list, set]:
 def _check_in_form(request, site, day) -> dict:
     """What the board's check-in form offers: the patient chosen elsewhere (``?patient=``, from a search or a
     patient page) or the patients matching ``?find=``, with the priority and stop asked before."""
-    form = {"priority": _choice(request.GET.get("priority", ""), Encounter.Priority.values, Encounter.Priority.STANDARD),
+    priority = request.GET.get("priority")
+    form = {"priority": priority if priority in Encounter.Priority.values else Encounter.Priority.STANDARD,
             "stop": request.GET.get("stop_commune", ""), "find": request.GET.get("find", "").strip()[:100]}
     shown = []
     if request.GET.get("patient"):
@@ -151,8 +148,10 @@ def check_in_matches(request):
 
 
 def _patient_by_identifier(request, field: str, value):
-    """The patient with this record number or CIN, if within the user's reach (a refusal is audited)."""
+    """The patient with this record number or CIN (a merged record's survivor), if within the user's reach (a
+    refusal is audited)."""
     found = Patient.objects.filter(**{field: value}).first()
+    found = surviving_record(found) if found is not None else None
     try:
         return gate.get(request.user, Patient.objects.all(), found.pk, Perm.VIEW_PATIENT,
                         audit_action="care.check_in_lookup") if found else None

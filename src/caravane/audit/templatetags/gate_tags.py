@@ -10,7 +10,7 @@ register = template.Library()
 
 @register.simple_tag(takes_context=True)
 def may(context, perm: str, target=None) -> bool:
-    """``{% may "care.view_chart" patient as can_chart %}``: whether the reader would be granted ``perm`` (on ``target``)."""
+    """``{% may "care.view_chart" patient as can_chart %}``: whether the reader would be granted ``perm`` on ``target``."""
     request = context.get("request")
     user = getattr(request, "user", None) or context.get("user")
     return gate.may(user, Perm(perm), target)

@@ -1,7 +1,5 @@
 // Check-in by name, phone, CIN or record number: as the desk types, the patients who match are listed under the
 // field (the server's own list, the one shown without JavaScript), each with its "Check in" button.
-import { reread } from "../../caravane/js/live.js";
-
 const form = document.getElementById("check-in");
 const field = document.getElementById("check-in-query");
 const panel = document.getElementById("check-in-matches");
@@ -17,8 +15,16 @@ async function refresh() {
     panel.replaceChildren();
     return;
   }
-  // Offline or refused: the list stays as it was, and submitting the form still works.
-  await reread(`${form.dataset.matchesUrl}&q=${encodeURIComponent(query)}`, panel, form).catch(() => false);
+  try {
+    const response = await fetch(`${form.dataset.matchesUrl}&q=${encodeURIComponent(query)}`, {
+      credentials: "same-origin", headers: { Accept: "text/html" },
+    });
+    const html = response.ok && !response.redirected ? await response.text() : null;
+    // An answer to an older query that arrives late is dropped.
+    if (html !== null && asked === query) panel.innerHTML = html;
+  } catch {
+    // Offline: the list stays as it was, and submitting the form still lists the matches.
+  }
 }
 
 if (form && field && panel) {
