@@ -51,16 +51,11 @@ def pytest_collection_modifyitems(items):
     items[:] = [item for _, item in sorted(enumerate(items), key=key)]
 
 
-@pytest.fixture(scope="session")
-def _uncollected_static(tmp_path_factory):
-    return tmp_path_factory.mktemp("static")
-
-
 @pytest.fixture(autouse=True)
-def _static_from_the_sources(settings, _uncollected_static):
-    """Pages link the static files of this checkout, never those a demo once collected into var/static
-    (tests/core/test_staticfiles.py collects its own)."""
-    settings.STATIC_ROOT = _uncollected_static
+def _static_from_the_sources(settings, tmp_path_factory):
+    """Pages link the static files of this checkout, never those a demo collected into var/static or, during
+    the run, into a folder of an earlier test (tests/core/test_staticfiles.py collects its own)."""
+    settings.STATIC_ROOT = tmp_path_factory.mktemp("static")
 
 
 @pytest.fixture(autouse=True)
