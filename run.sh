@@ -28,30 +28,13 @@ install_python_env() {
   fi
 }
 
-install_chromium() {
-  if [ ! -x /usr/bin/chromium ]; then
-    log "installing Debian's chromium for the browser tests"
+# Installs a Debian package for the tests that need it, when its program is missing: PROGRAM PACKAGE PURPOSE.
+install_debian_package() {
+  if [ ! -x "$1" ]; then
+    log "installing Debian's $2 for $3"
     as_root apt-get update -qq >/dev/null && \
-      DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq chromium >/dev/null || \
-      log "could not install chromium: browser tests will be skipped"
-  fi
-}
-
-install_nginx() {
-  if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
-    log "installing Debian's nginx for the reference deployment's test"
-    as_root apt-get update -qq >/dev/null && \
-      DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq nginx >/dev/null || \
-      log "could not install nginx: the reference deployment's test will be skipped"
-  fi
-}
-
-install_coturn() {
-  if ! command -v turnserver >/dev/null && [ ! -x /usr/bin/turnserver ]; then
-    log "installing Debian's coturn for the call rooms' TURN test"
-    as_root apt-get update -qq >/dev/null && \
-      DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq coturn >/dev/null || \
-      log "could not install coturn: the TURN test will be skipped"
+      DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$2" >/dev/null || \
+      log "could not install $2: $3 will be skipped"
   fi
 }
 
@@ -75,9 +58,9 @@ case "${1:-}" in
     ;;
   test)
     install_python_env "[test]"
-    install_chromium
-    install_nginx
-    install_coturn
+    install_debian_package /usr/bin/chromium chromium "the browser tests"
+    install_debian_package /usr/sbin/nginx nginx "the reference deployment's test"
+    install_debian_package /usr/bin/turnserver coturn "the call rooms' TURN test"
     start_services
     "$PY" manage.py makemigrations --check --dry-run >/dev/null || { log "models and migrations have drifted: run makemigrations"; exit 1; }
     status=0

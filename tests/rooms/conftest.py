@@ -3,30 +3,13 @@ regional centre's cardiologist."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
 
-
-def _telemed_fixtures():
-    """tests/telemed/conftest.py, loaded by path (test directories are not packages)."""
-    spec = importlib.util.spec_from_file_location("caravane_test_telemed_fixtures",
-                                                  Path(__file__).resolve().parents[1] / "telemed" / "conftest.py")
-    module = sys.modules.get(spec.name)
-    if module is None:
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = module
-        spec.loader.exec_module(module)
-    return module
-
-
-_telemed = _telemed_fixtures()
-english, specialties, network, people, patient = (_telemed.english, _telemed.specialties, _telemed.network,
-                                                  _telemed.people, _telemed.patient)
-consent, visit, request_act, media, fast_passwords = (_telemed.consent, _telemed.visit, _telemed.request_act,
-                                                      _telemed.media, _telemed.fast_passwords)
+# The telemedicine network of tests/telemed.
+from tests.telemed.conftest import (  # noqa: F401 (fixtures)
+    consent, english, fast_passwords, media, network, patient, people, request_act, specialties, visit)
 
 
 @pytest.fixture

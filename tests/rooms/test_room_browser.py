@@ -5,8 +5,6 @@ the waiting room's "patient ready" reaches the worklist live, and a refused came
 from __future__ import annotations
 
 import datetime
-import importlib.util
-import sys
 import time
 from pathlib import Path
 
@@ -30,21 +28,9 @@ RECEIVED = """async () => {
 }"""
 
 
-def _browser_fixtures():
-    """tests/browser/conftest.py, loaded by path: the live ASGI server, Playwright and the login helper."""
-    spec = importlib.util.spec_from_file_location("caravane_test_browser_fixtures",
-                                                  Path(__file__).resolve().parents[1] / "browser" / "conftest.py")
-    module = sys.modules.get(spec.name)
-    if module is None:
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = module
-        spec.loader.exec_module(module)
-    return module
-
-
-_browser = _browser_fixtures()
-asgi_server, live_asgi, playwright_instance, login = (_browser.asgi_server, _browser.live_asgi,
-                                                       _browser.playwright_instance, _browser.login)
+# The live ASGI server, Playwright and the login helper of tests/browser.
+from tests.browser.conftest import (  # noqa: F401 (fixtures)
+    CHROMIUM, CHROMIUM_ARGS, asgi_server, live_asgi, login, playwright_instance)
 
 
 @pytest.fixture(autouse=True)
@@ -55,11 +41,11 @@ def fast_passwords():
 @pytest.fixture
 def chromium(playwright_instance, asgi_server):
     """Debian's Chromium with a fake camera and microphone, the test origin treated as secure."""
-    if not _browser.CHROMIUM.exists():
-        pytest.skip(f"{_browser.CHROMIUM} is not installed")
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is not installed")
     browser = playwright_instance.chromium.launch(
-        executable_path=str(_browser.CHROMIUM), headless=True,
-        args=[*_browser.CHROMIUM_ARGS, *MEDIA_ARGS, f"--unsafely-treat-insecure-origin-as-secure={asgi_server.base_url}"])
+        executable_path=str(CHROMIUM), headless=True,
+        args=[*CHROMIUM_ARGS, *MEDIA_ARGS, f"--unsafely-treat-insecure-origin-as-secure={asgi_server.base_url}"])
     yield browser
     browser.close()
 

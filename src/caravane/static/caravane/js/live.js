@@ -45,12 +45,13 @@ export function showLive(root, label, state) {
   label?.classList.toggle("warn", state !== "on");
 }
 
-// A waiting time in the page's language ("12 min", "1 h 05"), isolated left-to-right so it reads the same in Arabic.
+// A waiting time in the page's language ("12 min", "1 h 05"), isolated in the direction of its own unit's script,
+// so that an Arabic page reads "12 د" number first, as it reads "12 min" in French.
 export function durationText(seconds) {
   const units = document.body.dataset;
   const minutes = Math.floor(Math.abs(seconds) / 60);
   const text = minutes >= 60
     ? `${Math.floor(minutes / 60)} ${units.unitHour} ${String(minutes % 60).padStart(2, "0")}`
     : `${minutes} ${units.unitMinute}`;
-  return `\u2066${text}\u2069`;
+  return `\u2068${text}\u2069`;
 }
