@@ -79,5 +79,7 @@ def test_hot_reads_cost_the_same_number_of_queries_with_five_times_the_data(clie
     care.do_record_vitals(actor=people.gp, encounter=visit, values={"heart_rate": "88"})
     after = {url: _queries(client, user, url) for user, url in reads}
     assert after == before
-    # Small, too: the busiest page (an act, with its route, conversation, files and report) stays under 25.
-    assert max(after.values()) <= 25, after
+    # Small, too: the busiest page (an act, with its route, conversation, files, report, the patient's banner
+    # with allergies across merged records, the reader's marker and the links the reader may follow) stays
+    # under 28.
+    assert max(after.values()) <= 28, after
