@@ -251,8 +251,13 @@ def test_a_weak_link_steps_down_to_sound_then_the_conversation_and_is_recorded(l
 
     incidents = list(TechnicalIncident.objects.filter(act=booked).order_by("occurred_at")
                      .values_list("category", "description"))
-    assert [category for category, _ in incidents] == ["connectivity"] * 3
-    assert "90 kbit/s" in incidents[0][1] and "30 kbit/s" in incidents[1][1]
+    # The step to sound only (at 90 kbit/s), the step to the conversation (30 kbit/s), then the step back up;
+    # on a loaded machine a lost and restored connection may be recorded between them, as it should be.
+    assert {category for category, _ in incidents} == {"connectivity"} and 3 <= len(incidents) <= 6, incidents
+    texts = [text for _, text in incidents]
+    to_sound = next(n for n, text in enumerate(texts) if "90 kbit/s" in text)
+    to_conversation = next(n for n, text in enumerate(texts) if "30 kbit/s" in text)
+    assert to_sound < to_conversation < len(texts) - 1, texts
     booked.refresh_from_db()
     assert booked.status == "scheduled"  # the act is never lost: it stays as it was, the conversation open
     assert not gp_errors, gp_errors
