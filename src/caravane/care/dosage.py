@@ -13,7 +13,7 @@ from decimal import Decimal
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy, pgettext_lazy
 
-from caravane.core.templatetags.bidi import number_text
+from caravane.core.templatetags.bidi import number_text, plain_decimal
 
 # Units a dose is counted in, with their plural forms (``n``, a whole number, picks the form).
 _COUNTED = {
@@ -67,3 +67,14 @@ def dose_text(request) -> str:
 def timing_text(request) -> str:
     """A prescription line's timing: the coded schedule in the active language, or the free text written."""
     return str(TIMINGS[request.timing]) if request.timing in TIMINGS else request.frequency
+
+
+# A prescription line's fields as its form reads and shows them.
+FORM_FIELDS = ("medication", "dose_value", "dose_unit", "route", "timing", "duration_days", "instructions")
+
+
+def form_values(request) -> dict:
+    """A prescription line's form fields, as the form shows them (the dose number without trailing zeros)."""
+    values = {name: getattr(request, name) for name in FORM_FIELDS}
+    values["dose_value"] = "" if request.dose_value is None else str(plain_decimal(request.dose_value))
+    return values

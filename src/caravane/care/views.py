@@ -21,7 +21,6 @@ from caravane.care.models import AllergyIntolerance, Condition, Encounter, Medic
 from caravane.core.access import Perm, scope_of
 from caravane.core.errors import messages_by_field
 from caravane.care.chart_sections import section_entries
-from caravane.care.templatetags.care_tags import prescription_values
 from caravane.care.selectors import (
     consents_of, encounters_of, prescriptions_by_visit, queue_for, queued_patients, vital_series)
 from caravane.geo.models import Commune
@@ -219,7 +218,6 @@ _VISIT_ROWS = Encounter.objects.select_related("patient", "site", "referral_to",
 
 
 NOTE_FORM_FIELDS = (*actions.NOTE_FIELDS, "referral_to", "referral_letter")
-PRESCRIPTION_FIELDS = ("medication", "dose_value", "dose_unit", "route", "timing", "duration_days", "instructions")
 
 
 def _note_values(encounter, data) -> dict:
@@ -253,10 +251,10 @@ def _diagnosis_values(condition, data) -> dict:
 def _prescription_values(prescription, data) -> dict:
     """The prescription form's fields: as typed when refused, else the line being corrected, else the defaults."""
     if data and "medication" in data:
-        return {name: data.get(name, "") for name in PRESCRIPTION_FIELDS}
+        return {name: data.get(name, "") for name in dosage.FORM_FIELDS}
     if prescription is None:
         return {"route": MedicationRequest.Route.ORAL}
-    return prescription_values(prescription)
+    return dosage.form_values(prescription)
 
 
 def _render_visit(request, encounter, *, errors=None, data=None, status=200, note_saved=False):
@@ -302,7 +300,7 @@ def _save_carried_note(request, encounter) -> bool:
             or not request.user.has_perm(Perm.CONSULT):
         return False
     typed = {name: request.POST.get(name, "") for name in NOTE_FORM_FIELDS}
-    if typed == {name: value for name, value in _note_values(encounter, None).items()}:
+    if typed == _note_values(encounter, None):
         return False
     referral = typed.pop("referral_to")
     actions.do_save_note(actor=request.user, encounter=encounter,
@@ -397,7 +395,7 @@ def remove_diagnosis(request, pk, entry):
 @require_POST
 def prescribe(request, pk):
     """Add a prescription line, or (with ``prior_prescription``) correct one of this visit."""
-    line = {name: request.POST.get(name, "") for name in PRESCRIPTION_FIELDS}
+    line = {name: request.POST.get(name, "") for name in dosage.FORM_FIELDS}
     encounter = _visit(request, pk, Perm.PRESCRIBE)
     if request.POST.get("prior_prescription"):
         prior = _entry(encounter, MedicationRequest.objects.all(), request.POST["prior_prescription"])

@@ -11,7 +11,6 @@ from django.utils.translation import ngettext
 
 from caravane.care import dosage, growth
 from caravane.care.selectors import allergies_of
-from caravane.core.templatetags.bidi import plain_decimal
 
 register = template.Library()
 
@@ -28,17 +27,10 @@ def timing(request) -> str:
     return format_html('<bdi class="timing">{}</bdi>', dosage.timing_text(request))
 
 
-def prescription_values(request) -> dict:
-    """A prescription line's form fields, as the form shows them (the dose number without trailing zeros)."""
-    return {"medication": request.medication, "dose_value": "" if request.dose_value is None else str(
-        plain_decimal(request.dose_value)), "dose_unit": request.dose_unit, "route": request.route,
-            "timing": request.timing, "duration_days": request.duration_days, "instructions": request.instructions}
-
-
 @register.filter
 def prescription_json(request) -> str:
     """The line's form fields as JSON, for the "Correct" link that fills the form in place."""
-    return json.dumps(prescription_values(request))
+    return json.dumps(dosage.form_values(request))
 
 
 @register.filter
