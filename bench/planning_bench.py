@@ -69,10 +69,8 @@ def random_section() -> None:
             compare(f"{n}x{m} N={k} capacity={capacity}", inst)
 
 
-# The shared data folder beside the checkout (or a folder above it, for a worktree).
-HEALTHSITES = next((folder / "shared" / "data" / "morocco" / "healthsites_2020" / "morocco_healthsites_2020.csv"
-                    for folder in Path(__file__).resolve().parents[1:]
-                    if (folder / "shared" / "data" / "morocco" / "healthsites_2020").is_dir()), Path("/nonexistent"))
+HEALTHSITES = (Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "morocco" / "healthsites_2020"
+               / "morocco_healthsites_2020.csv")
 
 
 def real_facilities():

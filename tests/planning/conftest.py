@@ -4,10 +4,8 @@ from pathlib import Path
 
 import pytest
 
-# The shared data folder beside the checkout (or a folder above it, for a worktree).
-HEALTHSITES = next((folder / "shared" / "data" / "morocco" / "healthsites_2020" / "morocco_healthsites_2020.csv"
-                    for folder in Path(__file__).resolve().parents[2:]
-                    if (folder / "shared" / "data" / "morocco" / "healthsites_2020").is_dir()), Path("/nonexistent"))
+HEALTHSITES = (Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "morocco" / "healthsites_2020"
+               / "morocco_healthsites_2020.csv")
 
 
 @pytest.fixture
