@@ -39,9 +39,13 @@ INSTALLED_APPS = [
     "caravane.patients",
     "caravane.care",
     "caravane.telemed",
+    "caravane.devices",  # connected devices and their readings, above care (readings become observations)
+    "caravane.diagnostics",  # ECGs and examination images, above devices and telemed
+    "caravane.pharmacy",  # essential medicines' stock and dispensing, above care
     "caravane.rooms",  # the live call of a synchronous act, above telemed
     "caravane.homes",  # each role's home, above the apps whose pages it gathers
     "caravane.planning",
+    "caravane.fhir",  # the FHIR R4 rendering of every clinical app, above them all
     "caravane.backup",
     "caravane.demo",  # above every app: builds the demo through their actions
 ]

@@ -1,0 +1,1 @@
+"""Connected medical devices: the registry, readings from Bluetooth devices and MQTT, remote monitoring."""

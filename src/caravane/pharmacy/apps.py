@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class PharmacyConfig(AppConfig):
+    name = "caravane.pharmacy"
+    label = "pharmacy"
+    default_auto_field = "django.db.models.BigAutoField"
