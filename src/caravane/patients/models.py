@@ -3,7 +3,7 @@
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import get_language, gettext_lazy as _
 
 from caravane.core.models import RestrictedQuerySet, UUIDModel
 from caravane.core.text import CONTACT_NAME_MAX, NAME_MAX, PLACE_MAX, NameField, ShortTextField
@@ -96,8 +96,11 @@ class Patient(UUIDModel):
 
     @property
     def display_name(self) -> str:
+        """The name in the reader's script: the Arabic one on Arabic pages when recorded, else the Latin one."""
         latin = f"{self.given_name} {self.family_name}".strip()
-        arabic = f"{self.given_name_ar} {self.family_name_ar}".strip()
+        arabic = self.name_ar
+        if arabic and get_language() == "ar":
+            return arabic
         return latin or arabic
 
     @property
@@ -105,9 +108,17 @@ class Patient(UUIDModel):
         return f"{self.given_name_ar} {self.family_name_ar}".strip()
 
     @property
-    def name_ar_aside(self) -> str:
-        """The Arabic name to print beside the display name: empty when the display name already is it."""
-        return self.name_ar if f"{self.given_name}{self.family_name}".strip() else ""
+    def name_aside(self) -> str:
+        """The name in the other script, to print beside the display name (empty when only one is recorded)."""
+        latin, arabic = f"{self.given_name} {self.family_name}".strip(), self.name_ar
+        if not (latin and arabic):
+            return ""
+        return latin if self.display_name == arabic else arabic
+
+    @property
+    def name_aside_lang(self) -> str:
+        """The language tag of ``name_aside`` (its script decides its direction)."""
+        return "ar" if self.name_aside == self.name_ar else "fr"
 
     @property
     def record_number_display(self) -> str:
