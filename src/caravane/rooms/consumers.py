@@ -197,6 +197,8 @@ class RoomConsumer(GatedFeedConsumer):
             await database_sync_to_async(do_report_incident)(
                 actor=self.scope["user"], act=self.act, category=TechnicalIncident.Category.CONNECTIVITY,
                 description=incident_description(signal), in_call=True)
+            await self.channel_layer.group_send(self.group, {
+                "type": "caravane.event", "event": "rooms.incident", "payload": {"act": str(self.act.pk)}})
         except (PermissionDenied, ValidationError):
             # The act closed meanwhile (or the participant lost their access): the page is told, nothing recorded.
             await self.send_json({"type": "error", "code": "incident_not_recorded"})

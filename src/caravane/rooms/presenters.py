@@ -69,6 +69,14 @@ def media_rights(act: ServiceRequest, role: str | None) -> dict:
     }
 
 
+def prefilled(user, act: ServiceRequest) -> dict:
+    """The specialist's report form and what the call fills in it (participants, times, incidents so far)."""
+    form = report_form(user, act)
+    if form is None:
+        return {"report_form": None}
+    return {"report_form": form, "call": selectors.call_summary(act), "incidents": list(act.incidents.all())}
+
+
 def report_form(user, act: ServiceRequest) -> ReportForm | None:
     """The report form for the act's specialist while the act can be reported, with the draft so far."""
     if selectors.participant_role(user, act) != "specialist" or not user.has_perm(Perm.ANSWER_ACT):

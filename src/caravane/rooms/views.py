@@ -38,16 +38,16 @@ def room(request, pk):
         "act": act, "role": role,
         "observations": vitals.in_sign_order(encounter.observations.all()) if encounter else [],
         "present": selectors.present(act), "page_messages": presenters.page_messages(),
-        "report_form": presenters.report_form(request.user, act),
-        "call": selectors.call_summary(act), "incidents": list(act.incidents.all()),
-        **presenters.conversation(request.user, act), **presenters.media_rights(act, role),
+        **presenters.prefilled(request.user, act), **presenters.conversation(request.user, act), **presenters.media_rights(act, role),
     })
 
 
 def conversation(request, pk):
-    """The act's conversation alone, re-read by the room's module when a message or a file arrives."""
+    """The act's conversation, and for the specialist what the report will say of the call, re-read by the room's
+    module when a message, a file, a participant or an incident arrives."""
     act = _fetch(request, pk, "rooms.conversation")
-    return render(request, "rooms/_conversation.html", presenters.conversation(request.user, act))
+    return render(request, "rooms/_live.html", {
+        **presenters.conversation(request.user, act), **presenters.prefilled(request.user, act)})
 
 
 def _answer(run, success: str):

@@ -167,11 +167,22 @@ async function post(url, body, where = notice) {
   }
 }
 
-async function refreshConversation() {
-  try {
-    const response = await fetch(root.dataset.conversationUrl, {credentials: "same-origin"});
-    if (response.ok) document.getElementById("conversation-body").innerHTML = await response.text();
-  } catch { /* the next event, or the next visit, brings it */ }
+// The conversation, and what the report will say of the call, re-read from the server (once for a burst).
+let refreshing = null;
+function refreshConversation() {
+  refreshing ??= new Promise((resolve) => setTimeout(resolve, 300)).then(async () => {
+    refreshing = null;
+    try {
+      const response = await fetch(root.dataset.conversationUrl, {credentials: "same-origin"});
+      if (!response.ok) return;
+      const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+      for (const id of ["conversation-body", "report-prefilled"]) {
+        const part = fresh.getElementById(id);
+        if (part) document.getElementById(id)?.replaceChildren(...part.childNodes);
+      }
+    } catch { /* the next event, or the next visit, brings it */ }
+  });
+  return refreshing;
 }
 
 function figureFor(id, name, role) {
@@ -303,9 +314,11 @@ async function sample() {
 async function onSignal(message) {
   if (message.event) {
     // Something was added to the act from the call (a message, a snapshot): every page re-reads the conversation.
-    if (message.event.startsWith("rooms.")) await refreshConversation();
+    if (message.event.startsWith("rooms.")) refreshConversation();
     return;
   }
+  // Somebody came or left: who took part in the call, as the report will say, changed.
+  if (["peer", "leave", "hangup"].includes(message.type)) refreshConversation();
   switch (message.type) {
     case "welcome":
       me = message.peer;
@@ -430,7 +443,7 @@ document.getElementById("chat-form")?.addEventListener("submit", async (event) =
   event.preventDefault();
   const form = event.currentTarget;
   const answer = await post(root.dataset.messageUrl, new FormData(form));
-  if (answer?.ok) { form.reset(); await refreshConversation(); }
+  if (answer?.ok) { form.reset(); refreshConversation(); }
 });
 
 // The report is saved or signed without leaving the call; once signed the act's page follows (the call ends).
