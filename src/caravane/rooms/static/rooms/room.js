@@ -222,6 +222,8 @@ function connectionTo(id, name = "", role = "") {
     if (state === "connected") {
       show("connected");
       capSenders(pc);
+      // A connection made again (after a cut) starts in the mode the call had stepped down to.
+      if (mode !== "video") applyMode(mode);
       if (peer.lost) { peer.lost = false; report("restored"); }
     } else if ((state === "disconnected" || state === "failed") && !peer.lost) {
       peer.lost = true;
