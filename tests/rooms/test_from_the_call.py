@@ -113,7 +113,7 @@ def test_recording_is_off_by_default_and_needs_its_own_consent(client, accepted,
     settings.CARAVANE = dataclasses.replace(settings.CARAVANE, rooms_recording=True)
     assert 'id="record"' in client.get(f"/rooms/{accepted.pk}/").content.decode()
     video = Attachment.objects.get(pk=record().json()["attachment"])
-    assert (video.category, video.content_type) == ("video", "video/webm")
+    assert (video.category, video.content_type) == ("recording", "video/webm")
 
 
 def test_recording_without_its_consent_is_refused(client, accepted, people, consent_to, settings):
@@ -131,7 +131,7 @@ def test_recording_without_its_consent_is_refused(client, accepted, people, cons
     from tests.telemed.conftest import upload
 
     with pytest.raises(Exception, match="call room only"):
-        do_attach(actor=people.cardiologist, act=accepted, uploads=[upload("call.webm", "video/webm", WEBM, "video")])
+        do_attach(actor=people.cardiologist, act=accepted, uploads=[upload("call.webm", "video/webm", WEBM, "recording")])
     assert not Attachment.objects.filter(act=accepted).exists()
 
 

@@ -99,7 +99,7 @@ def save_recording(*, actor, act: ServiceRequest, upload: telemed.Upload) -> Att
         raise ValidationError({"recording": _("This deployment does not record calls.")}, code="recording_off")
     _require_scope(act, Consent.Act.RECORDING, _(
         "The patient has not consented to the recording of the call: it is not kept."))
-    upload.category = Attachment.Category.VIDEO
+    upload.category = Attachment.Category.RECORDING
     stored = telemed.do_attach(actor=actor, act=act, uploads=[upload], in_call=True)
     _tell_room(act, "rooms.attachment", attachment=str(stored[0].pk))
     return stored[0]

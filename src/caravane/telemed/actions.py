@@ -79,7 +79,7 @@ FILE_RULES = {
     Attachment.Category.ECG: FileRule((files.PDF, files.JPEG, files.PNG, files.HL7_AECG, files.DICOM, files.SCP_ECG,
                                        files.WFDB_HEADER, files.WFDB_SIGNALS), 20 * files.MB),
     # A call recorded in the browser (only where the deployment enables it, with the patient's consent).
-    Attachment.Category.VIDEO: FileRule((files.WEBM,), 200 * files.MB),
+    Attachment.Category.RECORDING: FileRule((files.WEBM,), 200 * files.MB),
 }
 
 
@@ -120,7 +120,7 @@ def check_uploads(uploads: list[Upload], *, in_call: bool = False) -> None:
     """Check each file; a WFDB signal file passes when a header among the ECG files names it. A call's recording
     comes from its room alone (``in_call``), where the patient's consent to it was checked."""
     for upload in uploads:
-        if upload.category == Attachment.Category.VIDEO and not in_call:
+        if upload.category == Attachment.Category.RECORDING and not in_call:
             raise ValidationError({upload.field: _("%(file)s: a call's recording is saved from the call room only.")
                                    % {"file": upload.name}})
     announced = {}

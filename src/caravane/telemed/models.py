@@ -276,7 +276,7 @@ class Attachment(AppendOnly):
         PHOTO = "photo", _("Photo")
         DOCUMENT = "document", _("Document")
         ECG = "ecg", _("ECG recording")
-        VIDEO = "video", _("Call recording")
+        RECORDING = "recording", _("Call recording")
 
     act = models.ForeignKey(ServiceRequest, on_delete=models.PROTECT, related_name="attachments")
     communication = models.ForeignKey(Communication, on_delete=models.PROTECT, null=True, blank=True,
