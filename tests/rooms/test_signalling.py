@@ -224,3 +224,44 @@ def test_an_idle_socket_outlives_the_channel_layers_blocking_read(accepted, peop
         await socket.disconnect()
 
     async_to_sync(scenario)()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_cut_socket_leaves_the_act_in_progress_and_either_side_calls_again(accepted, people):
+    from caravane.rooms.models import Attendance
+    from caravane.telemed.actions import do_start
+    from caravane.telemed.models import ServiceRequest
+
+    do_start(actor=people.cardiologist, act=accepted)
+
+    async def scenario():
+        site, site_peer = await _join(people.gp, accepted)
+        specialist, specialist_peer = await _join(people.cardiologist, accepted)
+        await site.receive_json_from(timeout=2)
+        await specialist.receive_json_from(timeout=2)
+        # The site's link is cut (no hang-up): the specialist is told it left; the act is not touched.
+        await site.disconnect(code=1006)
+        assert await specialist.receive_json_from(timeout=2) == {"type": "leave", "peer": site_peer}
+        # The site's page comes back (a new socket, a new peer id) and the call is set up again.
+        again, again_peer = await _join(people.gp, accepted)
+        assert again_peer != site_peer
+        joined = await specialist.receive_json_from(timeout=2)
+        assert (joined["type"], joined["peer"], joined["offer"]) == ("peer", again_peer, False)
+        present = await again.receive_json_from(timeout=2)
+        assert (present["peer"], present["offer"]) == (specialist_peer, True)
+        await again.send_json_to({"type": "offer", "to": specialist_peer, "sdp": SDP})
+        assert (await specialist.receive_json_from(timeout=2))["from"] == again_peer
+        # The specialist hangs up and calls again too.
+        await specialist.send_json_to({"type": "hangup"})
+        assert (await again.receive_json_from(timeout=2))["type"] == "hangup"
+        await specialist.disconnect()
+        back, _back_peer = await _join(people.cardiologist, accepted)
+        assert (await again.receive_json_from(timeout=2))["type"] == "peer"
+        await back.disconnect()
+        await again.disconnect()
+
+    async_to_sync(scenario)()
+    assert ServiceRequest.objects.get(pk=accepted.pk).status == "in_progress"
+    reasons = sorted(reason for _outcome, reason in audit_rows("rooms.leave"))
+    assert reasons == ["connection closed", "connection closed", "connection closed", "hang-up"]
+    assert Attendance.objects.filter(act=accepted, left_at__isnull=True).count() == 0
