@@ -99,6 +99,8 @@ class Config:
     turn_urls: list[str] = field(default_factory=list)
     turn_secret: str | None = field(default=None, repr=False)
     turn_ttl: int = 3600
+    # Recording of calls: off unless a deployment turns it on; each recording then needs the patient's consent.
+    rooms_recording: bool = False
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -169,6 +171,7 @@ class Config:
             turn_urls=_list(env.get("CARAVANE_TURN_URLS")),
             turn_secret=env.get("CARAVANE_TURN_SECRET") or None,
             turn_ttl=int(env.get("CARAVANE_TURN_TTL") or 3600),
+            rooms_recording=_flag(env.get("CARAVANE_ROOMS_RECORDING"), default=False),
         )
         config.problems.extend(config.production_problems())
         return config

@@ -47,7 +47,8 @@ def test_the_booked_specialist_joins(request_act, people, network):
     ("other_gp", "out of scope"),  # another site's GP
     ("paediatrician", "out of scope"),  # another specialty at the same hub
     ("other_cardiologist", "out of scope"),  # the same specialty at another hub
-    ("coordinator", "missing permission rooms.join_call"),  # no act carries an observer flag: coordinators are refused
+    ("coordinator", "no observer allowed"),  # the act does not let a coordinator observe
+    ("national_coordinator", "no observer allowed"),
 ])
 def test_outsiders_are_refused_with_an_audit_row(accepted, people, who, reason):
     user = getattr(people, who)
@@ -126,3 +127,42 @@ def test_patient_ready_is_marked_by_the_site_and_shows_on_the_worklist(accepted,
     assert audit_rows("telemed.patient_ready", people.nurse) == [("allowed", "")]
     entries = worklist(people.cardiologist, hub=network.regional, specialty="cardiology")
     assert [e.act.patient_ready_at for e in entries] == [act.patient_ready_at]
+
+
+def _observable(act, people):
+    from caravane.telemed.actions import do_set_observable
+
+    return do_set_observable(actor=people.cardiologist, act=act, observable=True)
+
+
+def test_a_coordinator_observes_an_act_that_allows_it_without_taking_a_seat(accepted, people, network,
+                                                                             staff_factory):
+    act = _observable(accepted, people)
+    assert selectors.participant_role(people.coordinator, act) == "observer"
+    for user in (people.gp, people.nurse, people.cardiologist):
+        actions.do_join(actor=user, act=act)
+    # Three in the call, the room is full for a fourth participant, yet an observer still gets in.
+    assert actions.do_join(actor=people.coordinator, act=act).present
+    assert audit_rows("rooms.join", people.coordinator) == [("allowed", "")]
+    assert audit_rows("telemed.set_observable", people.cardiologist) == [("allowed", "")]
+
+
+def test_a_coordinator_of_another_area_is_refused_even_when_observers_are_allowed(accepted, people, network,
+                                                                                   staff_factory):
+    act = _observable(accepted, people)
+    elsewhere = staff_factory(role="coordinator", coverage_region_id="94").user  # the other regional centre's
+    with pytest.raises(PermissionDenied):
+        actions.do_join(actor=elsewhere, act=act)
+    assert audit_rows("rooms.join", elsewhere) == [("denied", "out of scope")]
+
+
+def test_the_observer_flag_is_set_by_the_requesting_gp_or_the_specialist_only(accepted, people):
+    from caravane.telemed.actions import do_set_observable
+
+    assert do_set_observable(actor=people.gp, act=accepted, observable=True).observable
+    assert not do_set_observable(actor=people.cardiologist, act=accepted, observable=False).observable
+    for outsider in (people.nurse, people.coordinator, people.other_gp, people.paediatrician):
+        with pytest.raises(PermissionDenied):
+            do_set_observable(actor=outsider, act=accepted, observable=True)
+    accepted.refresh_from_db()
+    assert not accepted.observable

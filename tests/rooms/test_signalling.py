@@ -72,7 +72,7 @@ def test_two_peers_find_each_other_and_relay_offer_answer_and_candidates(accepte
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("who", ["other_gp", "paediatrician", "coordinator", None])
+@pytest.mark.parametrize("who", ["other_gp", "paediatrician", "other_cardiologist", "coordinator", None])
 def test_a_foreign_socket_is_refused_and_audited(accepted, people, who):
     user = getattr(people, who) if who else AnonymousUser()
 
@@ -185,20 +185,25 @@ def test_a_change_of_mode_is_recorded_on_the_act_with_its_figures(accepted, peop
         await specialist.send_json_to({"type": "incident", "event": "audio", "rtt_ms": 850, "loss_pct": 12.5,
                                        "kbps": 96})
         await specialist.send_json_to({"type": "incident", "event": "conversation", "loss_pct": 31})
+        # Each recorded incident is announced in the room (the specialist's report form shows it at once).
+        for _ in range(2):
+            assert (await specialist.receive_json_from(timeout=2))["event"] == "rooms.incident"
         for frame in ({"type": "incident", "event": "party"}, {"type": "incident", "event": "audio", "kbps": -1},
                       {"type": "incident", "event": "audio", "loss_pct": "12"}):
             await specialist.send_json_to(frame)
             assert (await specialist.receive_json_from(timeout=2))["code"] == "bad_incident"
         await specialist.disconnect()
-        # The nurse's role keeps no act record: her page is told, and the act's record is unchanged.
+        # The nurse reads no act page, yet her link's incidents are the act's too: recorded as a call participant.
         nurse, _peer = await _join(people.nurse, accepted)
         await nurse.send_json_to({"type": "incident", "event": "lost"})
-        assert (await nurse.receive_json_from(timeout=2))["code"] == "incident_not_recorded"
+        assert (await nurse.receive_json_from(timeout=2))["event"] == "rooms.incident"
         await nurse.disconnect()
 
     async_to_sync(scenario)()
     incidents = list(TechnicalIncident.objects.filter(act=accepted).order_by("occurred_at"))
-    assert [(i.category, i.reporter.user_id) for i in incidents] == [("connectivity", people.cardiologist.pk)] * 2
+    assert [(i.category, i.reporter.user_id) for i in incidents] == [
+        ("connectivity", people.cardiologist.pk)] * 2 + [("connectivity", people.nurse.pk)]
+    assert audit_rows("telemed.incident", people.nurse) == [("allowed", "")]
     # Written in the deployment's language (French here), whatever the reporting page's.
     assert incidents[0].description == ("Appel passé en son seul : liaison trop faible pour la vidéo "
                                         "(aller-retour 850 ms, pertes 12.5 %, 96 kbit/s disponibles)")
@@ -219,3 +224,44 @@ def test_an_idle_socket_outlives_the_channel_layers_blocking_read(accepted, peop
         await socket.disconnect()
 
     async_to_sync(scenario)()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_cut_socket_leaves_the_act_in_progress_and_either_side_calls_again(accepted, people):
+    from caravane.rooms.models import Attendance
+    from caravane.telemed.actions import do_start
+    from caravane.telemed.models import ServiceRequest
+
+    do_start(actor=people.cardiologist, act=accepted)
+
+    async def scenario():
+        site, site_peer = await _join(people.gp, accepted)
+        specialist, specialist_peer = await _join(people.cardiologist, accepted)
+        await site.receive_json_from(timeout=2)
+        await specialist.receive_json_from(timeout=2)
+        # The site's link is cut (no hang-up): the specialist is told it left; the act is not touched.
+        await site.disconnect(code=1006)
+        assert await specialist.receive_json_from(timeout=2) == {"type": "leave", "peer": site_peer}
+        # The site's page comes back (a new socket, a new peer id) and the call is set up again.
+        again, again_peer = await _join(people.gp, accepted)
+        assert again_peer != site_peer
+        joined = await specialist.receive_json_from(timeout=2)
+        assert (joined["type"], joined["peer"], joined["offer"]) == ("peer", again_peer, False)
+        present = await again.receive_json_from(timeout=2)
+        assert (present["peer"], present["offer"]) == (specialist_peer, True)
+        await again.send_json_to({"type": "offer", "to": specialist_peer, "sdp": SDP})
+        assert (await specialist.receive_json_from(timeout=2))["from"] == again_peer
+        # The specialist hangs up and calls again too.
+        await specialist.send_json_to({"type": "hangup"})
+        assert (await again.receive_json_from(timeout=2))["type"] == "hangup"
+        await specialist.disconnect()
+        back, _back_peer = await _join(people.cardiologist, accepted)
+        assert (await again.receive_json_from(timeout=2))["type"] == "peer"
+        await back.disconnect()
+        await again.disconnect()
+
+    async_to_sync(scenario)()
+    assert ServiceRequest.objects.get(pk=accepted.pk).status == "in_progress"
+    reasons = sorted(reason for _outcome, reason in audit_rows("rooms.leave"))
+    assert reasons == ["connection closed", "connection closed", "connection closed", "hang-up"]
+    assert Attendance.objects.filter(act=accepted, left_at__isnull=True).count() == 0

@@ -213,6 +213,12 @@ OBJECT_ROUTES: dict[str, Walk | list[Walk]] = {
     "rooms:room": Walk("gp", ACT),
     "rooms:call": Walk("specialist", ACT, methods=("POST",)),
     "rooms:ready": Walk("gp", ACT, methods=("POST",)),
+    "rooms:conversation": Walk("gp", ACT),
+    "rooms:message": Walk("gp", ACT, methods=("POST",), body={"text": "x"}),
+    "rooms:snapshot": Walk("specialist", ACT, methods=("POST",), multipart=True),
+    "rooms:recording": Walk("specialist", ACT, methods=("POST",), multipart=True),
+    "rooms:report": Walk("specialist", ACT, methods=("POST",), body={"findings": "x"}),
+    "GET /api/rooms/acts/{pk}": Walk("specialist", ACT),
 }
 
 # Reads with an identifier that the network shares on purpose: the foreign object is shown (200), nothing changes.

@@ -98,6 +98,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     Role.COORDINATOR: _EVERY_ROLE | {
         Perm.CHANGE_STAFF, Perm.CHANGE_SITE, Perm.VIEW_ACT, Perm.REASSIGN_ACT, Perm.VIEW_INDICATORS,
         Perm.VIEW_PLAN, Perm.RUN_PLAN, Perm.APPLY_PLAN, Perm.MERGE_PATIENT,
+        # rooms: an observer of the calls of acts that allow it (ServiceRequest.observable), receiving only.
+        Perm.JOIN_CALL,
     },
     Role.ADMINISTRATOR: frozenset(Perm),
 }

@@ -120,6 +120,9 @@ HL7_AECG = Format("HL7 aECG", "application/xml", "xml", frozenset({"application/
 SCP_ECG = Format("SCP-ECG", OCTET_STREAM, "scp", frozenset({OCTET_STREAM}), _is_scp_ecg)
 WFDB_HEADER = Format("WFDB (.hea)", "text/plain", "hea", frozenset({OCTET_STREAM, "text/plain"}),
                      lambda head, size: wfdb_signal_files(head, size) is not None)
+# A call's recording as browsers make it (MediaRecorder): Matroska/WebM, an EBML header first.
+WEBM = Format("WebM", "video/webm", "webm", frozenset({"video/webm", "audio/webm"}),
+              _starts_with(b"\x1a\x45\xdf\xa3"))
 # A WFDB signal file has no signature: it is accepted when a header sent with it names it (and gives its size).
 WFDB_SIGNALS = Format("WFDB (.dat, with its .hea)", OCTET_STREAM, "dat", frozenset({OCTET_STREAM}), None)
 

@@ -190,6 +190,10 @@ class Consent(UUIDModel):
         TELEASSISTANCE = "teleassistance", _("remote assistance")
         MEDICAL_RESPONSE = "medical_response", _("medical response")
         DATA_SHARING = "data_sharing", _("data sharing")
+        # What a live call may keep of the patient: photos taken from the video, and (where the deployment
+        # allows it) the recording of the call.
+        PHOTOS = "photos", _("photos taken during a call")
+        RECORDING = "recording", _("recording of a call")
 
     class Method(models.TextChoices):
         ORAL = "oral", _("Oral, before a witness")

@@ -148,7 +148,7 @@ class RoomConsumer(GatedFeedConsumer):
         if self.attendance is None or not hasattr(self, "group"):
             return
         await self.send_json({"type": "welcome", "peer": self.attendance.peer, "iceServers": self.ice_servers,
-                              "maxParticipants": selectors.MAX_PARTICIPANTS})
+                              "role": self.identity["role"], "maxParticipants": selectors.MAX_PARTICIPANTS})
         await self._send_to_room({"type": "join", **self.identity})
 
     async def disconnect(self, code):
@@ -192,11 +192,15 @@ class RoomConsumer(GatedFeedConsumer):
             await self.send_json({"type": "error", "code": "too_many_incidents"})
             return
         try:
+            # Reported as a participant of the call (the requesting site's nurse reads no act page, yet her link's
+            # incidents belong in the act's record too).
             await database_sync_to_async(do_report_incident)(
                 actor=self.scope["user"], act=self.act, category=TechnicalIncident.Category.CONNECTIVITY,
-                description=incident_description(signal))
+                description=incident_description(signal), in_call=True)
+            await self.channel_layer.group_send(self.group, {
+                "type": "caravane.event", "event": "rooms.incident", "payload": {"act": str(self.act.pk)}})
         except (PermissionDenied, ValidationError):
-            # A participant whose role keeps no act record (a nurse): the other side's page records it.
+            # The act closed meanwhile (or the participant lost their access): the page is told, nothing recorded.
             await self.send_json({"type": "error", "code": "incident_not_recorded"})
 
     async def _send_to_room(self, signal: dict) -> None:

@@ -9,7 +9,9 @@ import time
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from caravane.core.access import Role, scope_of
 from caravane.core.events import group_name
@@ -18,9 +20,14 @@ from caravane.rooms.models import Attendance
 from caravane.telemed.actions import CALLABLE, SYNCHRONOUS
 from caravane.telemed.models import Appointment, ServiceRequest
 
-# A mesh: the site, the specialist, and a second specialist or an interpreter.
+# A mesh: the site, the specialist, and a second specialist or an interpreter (an observer receives only and is
+# not counted).
 MAX_PARTICIPANTS = 3
 SITE_ROLES = (Role.GP, Role.NURSE)
+OBSERVER = "observer"
+# Who takes part in a call, as the pages and the report name them.
+ROLE_LABELS = {"site": gettext_lazy("Requesting site"), "specialist": gettext_lazy("Specialist"),
+               OBSERVER: gettext_lazy("Observer (coordinator)")}
 
 
 @dataclass(frozen=True)
@@ -38,7 +45,8 @@ def room_group(act_id) -> str:
 
 def participant_role(user, act: ServiceRequest) -> str | None:
     """``"site"`` for the requesting site's GP or nurse on duty there, ``"specialist"`` for the specialist the act
-    is assigned or booked to, None for anybody else (coordinators included: acts carry no observer flag)."""
+    is assigned or booked to, ``"observer"`` for a coordinator when the act allows one (the gate checked that the
+    act lies in their area), None for anybody else."""
     staff = getattr(user, "staff", None)
     if staff is None or not user.is_active:
         return None
@@ -48,6 +56,8 @@ def participant_role(user, act: ServiceRequest) -> str | None:
             act.assignee_id == staff.pk
             or Appointment.objects.filter(act=act, specialist=staff, status=Appointment.Status.BOOKED).exists()):
         return "specialist"
+    if staff.role == Role.COORDINATOR and act.observable:
+        return OBSERVER
     return None
 
 
@@ -59,7 +69,12 @@ def present(act: ServiceRequest):
 def refusal(user, act: ServiceRequest) -> Refusal | None:
     """What keeps ``user`` out of the act's call (not a participant, no call for this act or state, no consent,
     the room full), or None when they may join."""
-    if participant_role(user, act) is None:
+    role = participant_role(user, act)
+    if role is None:
+        if getattr(getattr(user, "staff", None), "role", None) == Role.COORDINATOR:
+            return Refusal("no observer allowed", _(
+                "This act does not let a coordinator observe its call: the requesting doctor or the specialist "
+                "decides it on the act's page."))
         return Refusal("not a participant", _(
             "Only the act's participants join its call: the requesting site's doctor or nurse on duty, and the "
             "specialist the act is assigned to."))
@@ -71,8 +86,8 @@ def refusal(user, act: ServiceRequest) -> Refusal | None:
     if not has_valid_consent(act.patient, act=act.kind):
         return Refusal("no valid consent", _(
             "No valid consent to this act: record the patient's consent (or renew it) before the call."))
-    others = present(act).exclude(staff__user=user).values("staff").distinct().count()
-    if others >= MAX_PARTICIPANTS:
+    others = present(act).exclude(staff__user=user).exclude(staff__role=Role.COORDINATOR)
+    if role != OBSERVER and others.values("staff").distinct().count() >= MAX_PARTICIPANTS:
         return Refusal("room full", _("This call already has three participants."))
     return None
 
@@ -95,3 +110,43 @@ def ice_servers(user) -> list[dict]:
         username, credential = turn_credentials(user.pk, secret=config.turn_secret, ttl=config.turn_ttl)
         servers.append({"urls": list(config.turn_urls), "username": username, "credential": credential})
     return servers
+
+
+def _local(moment) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
+
+
+def attendance_role(attendance: Attendance) -> str:
+    """The part a past attendance had in the call, from its staff member's role."""
+    role = attendance.staff.role
+    return "specialist" if role == Role.SPECIALIST else OBSERVER if role == Role.COORDINATOR else "site"
+
+
+def report_call_summary(act: ServiceRequest) -> dict:
+    """The call summary a signed report keeps, written in the deployment's language like its incidents."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return call_summary(act)
+
+
+def call_summary(act: ServiceRequest) -> dict:
+    """The act's call as its report shows it: each participant once (name, part, site), when the call started and
+    ended and how long it lasted; {} when nobody joined. Built from the attendances, in the reader's language."""
+    attendances = list(Attendance.objects.filter(act=act).select_related("staff").order_by("joined_at"))
+    if not attendances:
+        return {}
+    now = timezone.now()
+    start = attendances[0].joined_at
+    end = max(a.left_at or now for a in attendances)
+    people = {}
+    for attendance in attendances:
+        staff = attendance.staff
+        if staff.pk not in people:
+            role = attendance_role(attendance)
+            site = act.requesting_site if role == "site" else act.hub if role == "specialist" else None
+            people[staff.pk] = {"name": staff.full_name, "role": role, "role_label": str(ROLE_LABELS[role]),
+                                "site": site.localized_name if site else "", "seconds": 0}
+        people[staff.pk]["seconds"] += round(((attendance.left_at or now) - attendance.joined_at).total_seconds())
+    seconds = round((end - start).total_seconds())
+    return {"start": start.isoformat(), "end": end.isoformat(), "start_display": _local(start),
+            "end_display": _local(end), "seconds": seconds, "minutes": max(1, round(seconds / 60)) if seconds else 0,
+            "ongoing": any(a.left_at is None for a in attendances), "participants": list(people.values())}

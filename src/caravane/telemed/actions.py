@@ -30,6 +30,7 @@ from caravane.network.models import Site, Specialty, StaffMember
 from caravane.patients.models import Consent
 from caravane.patients.selectors import patient_consents, require_consent
 from caravane.telemed import routing_rules, selectors, sla
+from caravane.telemed.call_summaries import call_summary
 from caravane.telemed.events import publish_act
 from caravane.telemed.models import (
     AWAITING_ANSWER, Appointment, Attachment, Communication, DiagnosticReport, Kind, Participant, Priority,
@@ -77,6 +78,8 @@ FILE_RULES = {
     # ECG: a PDF or image print-out, HL7 aECG (XML), DICOM waveform, SCP-ECG, or a WFDB record (.hea and .dat).
     Attachment.Category.ECG: FileRule((files.PDF, files.JPEG, files.PNG, files.HL7_AECG, files.DICOM, files.SCP_ECG,
                                        files.WFDB_HEADER, files.WFDB_SIGNALS), 20 * files.MB),
+    # A call recorded in the browser (only where the deployment enables it, with the patient's consent).
+    Attachment.Category.RECORDING: FileRule((files.WEBM,), 200 * files.MB),
 }
 
 
@@ -113,8 +116,13 @@ def check_upload(upload: Upload, announced: dict[str, int | None] | None = None)
         raise ValidationError({upload.field: error.messages})
 
 
-def check_uploads(uploads: list[Upload]) -> None:
-    """Check each file; a WFDB signal file passes when a header among the ECG files names it."""
+def check_uploads(uploads: list[Upload], *, in_call: bool = False) -> None:
+    """Check each file; a WFDB signal file passes when a header among the ECG files names it. A call's recording
+    comes from its room alone (``in_call``), where the patient's consent to it was checked."""
+    for upload in uploads:
+        if upload.category == Attachment.Category.RECORDING and not in_call:
+            raise ValidationError({upload.field: _("%(file)s: a call's recording is saved from the call room only.")
+                                   % {"file": upload.name}})
     announced = {}
     for upload in uploads:
         if upload.category == Attachment.Category.ECG:
@@ -144,6 +152,13 @@ def _authorize(actor, target, perm: Perm, action: str, *, in_scope: bool | None 
     """Check access before the transaction (once per request: a page that asked already is answered at once)."""
     gate.require(actor, perm, target, audit_action=action, in_scope=in_scope,
                  message=_("You may not do this for this telemedicine act."))
+
+
+def _record_perm(in_call: bool) -> Perm:
+    """Who may add to an act's record: its readers, or, during its call, those the call admitted (the requesting
+    site's nurse takes part in the call without reading the act's pages); the calling app checks that they are
+    participants before it passes ``in_call``."""
+    return Perm.JOIN_CALL if in_call else Perm.VIEW_ACT
 
 
 def _locked(act: ServiceRequest) -> ServiceRequest:
@@ -214,7 +229,7 @@ class OutsideServiceLevel(ValidationError):
 
 def do_request_act(*, actor, encounter: Encounter, kind: str, specialty: Specialty | str, priority: str,
                    question: str, complex_case: bool = False, uploads: list[Upload] = (),
-                   send_anyway: bool = True) -> ServiceRequest:
+                   send_anyway: bool = True, observable: bool = False) -> ServiceRequest:
     """Ask for a telemedicine act about the patient of a visit; refused without a valid consent to that act, and,
     unless ``send_anyway``, when no hub has a specialist of the specialty on the roster before the answer is due."""
     _authorize(actor, encounter, Perm.REQUEST_ACT, "telemed.request_act")
@@ -252,7 +267,7 @@ def do_request_act(*, actor, encounter: Encounter, kind: str, specialty: Special
         act = ServiceRequest.objects.create(
             kind=kind, patient=patient, encounter=encounter, consent=consent, requesting_site=encounter.site,
             requester=staff, specialty=specialty, priority=priority, question=question.strip(),
-            complex_case=complex_case, hub_id=uuid.UUID(route.hub.id),
+            complex_case=complex_case, hub_id=uuid.UUID(route.hub.id), observable=bool(observable),
             route=[_route_step(step, at=now) for step in route.steps], status=Status.REQUESTED,
             requested_at=now, due_at=snapshot.deadline(priority))
         StatusTransition.objects.create(act=act, hub_id=act.hub_id, from_status="", to_status=Status.REQUESTED,
@@ -267,20 +282,20 @@ def do_request_act(*, actor, encounter: Encounter, kind: str, specialty: Special
     return act
 
 
-def do_attach(*, actor, act: ServiceRequest, uploads: list[Upload]) -> list[Attachment]:
-    """Add files (photos, documents, ECGs) to an act that is still open."""
-    _authorize(actor, act, Perm.VIEW_ACT, "telemed.attach")
+def do_attach(*, actor, act: ServiceRequest, uploads: list[Upload], in_call: bool = False) -> list[Attachment]:
+    """Add files (photos, documents, ECGs) to an act that is still open (``in_call``: from its call)."""
+    _authorize(actor, act, _record_perm(in_call), "telemed.attach")
     staff = _staff(actor)
     if not uploads:
         raise ValidationError({"attachments": _("Attachments: choose at least one file.")})
-    check_uploads(uploads)
+    check_uploads(uploads, in_call=in_call)
     with transaction.atomic(durable=True):
         act = _locked(act)
         if act.status in (Status.CLOSED, Status.CANCELLED):
             raise TransitionError(_("This act is over; files can no longer be added."))
         stored = [_store(act, upload, staff) for upload in uploads]
         _finish(actor, act, "telemed.attach", "telemed.attachment",
-                {"files": [a.sha256 for a in stored]})
+                {"files": [a.sha256 for a in stored], **({"in_call": True} if in_call else {})})
     return stored
 
 
@@ -396,6 +411,28 @@ def do_mark_patient_ready(*, actor, act: ServiceRequest) -> ServiceRequest:
         act.save()
         _join(act, staff, Participant.Role.SITE_STAFF, act.patient_ready_at)
         _finish(actor, act, "telemed.patient_ready", "telemed.patient_ready")
+    return act
+
+
+def do_set_observable(*, actor, act: ServiceRequest, observable: bool) -> ServiceRequest:
+    """Let a coordinator of the area observe the act's call, or no longer: the requesting site's doctor or the
+    specialist of the act decides."""
+    staff = _staff(actor)
+    if staff.role == Role.GP:
+        _authorize(actor, act, Perm.REQUEST_ACT, "telemed.set_observable")
+    else:
+        _authorize(actor, act, Perm.ANSWER_ACT, "telemed.set_observable")
+        if staff.role != Role.SPECIALIST or act.assignee_id not in (None, staff.pk):
+            gate.refuse(actor, Perm.ANSWER_ACT, act, reason="not the act's specialist",
+                        audit_action="telemed.set_observable",
+                        message=_("Only the requesting doctor or the act's specialist decides who observes."))
+    with transaction.atomic(durable=True):
+        act = _locked(act)
+        if act.status in (Status.CLOSED, Status.CANCELLED, Status.REPORTED):
+            raise TransitionError(_("This act's call is over."))
+        act.observable = bool(observable)
+        act.save()
+        _finish(actor, act, "telemed.set_observable", "telemed.observable", {"observable": act.observable})
     return act
 
 
@@ -527,13 +564,15 @@ def do_cancel_appointment(*, actor, appointment: Appointment, reason: str) -> Ap
 # --- Conversation and incidents ---------------------------------------------------------------------------
 
 def do_send_message(*, actor, act: ServiceRequest, text: str, in_response_to: Communication | None = None,
-                    information_request: bool = False, uploads: list[Upload] = ()) -> Communication:
-    """Post a message in the act's conversation, with files; a hub's request for information answers the request."""
+                    information_request: bool = False, uploads: list[Upload] = (),
+                    in_call: bool = False) -> Communication:
+    """Post a message in the act's conversation, with files (``in_call``: from its call); a hub's request for
+    information answers the request."""
     text = _required_text(text, "text", _("Message: write something."))
     check_uploads(uploads)
     if in_response_to is not None and in_response_to.act_id != act.pk:
         raise ValidationError({"in_response_to": _("Reply: the message belongs to another act.")})
-    _authorize(actor, act, Perm.VIEW_ACT, "telemed.message")
+    _authorize(actor, act, _record_perm(in_call), "telemed.message")
     staff = _staff(actor)
     hub_side = actor.has_perm(Perm.ANSWER_ACT) and staff.role == Role.SPECIALIST
     if information_request and not hub_side:
@@ -564,12 +603,12 @@ def do_send_message(*, actor, act: ServiceRequest, text: str, in_response_to: Co
 
 
 def do_report_incident(*, actor, act: ServiceRequest, category: str, description: str,
-                       occurred_at: datetime.datetime | None = None) -> TechnicalIncident:
-    """Record a technical incident during the act (either side)."""
+                       occurred_at: datetime.datetime | None = None, in_call: bool = False) -> TechnicalIncident:
+    """Record a technical incident during the act (either side; ``in_call``: reported by a page of its call)."""
     if category not in TechnicalIncident.Category.values:
         raise ValidationError({"category": _("Incident: choose its kind.")})
     description = _required_text(description, "description", _("Description: say what happened."))
-    _authorize(actor, act, Perm.VIEW_ACT, "telemed.incident")
+    _authorize(actor, act, _record_perm(in_call), "telemed.incident")
     staff = _staff(actor)
     with transaction.atomic(durable=True):
         act = _locked(act)
@@ -646,6 +685,7 @@ def do_sign_report(*, actor, act: ServiceRequest) -> DiagnosticReport:
         report.incidents = [
             {"category": i.category, "description": i.description, "occurred_at": i.occurred_at.isoformat()}
             for i in act.incidents.order_by("occurred_at")]
+        report.call = call_summary(act)
         report.signed_at, report.signed_by = now, staff
         report.save()
         _finish(actor, act, "telemed.sign_report", "telemed.reported", {"report": str(report.pk)})

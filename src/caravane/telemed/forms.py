@@ -56,6 +56,7 @@ class RequestForm(forms.Form):
                                widget=forms.Textarea(attrs={"rows": 4}))
     complex_case = forms.BooleanField(label=_("Specific or complex case (tele-expertise at the national centre)"),
                                       required=False)
+    observable = forms.BooleanField(label=_("A coordinator of the area may observe the call"), required=False)
     photos = MultipleFileField(label=_("Photos"))
     documents = MultipleFileField(label=_("Documents"))
     ecgs = MultipleFileField(label=_("ECG recordings"))

@@ -137,6 +137,10 @@ class ServiceRequest(UUIDModel):
     expired_at = models.DateTimeField(null=True, blank=True)
     patient_ready_at = models.DateTimeField(
         null=True, blank=True, help_text=_("When the site said the patient is ready for the call (waiting room)"))
+    observable = models.BooleanField(
+        _("a coordinator may observe the call"), default=False,
+        help_text=_("Set by the requesting doctor or the specialist: a coordinator of the area may join the call, "
+                    "receiving only"))
     status_reason = ShortTextField(max_length=SHORT_TEXT_MAX, blank=True,
                                     help_text=_("Why the act was last declined, cancelled, escalated or reassigned"))
 
@@ -272,6 +276,7 @@ class Attachment(AppendOnly):
         PHOTO = "photo", _("Photo")
         DOCUMENT = "document", _("Document")
         ECG = "ecg", _("ECG recording")
+        RECORDING = "recording", _("Call recording")
 
     act = models.ForeignKey(ServiceRequest, on_delete=models.PROTECT, related_name="attachments")
     communication = models.ForeignKey(Communication, on_delete=models.PROTECT, null=True, blank=True,
@@ -370,6 +375,8 @@ class DiagnosticReport(UUIDModel):
     # Names and roles of the participants and the incidents, frozen at signing as the signed document shows them.
     participants = models.JSONField(default=list)
     incidents = models.JSONField(default=list)
+    # The live call (participants with roles and sites, start, end, duration), frozen at signing likewise.
+    call = models.JSONField(default=dict, blank=True)
     signed_at = models.DateTimeField(null=True, blank=True)
     signed_by = models.ForeignKey("network.StaffMember", on_delete=models.PROTECT, null=True, blank=True,
                                   related_name="+")

@@ -22,6 +22,7 @@ from caravane.core.errors import messages_by_field
 from caravane.network.models import Site, Specialty
 from caravane.patients.selectors import has_valid_consent
 from caravane.telemed import actions, presenters, selectors
+from caravane.telemed.call_summaries import call_summary
 from caravane.telemed.forms import IncidentForm, ReportForm, RequestForm, SlotForm, uploads_from
 from caravane.telemed.models import (
     Appointment, Attachment, DiagnosticReport, Kind, ServiceRequest, Slot, Status,
@@ -88,7 +89,7 @@ def request_act(request, visit_pk):
             act = actions.do_request_act(
                 actor=request.user, encounter=encounter, kind=data["kind"], specialty=data["specialty"],
                 priority=data["priority"], question=data["question"], complex_case=data["complex_case"],
-                uploads=uploads_from(request.FILES), send_anyway=data["send_anyway"])
+                uploads=uploads_from(request.FILES), send_anyway=data["send_anyway"], observable=data["observable"])
         except actions.OutsideServiceLevel:
             # Nothing is sent until the GP has read that no hub answers in time and chosen what to do.
             return _render_request_form(request, encounter, form, warning=_route_warning(encounter, data))
@@ -142,6 +143,7 @@ def _render_act(request, act, *, errors=None, data=None, status=200):
         "is_open": act.status not in (Status.CLOSED, Status.CANCELLED),
         "is_callable": act.kind in actions.SYNCHRONOUS and act.status in actions.CALLABLE,
         "print_languages": PRINT_LANGUAGES,
+        "call": call_summary(act) if report_form else {},
     }, status=status)
 
 
@@ -237,6 +239,8 @@ OPERATIONS = {
     "cancel": (lambda r, a: actions.do_cancel(actor=r.user, act=a, reason=_reason(r)),
                gettext_lazy("Request cancelled.")),
     "close": (lambda r, a: actions.do_close(actor=r.user, act=a), gettext_lazy("Act closed.")),
+    "observe": (lambda r, a: actions.do_set_observable(actor=r.user, act=a, observable=r.POST.get("observable") == "1"),
+                gettext_lazy("Saved: who may observe the call.")),
 }
 
 

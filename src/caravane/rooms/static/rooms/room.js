@@ -1,6 +1,7 @@
 // The call room: media from this device, a mesh of RTCPeerConnections to the other participants, signalling over
 // the room's WebSocket (offers, answers and ICE candidates addressed to an opaque peer id). Made for weak links:
-// low resolution, the video sender capped, Opus at a speech bitrate.
+// low resolution, the video sender capped, Opus at a speech bitrate. The socket comes back by itself after a cut
+// (with a growing delay); beside the video, the act's conversation, snapshots, and the specialist's report.
 
 import {Ladder} from "./quality.js";
 
@@ -14,6 +15,9 @@ const muteButton = document.getElementById("mute");
 const cameraChoice = document.getElementById("camera-choice");
 const hangupButton = document.getElementById("hangup");
 const rejoinButton = document.getElementById("rejoin");
+const notice = document.getElementById("room-notice");
+const observer = root.dataset.role === "observer";
+const csrf = root.querySelector("[name=csrfmiddlewaretoken]").value;
 
 // 256 kbit/s for everything: video gets most of it, Opus speech the rest.
 const VIDEO_MAX_BITRATE = 200_000;
@@ -21,7 +25,15 @@ const AUDIO_MAX_BITRATE = 24_000;
 const VIDEO_CONSTRAINTS = {width: {ideal: 320}, height: {ideal: 240}, frameRate: {ideal: 15, max: 15}};
 const AUDIO_CONSTRAINTS = {echoCancellation: true, noiseSuppression: true, autoGainControl: true};
 const REFUSED = 4403;
+const NOT_FOUND = 4404;
 const SAMPLE_MS = 3000;
+// After a cut the socket is opened again after 1 s, 2 s, 4 s… up to 30 s, with some jitter so that the pages of
+// a site whose link came back do not all knock at once.
+const RETRY_FIRST_MS = 1000;
+const RETRY_MAX_MS = 30_000;
+let retries = 0;
+let retryTimer = null;
+let leaving = false; // hung up on purpose: no reconnection
 
 let socket = null;
 let me = null;
@@ -134,7 +146,46 @@ function send(message) {
   if (socket?.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message));
 }
 
-function figureFor(id, name) {
+function say(element, message, isError = false) {
+  element.textContent = message;
+  element.hidden = !message;
+  element.classList.toggle("error", isError);
+}
+
+// A POST of the room's own forms (message, snapshot, recording, report): its JSON answer, or null when the
+// server could not be reached (the page says so; nothing was lost on the server).
+async function post(url, body, where = notice) {
+  try {
+    const response = await fetch(url, {method: "POST", body, credentials: "same-origin",
+                                       headers: {"X-CSRFToken": csrf, Accept: "application/json"}});
+    const answer = await response.json();
+    say(where, answer.ok ? answer.message : Object.values(answer.errors || {}).flat().join(" "), !answer.ok);
+    return answer;
+  } catch {
+    say(where, text.failedSend, true);
+    return null;
+  }
+}
+
+// The conversation, and what the report will say of the call, re-read from the server (once for a burst).
+let refreshing = null;
+function refreshConversation() {
+  refreshing ??= new Promise((resolve) => setTimeout(resolve, 300)).then(async () => {
+    refreshing = null;
+    try {
+      const response = await fetch(root.dataset.conversationUrl, {credentials: "same-origin"});
+      if (!response.ok) return;
+      const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+      for (const id of ["conversation-body", "report-prefilled"]) {
+        const part = fresh.getElementById(id);
+        if (part) document.getElementById(id)?.replaceChildren(...part.childNodes);
+      }
+    } catch { /* the next event, or the next visit, brings it */ }
+  });
+  return refreshing;
+}
+
+function figureFor(id, name, role) {
   const figure = document.createElement("figure");
   figure.className = "remote";
   figure.dataset.peer = id;
@@ -142,7 +193,7 @@ function figureFor(id, name) {
   video.autoplay = true;
   video.playsInline = true;
   const caption = document.createElement("figcaption");
-  caption.textContent = name;
+  caption.textContent = role === "observer" ? `${name} · ${text.observer}` : name;
   figure.append(video, caption);
   remotes.append(figure);
   return figure;
@@ -152,7 +203,7 @@ function connectionTo(id, name = "", role = "") {
   let peer = peers.get(id);
   if (peer) return peer;
   const pc = new RTCPeerConnection({iceServers});
-  peer = {pc, name, role, figure: figureFor(id, name)};
+  peer = {pc, name, role, figure: figureFor(id, name, role)};
   peers.set(id, peer);
   if (localStream) {
     for (const track of localStream.getTracks()) pc.addTrack(track, localStream);
@@ -171,6 +222,8 @@ function connectionTo(id, name = "", role = "") {
     if (state === "connected") {
       show("connected");
       capSenders(pc);
+      // A connection made again (after a cut) starts in the mode the call had stepped down to.
+      if (mode !== "video") applyMode(mode);
       if (peer.lost) { peer.lost = false; report("restored"); }
     } else if ((state === "disconnected" || state === "failed") && !peer.lost) {
       peer.lost = true;
@@ -261,10 +314,19 @@ async function sample() {
 }
 
 async function onSignal(message) {
+  if (message.event) {
+    // Something was added to the act from the call (a message, a snapshot): every page re-reads the conversation.
+    if (message.event.startsWith("rooms.")) refreshConversation();
+    return;
+  }
+  // Somebody came or left: who took part in the call, as the report will say, changed.
+  if (["peer", "leave", "hangup"].includes(message.type)) refreshConversation();
   switch (message.type) {
     case "welcome":
       me = message.peer;
       iceServers = message.iceServers;
+      retries = 0;
+      say(notice, "");
       show("waiting");
       break;
     case "peer": {
@@ -296,48 +358,132 @@ async function onSignal(message) {
 }
 
 function openSocket() {
+  clearTimeout(retryTimer);
+  leaving = false;
+  hangupButton.hidden = false;
+  rejoinButton.hidden = true;
   const scheme = location.protocol === "https:" ? "wss" : "ws";
-  socket = new WebSocket(`${scheme}://${location.host}${root.dataset.socket}`);
+  const opened = new WebSocket(`${scheme}://${location.host}${root.dataset.socket}`);
+  socket = opened;
   let queue = Promise.resolve();
   // Signals are handled one at a time, in order: an answer never overtakes its offer.
-  socket.onmessage = (event) => { queue = queue.then(() => onSignal(JSON.parse(event.data))).catch(console.warn); };
-  socket.onclose = (event) => {
-    if (event.code === REFUSED) { warn(text.refusedRoom); show("refused"); return; }
-    if (!hangupButton.hidden) { show("lost"); end(); }
+  opened.onmessage = (event) => { queue = queue.then(() => onSignal(JSON.parse(event.data))).catch(console.warn); };
+  opened.onclose = (event) => {
+    if (socket !== opened) return;
+    for (const id of [...peers.keys()]) drop(id);
+    if (event.code === REFUSED || event.code === NOT_FOUND) {
+      // Not (or no longer) a participant, or the act's call closed (reported): the act's page remains.
+      warn(text.refusedRoom);
+      show("refused");
+      end();
+      return;
+    }
+    if (leaving) return;
+    // A cut (the link, the server restarting): the call comes back by itself; "call again" does it now.
+    show("lost");
+    rejoinButton.hidden = false;
+    const delay = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** retries) * (0.8 + 0.4 * Math.random());
+    retries += 1;
+    retryTimer = setTimeout(openSocket, delay);
   };
 }
 
 function end() {
+  clearTimeout(retryTimer);
   for (const id of [...peers.keys()]) drop(id);
   hangupButton.hidden = true;
   rejoinButton.hidden = false;
 }
 
 function hangUp() {
+  leaving = true;
   send({type: "hangup"});
   end();
   show("ended");
   socket?.close();
 }
 
-muteButton.addEventListener("click", () => {
+// A still of the other side's video (the first that shows a picture), kept as a photo of the act.
+async function takeSnapshot() {
+  const video = [...remotes.querySelectorAll("video")].find((v) => v.videoWidth > 0);
+  if (!video) { say(notice, text.noVideo, true); return; }
+  const canvas = document.createElement("canvas");
+  canvas.width = video.videoWidth;
+  canvas.height = video.videoHeight;
+  canvas.getContext("2d").drawImage(video, 0, 0);
+  const blob = await new Promise((resolve) => canvas.toBlob(resolve, "image/jpeg", 0.9));
+  const body = new FormData();
+  body.append("photo", blob, `snapshot-${new Date().toISOString().replace(/[:.]/g, "-")}.jpg`);
+  await post(root.dataset.snapshotUrl, body);
+}
+
+// Recording (only where the deployment allows it and the patient consented): in this browser, of what it
+// receives and this side's voice, uploaded to the act when stopped; nothing of it goes through the server before.
+let recorder = null;
+function toggleRecording(button) {
+  if (recorder) { recorder.stop(); return; }
+  const tracks = [...peers.values()].flatMap(({pc}) => pc.getReceivers().map((r) => r.track))
+    .filter((t) => t && t.readyState === "live");
+  const stream = new MediaStream([...tracks, ...(localStream?.getAudioTracks() || [])]);
+  if (!stream.getTracks().length) { say(notice, text.noVideo, true); return; }
+  const chunks = [];
+  recorder = new MediaRecorder(stream, {mimeType: "video/webm"});
+  recorder.ondataavailable = (event) => { if (event.data.size) chunks.push(event.data); };
+  recorder.onstop = async () => {
+    recorder = null;
+    button.setAttribute("aria-pressed", "false");
+    const body = new FormData();
+    body.append("recording", new Blob(chunks, {type: "video/webm"}), "call.webm");
+    await post(root.dataset.recordingUrl, body);
+  };
+  recorder.start(1000);
+  button.setAttribute("aria-pressed", "true");
+  say(notice, text.recording);
+}
+
+document.getElementById("chat-form")?.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = event.currentTarget;
+  const answer = await post(root.dataset.messageUrl, new FormData(form));
+  if (answer?.ok) { form.reset(); refreshConversation(); }
+});
+
+// The report is saved or signed without leaving the call; once signed the act's page follows (the call ends).
+const reportForm = document.getElementById("report-form");
+reportForm?.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const body = new FormData(reportForm);
+  if (event.submitter?.name) body.append(event.submitter.name, "1");
+  const answer = await post(reportForm.action, body, document.getElementById("report-notice"));
+  if (answer?.signed) {
+    hangUp();
+    location.assign(answer.url);
+  }
+});
+
+muteButton?.addEventListener("click", () => {
   const muted = muteButton.getAttribute("aria-pressed") !== "true";
   for (const track of localStream?.getAudioTracks() || []) track.enabled = !muted;
   muteButton.setAttribute("aria-pressed", String(muted));
   muteButton.textContent = muted ? text.unmute : text.mute;
 });
-cameraChoice.addEventListener("change", switchCamera);
+cameraChoice?.addEventListener("change", switchCamera);
 hangupButton.addEventListener("click", hangUp);
-rejoinButton.addEventListener("click", () => location.reload());
+rejoinButton.addEventListener("click", () => { retries = 0; openSocket(); });
+document.getElementById("snapshot")?.addEventListener("click", takeSnapshot);
+document.getElementById("record")?.addEventListener("click", (event) => toggleRecording(event.currentTarget));
 
-// What the tests read: the connections by peer id, the call's mode.
-window.caravaneRoom = {peers, me: () => me, mode: () => mode};
+// What the tests read: the connections by peer id, the call's mode, the socket.
+window.caravaneRoom = {peers, me: () => me, mode: () => mode, socket: () => socket};
 setInterval(() => sample().catch(console.warn), SAMPLE_MS);
 
-localStream = navigator.mediaDevices ? await startMedia() : (warn(text.insecure), null);
-if (localStream?.getVideoTracks().length) {
-  selfVideo.srcObject = localStream;
-  selfVideo.hidden = false;
+// An observer receives only: no camera, no microphone asked for.
+if (!observer) {
+  localStream = navigator.mediaDevices ? await startMedia() : (warn(text.insecure), null);
+  if (localStream?.getVideoTracks().length) {
+    selfVideo.srcObject = localStream;
+    selfVideo.hidden = false;
+  }
+  await listCameras();
 }
-await listCameras();
 openSocket();
