@@ -31,6 +31,7 @@ const peers = new Map(); // peer id -> {pc, name, role, figure, offerer, lost, c
 const ladder = new Ladder();
 let mode = "video";
 let cameraTrack = null; // kept while the call runs on audio only, to step back up
+let lastSample = null;
 const modeNotice = document.getElementById("room-mode");
 
 // The call's state, shown in words and kept on the page (data-state) for the tests and the styles.
@@ -235,8 +236,12 @@ async function sample() {
     if (peer.pc.connectionState !== "connected") continue;
     let lost = 0;
     let received = 0;
-    (await peer.pc.getStats()).forEach((r) => {
-      if (r.type === "candidate-pair" && r.nominated && r.state === "succeeded") {
+    const report = await peer.pc.getStats();
+    // The pair in use: after a path change an earlier nominated pair stays in the report with its last figures.
+    let selected = null;
+    report.forEach((r) => { if (r.type === "transport" && r.selectedCandidatePairId) selected = r.selectedCandidatePairId; });
+    report.forEach((r) => {
+      if (r.type === "candidate-pair" && (selected ? r.id === selected : r.nominated && r.state === "succeeded")) {
         if (r.currentRoundTripTime !== undefined) worst.rttMs = Math.max(worst.rttMs ?? 0, r.currentRoundTripTime * 1000);
         if (r.availableOutgoingBitrate !== undefined) {
           worst.outKbps = Math.min(worst.outKbps ?? Infinity, r.availableOutgoingBitrate / 1000);
@@ -252,6 +257,7 @@ async function sample() {
     measured = true;
   }
   if (!measured) return;
+  lastSample = worst;
   const next = ladder.feed(worst);
   if (!next) return;
   await applyMode(next);
@@ -330,8 +336,8 @@ cameraChoice.addEventListener("change", switchCamera);
 hangupButton.addEventListener("click", hangUp);
 rejoinButton.addEventListener("click", () => location.reload());
 
-// What the tests read: the connections by peer id, the call's mode.
-window.caravaneRoom = {peers, me: () => me, mode: () => mode};
+// What the tests and the link bench read: the connections by peer id, the call's mode, the last sample of the link.
+window.caravaneRoom = {peers, me: () => me, mode: () => mode, sample: () => lastSample};
 setInterval(() => sample().catch(console.warn), SAMPLE_MS);
 
 localStream = navigator.mediaDevices ? await startMedia() : (warn(text.insecure), null);
