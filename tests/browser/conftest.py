@@ -94,21 +94,22 @@ class LiveServer:
 
 
 @contextmanager
-def _running_server(log_path: Path, **environment):
-    """uvicorn in a subprocess, against this session's test database, on a free port, until the block ends."""
+def _running_server(log_path: Path, host: str = "127.0.0.1", port: int | None = None, **environment):
+    """uvicorn in a subprocess, against this session's test database, on ``host`` (a free port unless given),
+    until the block ends."""
     from django.conf import settings
     from django.db import connection
 
-    port = _free_port()
+    port = port or _free_port()
     env = {name: value for name, value in os.environ.items() if name != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     env.update({"DATABASE_URL": _database_url(connection.settings_dict),
                 "CARAVANE_DATA_DIR": str(settings.CARAVANE.data_dir), "DJANGO_SETTINGS_MODULE": "caravane.settings",
                 "PYTHONUNBUFFERED": "1", **environment})
-    command = [sys.executable, "-m", "uvicorn", "caravane.asgi:application", "--host", "127.0.0.1",
+    command = [sys.executable, "-m", "uvicorn", "caravane.asgi:application", "--host", host,
                "--port", str(port), "--lifespan", "off", "--log-level", "warning", "--no-access-log"]
     with open(log_path, "wb") as log:
         process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-    server = LiveServer(base_url=f"http://127.0.0.1:{port}", log_path=log_path)
+    server = LiveServer(base_url=f"http://{host}:{port}", log_path=log_path)
     try:
         deadline = time.monotonic() + SERVER_START_SECONDS
         while True:

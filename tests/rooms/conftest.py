@@ -3,7 +3,13 @@ regional centre's cardiologist."""
 
 from __future__ import annotations
 
+import shutil
+import socket
+import subprocess
+import time
+from contextlib import contextmanager
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -36,24 +42,20 @@ TURN_SECRET = "test-turn-secret-for-loopback-only"
 TURN_REALM = "caravane.test"
 
 
-@pytest.fixture
-def turnserver(tmp_path):
-    """Debian's coturn on loopback, authenticating by the shared secret (use-auth-secret); skipped without it."""
-    import shutil
-    import socket
-    import subprocess
-    import time
-    from types import SimpleNamespace
-
+@contextmanager
+def running_turnserver(folder: Path, *, host: str = "127.0.0.1", port: int = TURN_PORT,
+                       relay_ports: tuple[int, int] = TURN_RELAY_PORTS, secret: str = TURN_SECRET):
+    """Debian's coturn on ``host``, authenticating by the shared secret (use-auth-secret), until the block ends;
+    ``log()`` reads what it wrote. Skips the test without it."""
     binary = shutil.which("turnserver") or ("/usr/bin/turnserver" if Path("/usr/bin/turnserver").exists() else None)
     if binary is None:
         pytest.skip("coturn's turnserver is not installed (apt-get install -y coturn; run.sh installs it)")
-    log_path = tmp_path / "turnserver.log"
-    command = [binary, "-n", "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1", f"--listening-port={TURN_PORT}",
-               f"--min-port={TURN_RELAY_PORTS[0]}", f"--max-port={TURN_RELAY_PORTS[1]}", "--use-auth-secret",
-               f"--static-auth-secret={TURN_SECRET}", f"--realm={TURN_REALM}", "--no-tls", "--no-dtls", "--no-cli",
-               "--allow-loopback-peers", "--fingerprint", f"--userdb={tmp_path / 'turndb'}",
-               f"--pidfile={tmp_path / 'turnserver.pid'}", "--log-file=stdout", "--simple-log", "--verbose"]
+    log_path = folder / "turnserver.log"
+    command = [binary, "-n", f"--listening-ip={host}", f"--relay-ip={host}", f"--listening-port={port}",
+               f"--min-port={relay_ports[0]}", f"--max-port={relay_ports[1]}", "--use-auth-secret",
+               f"--static-auth-secret={secret}", f"--realm={TURN_REALM}", "--no-tls", "--no-dtls", "--no-cli",
+               "--allow-loopback-peers", "--fingerprint", f"--userdb={folder / 'turndb'}",
+               f"--pidfile={folder / 'turnserver.pid'}", "--log-file=stdout", "--simple-log", "--verbose"]
     with open(log_path, "wb") as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
     try:
@@ -62,14 +64,14 @@ def turnserver(tmp_path):
             if process.poll() is not None:
                 pytest.fail(f"turnserver exited with {process.returncode}:\n{log_path.read_text(errors='replace')}")
             try:
-                socket.create_connection(("127.0.0.1", TURN_PORT), timeout=0.5).close()
+                socket.create_connection((host, port), timeout=0.5).close()
                 break
             except OSError:
                 if time.monotonic() > deadline:
                     pytest.fail(f"turnserver did not listen:\n{log_path.read_text(errors='replace')}")
                 time.sleep(0.1)
-        yield SimpleNamespace(host="127.0.0.1", port=TURN_PORT, secret=TURN_SECRET, realm=TURN_REALM,
-                              url=f"turn:127.0.0.1:{TURN_PORT}?transport=udp",
+        yield SimpleNamespace(host=host, port=port, secret=secret, realm=TURN_REALM,
+                              url=f"turn:{host}:{port}?transport=udp",
                               log=lambda: log_path.read_text(errors="replace"))
     finally:
         process.terminate()
@@ -78,3 +80,10 @@ def turnserver(tmp_path):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture
+def turnserver(tmp_path):
+    """Debian's coturn on loopback, authenticating by the shared secret (use-auth-secret); skipped without it."""
+    with running_turnserver(tmp_path) as server:
+        yield server

@@ -140,7 +140,7 @@ def test_gp_and_cardiologist_see_and_hear_each_other(live_asgi, booked, people, 
     # The sender is capped for a 256 kbit/s link.
     caps = gp.evaluate("""async () => [...window.caravaneRoom.peers.values()][0].pc.getSenders()
         .map((s) => [s.track?.kind, s.getParameters().encodings?.[0]?.maxBitrate])""")
-    assert sorted(caps) == [["audio", 24000], ["video", 200000]]
+    assert sorted(caps) == [["audio", 24000], ["video", 160000]]
 
     # Switching the camera mid-call keeps the call (the fake device list may hold a single camera).
     assert gp.evaluate("document.querySelectorAll('#camera-choice option').length") >= 1

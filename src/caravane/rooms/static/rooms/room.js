@@ -19,8 +19,9 @@ const notice = document.getElementById("room-notice");
 const observer = root.dataset.role === "observer";
 const csrf = root.querySelector("[name=csrfmiddlewaretoken]").value;
 
-// 256 kbit/s for everything: video gets most of it, Opus speech the rest.
-const VIDEO_MAX_BITRATE = 200_000;
+// 256 kbit/s for everything: video gets most of it, Opus speech the rest, and the packets' headers (about 25 kbit/s
+// for the sound's 50 packets a second) some room, so that the sound does not queue behind the video.
+const VIDEO_MAX_BITRATE = 160_000;
 const AUDIO_MAX_BITRATE = 24_000;
 const VIDEO_CONSTRAINTS = {width: {ideal: 320}, height: {ideal: 240}, frameRate: {ideal: 15, max: 15}};
 const AUDIO_CONSTRAINTS = {echoCancellation: true, noiseSuppression: true, autoGainControl: true};
@@ -43,6 +44,7 @@ const peers = new Map(); // peer id -> {pc, name, role, figure, offerer, lost, c
 const ladder = new Ladder();
 let mode = "video";
 let cameraTrack = null; // kept while the call runs on audio only, to step back up
+let lastSample = null;
 const modeNotice = document.getElementById("room-mode");
 
 // The call's state, shown in words and kept on the page (data-state) for the tests and the styles.
@@ -288,8 +290,12 @@ async function sample() {
     if (peer.pc.connectionState !== "connected") continue;
     let lost = 0;
     let received = 0;
-    (await peer.pc.getStats()).forEach((r) => {
-      if (r.type === "candidate-pair" && r.nominated && r.state === "succeeded") {
+    const report = await peer.pc.getStats();
+    // The pair in use: after a path change an earlier nominated pair stays in the report with its last figures.
+    let selected = null;
+    report.forEach((r) => { if (r.type === "transport" && r.selectedCandidatePairId) selected = r.selectedCandidatePairId; });
+    report.forEach((r) => {
+      if (r.type === "candidate-pair" && (selected ? r.id === selected : r.nominated && r.state === "succeeded")) {
         if (r.currentRoundTripTime !== undefined) worst.rttMs = Math.max(worst.rttMs ?? 0, r.currentRoundTripTime * 1000);
         if (r.availableOutgoingBitrate !== undefined) {
           worst.outKbps = Math.min(worst.outKbps ?? Infinity, r.availableOutgoingBitrate / 1000);
@@ -305,6 +311,7 @@ async function sample() {
     measured = true;
   }
   if (!measured) return;
+  lastSample = worst;
   const next = ladder.feed(worst);
   if (!next) return;
   await applyMode(next);
@@ -473,8 +480,9 @@ rejoinButton.addEventListener("click", () => { retries = 0; openSocket(); });
 document.getElementById("snapshot")?.addEventListener("click", takeSnapshot);
 document.getElementById("record")?.addEventListener("click", (event) => toggleRecording(event.currentTarget));
 
-// What the tests read: the connections by peer id, the call's mode, the socket.
-window.caravaneRoom = {peers, me: () => me, mode: () => mode, socket: () => socket};
+// What the tests and the link bench read: the connections by peer id, the call's mode, the socket, the last sample
+// of the link.
+window.caravaneRoom = {peers, me: () => me, mode: () => mode, socket: () => socket, sample: () => lastSample};
 setInterval(() => sample().catch(console.warn), SAMPLE_MS);
 
 // An observer receives only: no camera, no microphone asked for.
