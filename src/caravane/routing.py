@@ -3,6 +3,7 @@
 from django.urls import path
 
 from caravane.care.consumers import QueueConsumer
+from caravane.devices.consumers import AlertsConsumer, SiteReadingsConsumer
 from caravane.rooms.consumers import RoomConsumer
 from caravane.telemed.consumers import CoordinationFeedConsumer, HubFeedConsumer, SiteFeedConsumer
 
@@ -12,4 +13,6 @@ websocket_urlpatterns: list = [
     path("ws/telemed/site/<uuid:site>/", SiteFeedConsumer.as_asgi()),
     path("ws/telemed/coordination/", CoordinationFeedConsumer.as_asgi()),
     path("ws/rooms/<uuid:act>/", RoomConsumer.as_asgi()),
+    path("ws/devices/site/<uuid:site>/", SiteReadingsConsumer.as_asgi()),
+    path("ws/devices/alerts/", AlertsConsumer.as_asgi()),
 ]

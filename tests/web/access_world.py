@@ -22,7 +22,7 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 _serial = itertools.count(1)
 
 # The apps whose rows a refused request must leave as they were (the audit trail itself changes by design).
-GUARDED_APPS = ("accounts", "network", "patients", "care", "telemed", "planning")
+GUARDED_APPS = ("accounts", "network", "patients", "care", "telemed", "planning", "devices")
 # Written by any authenticated call, whatever its answer: a token's last use, a user's last login.
 VOLATILE_FIELDS = {"last_used_at", "last_login"}
 
@@ -102,6 +102,29 @@ def _team(prefix: str, spoke, hub, cardiology, region):
     }
 
 
+def _their_devices(world) -> None:
+    """Theirs: a monitor with a reading waiting in their visit, and a monitoring plan with an alert."""
+    from caravane.devices import actions as device_actions
+    from caravane.devices import monitoring
+    from caravane.devices.models import Device, Reading
+    from caravane.network.models import DeviceKind
+
+    kind, _ = DeviceKind.objects.get_or_create(code="bp-monitor", defaults={
+        "name_fr": "Tensiomètre", "name_ar": "جهاز قياس ضغط الدم", "name_en": "Blood-pressure monitor"})
+    world.their_device = Device.objects.create(kind=kind, manufacturer="Omron", model_name="M7",
+                                               serial_number="THEIRS-1", site=world.theirs)
+    world.their_reading, _ = device_actions.do_receive_reading(
+        device=world.their_device, message={"message_id": "their-reading", "values": {"systolic": 150,
+                                                                                       "diastolic": 95}},
+        raw=b"{}", channel=Reading.Channel.MQTT, encounter=world.their_visit)
+    world.their_plan = monitoring.do_start_plan(
+        actor=world.their_gp, patient=world.their_patient, site=world.theirs, responsible=world.their_gp.staff,
+        targets=[{"sign": "systolic", "every_hours": 12, "high": 140}])
+    device_actions.do_receive_reading(device=world.their_device, raw=b"{}", channel=Reading.Channel.MQTT, message={
+        "message_id": "their-high", "values": {"systolic": 170}, "patient": world.their_patient.record_number})
+    world.their_alert = world.their_plan.alerts.get()
+
+
 def build_world() -> SimpleNamespace:
     """Make the two sides (see the module docstring); returns every object by name."""
     from caravane.accounts.actions import do_create_api_token
@@ -155,6 +178,7 @@ def build_world() -> SimpleNamespace:
     world.their_scenario = Scenario.objects.create(name="Their plan", created_by=world.their_coordinator,
                                                    status=Scenario.Status.DONE, progress=1.0)
     world.their_token, _raw = do_create_api_token(user=world.their_gp, name="their client")
+    _their_devices(world)
     # Bearer tokens of the people who walk the API.
     world.tokens = {name: do_create_api_token(user=getattr(world, name), name="walker")[1]
                     for name in ("assistant", "nurse", "gp", "specialist", "coordinator")}

@@ -130,6 +130,21 @@ OBJECT_ROUTES: dict[str, Walk | list[Walk]] = {
     "care:record_allergy": Walk("gp", {"pk": "their_patient"}, methods=("POST",), body={"code": "387458008"}),
     "care:change_allergy": Walk("gp", {"pk": "their_patient", "allergy": "their_patient"}, methods=("POST",),
                                 body={"change": "resolved"}, denied="their_patient"),
+    # Devices.
+    "devices:detail": Walk("gp", {"pk": "their_device"}),
+    "devices:edit": Walk("gp", {"pk": "their_device"}, methods=("GET", "POST"), body={"manufacturer": "X"}),
+    "devices:visit_panel": Walk("nurse", VISIT),
+    "devices:use_device": Walk("nurse", VISIT, methods=("POST",), body={"device": "their_device"}),
+    "devices:confirm": Walk("nurse", {"pk": "their_reading"}, methods=("POST",)),
+    "devices:dismiss": Walk("nurse", {"pk": "their_reading"}, methods=("POST",)),
+    "devices:assign": Walk("nurse", {"pk": "their_reading"}, methods=("POST",), body={"encounter": "my_visit"}),
+    "devices:end_plan": Walk("gp", {"pk": "their_plan"}, methods=("POST",)),
+    "devices:acknowledge": Walk("gp", {"pk": "their_alert"}, methods=("POST",)),
+    "GET /api/devices/{pk}": Walk("gp", {"pk": "their_device"}),
+    "POST /api/devices/{pk}/readings": Walk("nurse", {"pk": "their_device"}, body={
+        "message_id": "walker", "values": {"systolic": 120, "diastolic": 80}}),
+    "GET /api/devices/encounters/{pk}/readings": Walk("nurse", VISIT),
+    "POST /api/devices/readings/{pk}/confirm": Walk("nurse", {"pk": "their_reading"}),
     # Telemedicine.
     "telemed:request": Walk("gp", {"visit_pk": "their_visit"}, methods=("GET", "POST"),
                             body={"kind": "teleconsultation", "specialty": "cardiology", "priority": "routine",
@@ -209,6 +224,8 @@ OBJECT_ROUTES: dict[str, Walk | list[Walk]] = {
                                                                        "specialty": Text("cardiology")}),
     "ws/telemed/site/<uuid:site>/": Walk("gp", {"site": "theirs"}),
     "ws/rooms/<uuid:act>/": Walk("gp", {"act": "their_act"}),
+    # Devices.
+    "ws/devices/site/<uuid:site>/": Walk("nurse", {"site": "theirs"}),
     # Call rooms.
     "rooms:room": Walk("gp", ACT),
     "rooms:call": Walk("specialist", ACT, methods=("POST",)),
@@ -263,10 +280,17 @@ NO_OBJECT_ROUTES = {
     "GET /api/planning/stops", "GET /api/telemed/service-requests", "POST /api/telemed/service-requests",
     "GET /api/telemed/worklist", "GET /api/telemed/slots", "POST /api/telemed/slots", "GET /api/telemed/indicators",
     "GET /api/sites", "GET /api/staff", "GET /api/specialties", "GET /api/device-kinds",
+    "devices:list", "devices:register", "devices:inbox", "devices:monitoring", "devices:alerts_panel",
+    "GET /api/devices", "GET /api/devices/monitoring/alerts", "ws/devices/alerts/",
 }
 
 # Routes that reach a foreign object through their query or form: refused like an address would be.
 QUERY_CASES: dict[str, Walk] = {
+    "devices:register site": Walk("gp", methods=("POST",), body={
+        "site": "theirs", "kind": "bp-monitor", "manufacturer": "A", "model_name": "B", "serial_number": "C"},
+        denied="theirs"),
+    "devices:monitoring site": Walk("gp", methods=("POST",), body={"site": "theirs", "patient": "x"},
+                                    denied="theirs"),
     "care:queue ?site": Walk("nurse", query={"site": "theirs"}, denied="theirs"),
     "care:queue_columns ?site": Walk("nurse", query={"site": "theirs"}, denied="theirs"),
     "care:queue ?patient": Walk("nurse", query={"patient": "their_patient"}, denied="their_patient"),

@@ -7,7 +7,10 @@ audit row, and tells the site's queue board after the commit.
 from __future__ import annotations
 
 import datetime
+import uuid
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import Callable
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -37,6 +40,8 @@ TRANSITIONS: dict[tuple[str, str], Perm] = {
 }
 TIMESTAMP_OF = {Status.WITH_NURSE: "nurse_started_at", Status.WITH_GP: "gp_started_at"}
 STAFF_OF = {Status.WITH_NURSE: "nurse", Status.WITH_GP: "practitioner"}
+# A device's clock may run a little ahead of the server's; beyond this its time is refused.
+MEASURED_CLOCK_SKEW = datetime.timedelta(minutes=5)
 
 
 def _staff(actor):
@@ -129,14 +134,38 @@ def do_advance(*, actor, encounter: Encounter, to: str) -> Encounter:
     return encounter
 
 
-def do_record_vitals(*, actor, encounter: Encounter, values: dict) -> list[Observation]:
-    """Record vital signs (raw form values); impossible values refuse the whole set, abnormal ones are flagged."""
+@dataclass(frozen=True)
+class MeasuredBy:
+    """Where device-measured vital signs come from: the device (by id and name, see Observation.device_id), when
+    it measured them, the SHA-256 of its raw payload, and what the caller records with them in the same
+    transaction (``also``, given the observations; e.g. the devices app marking its reading confirmed)."""
+
+    device_id: uuid.UUID
+    device_display: str
+    measured_at: datetime.datetime
+    payload_sha256: str
+    also: Callable[[list], None] | None = None
+
+
+def do_record_vitals(*, actor, encounter: Encounter, values: dict, measured_by: MeasuredBy | None = None
+                     ) -> list[Observation]:
+    """Record vital signs (raw form values); impossible values refuse the whole set, abnormal ones are flagged.
+
+    Values a device measured carry ``measured_by``: their time is the measurement's, not the recording's.
+    """
     parsed = vitals.parse_vitals(values)
     _authorize(actor, encounter, Perm.RECORD_VITALS, "care.record_vitals")
+    if measured_by is not None and measured_by.measured_at > timezone.now() + MEASURED_CLOCK_SKEW:
+        raise ValidationError({"measured_at": _("Measurement time: it lies in the future; check the device's clock.")})
     with action_transaction():
         encounter = _locked_open(encounter, (Status.WITH_NURSE, Status.WITH_GP),
                                  _("Vital signs are recorded once the patient is with the nurse or the GP."))
         patient, now = encounter.patient, timezone.now()
+        provenance = {}
+        if measured_by is not None:
+            now = measured_by.measured_at
+            provenance = {"device_id": measured_by.device_id, "device_display": measured_by.device_display[:200],
+                          "payload_sha256": measured_by.payload_sha256}
         age = growth.age_in_years(patient.birth_date, encounter.service_date)
         if "weight" in parsed and "height" in parsed:
             parsed["bmi"] = vitals.body_mass_index(parsed["weight"], parsed["height"])
@@ -150,11 +179,16 @@ def do_record_vitals(*, actor, encounter: Encounter, values: dict) -> list[Obser
             Observation.objects.create(
                 encounter=encounter, patient=patient, recorder=recorder, code=sign.code, system=sign.system,
                 display=sign.display, value=value, unit=sign.unit, panel=sign.panel,
-                interpretation=sign.interpret(value, age), effective_at=now)
+                interpretation=sign.interpret(value, age), effective_at=now, **provenance)
             for sign, value in ((vitals.BY_KEY[key], value) for key, value in parsed.items())
         ]
         flagged = {o.code: o.interpretation for o in observations if o.interpretation not in ("", vitals.NORMAL)}
-        _finish(actor, encounter, "care.record_vitals", {"codes": [o.code for o in observations], "flagged": flagged})
+        detail = {"codes": [o.code for o in observations], "flagged": flagged}
+        if measured_by is not None:
+            detail.update(device=str(measured_by.device_id), payload_sha256=measured_by.payload_sha256)
+            if measured_by.also is not None:
+                measured_by.also(observations)
+        _finish(actor, encounter, "care.record_vitals", detail)
     return observations
 
 

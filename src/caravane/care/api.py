@@ -99,7 +99,11 @@ class ObservationOut(Schema):
     unit: str
     interpretation: str = Field(description="FHIR ObservationInterpretation: N, H, L, HH, LL")
     panel: str
-    effective_at: datetime.datetime
+    effective_at: datetime.datetime = Field(description="When it was measured (a device's measurement time)")
+    device: Optional[uuid.UUID] = Field(None, alias="device_id",
+                                        description="FHIR Observation.device: the connected device that measured it")
+    device_display: str = ""
+    payload_sha256: str = Field("", description="Provenance: SHA-256 of the device's raw payload")
 
 
 class ConditionIn(Schema):

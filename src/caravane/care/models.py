@@ -180,6 +180,13 @@ class Observation(EncounterRecord):
     interpretation = models.CharField(max_length=2, blank=True, help_text=_("FHIR ObservationInterpretation code"))
     panel = models.CharField(max_length=16, blank=True, help_text=_("LOINC panel the value belongs to"))
     effective_at = models.DateTimeField()
+    # Provenance of a value a connected device measured (FHIR Observation.device). Care sits below the devices
+    # app, so the device is named by its UUID and a display string, not a foreign key: care stays importable
+    # and testable without it, and the display keeps what the nurse saw even if the registry entry changes.
+    device_id = models.UUIDField(null=True, blank=True, help_text=_("The connected device that measured the value"))
+    device_display = models.CharField(max_length=200, blank=True)
+    payload_sha256 = models.CharField(max_length=64, blank=True,
+                                      help_text=_("SHA-256 of the device's raw payload the value was decoded from"))
 
     class Meta(EncounterRecord.Meta):
         default_related_name = "observations"

@@ -71,6 +71,11 @@ class Perm(enum.StrEnum):
     RUN_PLAN = "planning.run_plan"
     APPLY_PLAN = "planning.apply_plan"
     IMPORT_FACILITIES = "planning.import_facilities"
+    # devices: the registry, readings from connected devices, remote monitoring.
+    VIEW_DEVICE = "devices.view_device"
+    MANAGE_DEVICE = "devices.manage_device"
+    VIEW_MONITORING = "devices.view_monitoring"
+    MANAGE_MONITORING = "devices.manage_monitoring"
 
 
 # Public directory data: granted reads of it leave no audit row (refusals still do).
@@ -79,13 +84,18 @@ UNAUDITED_GRANTS = frozenset({Perm.VIEW_SITE, Perm.VIEW_GEOGRAPHY})
 _EVERY_ROLE = frozenset({Perm.VIEW_SITE, Perm.VIEW_STAFF, Perm.VIEW_GEOGRAPHY, Perm.VIEW_PATIENT})
 _REGISTRY = frozenset({Perm.REGISTER_PATIENT, Perm.CHANGE_PATIENT, Perm.RECORD_CONSENT})
 
+# devices: everyone at a site sees its instruments; the GP (who answers for the site) and coordinators keep the
+# registry; the GP runs remote monitoring.
+_DEVICES = frozenset({Perm.VIEW_DEVICE})
+_DEVICES_GP = frozenset({Perm.VIEW_DEVICE, Perm.MANAGE_DEVICE, Perm.VIEW_MONITORING, Perm.MANAGE_MONITORING})
+
 # Permissions no role lists (the admin, the audit trail, service levels, facility imports) are the administrator's.
 ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
-    Role.ADMINISTRATIVE_ASSISTANT: _EVERY_ROLE | _REGISTRY | {Perm.CHECK_IN, Perm.VIEW_QUEUE},
+    Role.ADMINISTRATIVE_ASSISTANT: _EVERY_ROLE | _REGISTRY | _DEVICES | {Perm.CHECK_IN, Perm.VIEW_QUEUE},
     # Often alone at a rural centre, the nurse registers patients and corrects their details too.
-    Role.NURSE: _EVERY_ROLE | _REGISTRY | {Perm.CHECK_IN, Perm.VIEW_QUEUE, Perm.RECORD_VITALS, Perm.VIEW_CHART,
+    Role.NURSE: _EVERY_ROLE | _REGISTRY | _DEVICES | {Perm.VIEW_MONITORING} | {Perm.CHECK_IN, Perm.VIEW_QUEUE, Perm.RECORD_VITALS, Perm.VIEW_CHART,
                                            Perm.RECORD_ALLERGY, Perm.JOIN_CALL},
-    Role.GP: _EVERY_ROLE | _REGISTRY | {
+    Role.GP: _EVERY_ROLE | _REGISTRY | _DEVICES_GP | {
         Perm.MERGE_PATIENT, Perm.CHECK_IN, Perm.VIEW_QUEUE, Perm.RECORD_VITALS, Perm.VIEW_CHART, Perm.CONSULT,
         Perm.PRESCRIBE, Perm.RECORD_ALLERGY, Perm.REQUEST_ACT, Perm.VIEW_ACT, Perm.JOIN_CALL,
     },
@@ -95,7 +105,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     },
     # Until the pharmacy's own records exist, the pharmacist reads the day's prescriptions of their site.
     Role.PHARMACIST: _EVERY_ROLE | {Perm.VIEW_PRESCRIPTIONS},
-    Role.COORDINATOR: _EVERY_ROLE | {
+    Role.COORDINATOR: _EVERY_ROLE | _DEVICES | {Perm.MANAGE_DEVICE} | {
         Perm.CHANGE_STAFF, Perm.CHANGE_SITE, Perm.VIEW_ACT, Perm.REASSIGN_ACT, Perm.VIEW_INDICATORS,
         Perm.VIEW_PLAN, Perm.RUN_PLAN, Perm.APPLY_PLAN, Perm.MERGE_PATIENT,
         # rooms: an observer of the calls of acts that allow it (ServiceRequest.observable), receiving only.
