@@ -71,6 +71,9 @@ class Perm(enum.StrEnum):
     RUN_PLAN = "planning.run_plan"
     APPLY_PLAN = "planning.apply_plan"
     IMPORT_FACILITIES = "planning.import_facilities"
+    # diagnostics: ECG recordings and examination photographs
+    VIEW_DIAGNOSTIC = "diagnostics.view_recording"
+    RECORD_DIAGNOSTIC = "diagnostics.record_recording"
 
 
 # Public directory data: granted reads of it leave no audit row (refusals still do).
@@ -78,21 +81,23 @@ UNAUDITED_GRANTS = frozenset({Perm.VIEW_SITE, Perm.VIEW_GEOGRAPHY})
 
 _EVERY_ROLE = frozenset({Perm.VIEW_SITE, Perm.VIEW_STAFF, Perm.VIEW_GEOGRAPHY, Perm.VIEW_PATIENT})
 _REGISTRY = frozenset({Perm.REGISTER_PATIENT, Perm.CHANGE_PATIENT, Perm.RECORD_CONSENT})
+# diagnostics: who records ECGs and examination photographs, and reads them (the site's clinicians, the specialist)
+_DIAGNOSTICS = frozenset({Perm.VIEW_DIAGNOSTIC, Perm.RECORD_DIAGNOSTIC})
 
 # Permissions no role lists (the admin, the audit trail, service levels, facility imports) are the administrator's.
 ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     Role.ADMINISTRATIVE_ASSISTANT: _EVERY_ROLE | _REGISTRY | {Perm.CHECK_IN, Perm.VIEW_QUEUE},
     # Often alone at a rural centre, the nurse registers patients and corrects their details too.
     Role.NURSE: _EVERY_ROLE | _REGISTRY | {Perm.CHECK_IN, Perm.VIEW_QUEUE, Perm.RECORD_VITALS, Perm.VIEW_CHART,
-                                           Perm.RECORD_ALLERGY, Perm.JOIN_CALL},
+                                           Perm.RECORD_ALLERGY, Perm.JOIN_CALL} | _DIAGNOSTICS,
     Role.GP: _EVERY_ROLE | _REGISTRY | {
         Perm.MERGE_PATIENT, Perm.CHECK_IN, Perm.VIEW_QUEUE, Perm.RECORD_VITALS, Perm.VIEW_CHART, Perm.CONSULT,
         Perm.PRESCRIBE, Perm.RECORD_ALLERGY, Perm.REQUEST_ACT, Perm.VIEW_ACT, Perm.JOIN_CALL,
-    },
+    } | _DIAGNOSTICS,
     Role.SPECIALIST: _EVERY_ROLE | {
         Perm.VIEW_CHART, Perm.PRESCRIBE, Perm.RECORD_ALLERGY, Perm.VIEW_ACT, Perm.ANSWER_ACT, Perm.MANAGE_ROSTER,
         Perm.JOIN_CALL,
-    },
+    } | _DIAGNOSTICS,
     # Until the pharmacy's own records exist, the pharmacist reads the day's prescriptions of their site.
     Role.PHARMACIST: _EVERY_ROLE | {Perm.VIEW_PRESCRIPTIONS},
     Role.COORDINATOR: _EVERY_ROLE | {

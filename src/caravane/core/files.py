@@ -68,15 +68,19 @@ class DicomKind:
     name: str
 
 
+def dicom_readable(content: bytes) -> bytes:
+    """DICOM content as pydicom reads it: a Part 10 file that lost its preamble gets an empty one back."""
+    return bytes(128) + content if content.startswith(b"DICM") else content
+
+
 def dicom_kind(head: bytes) -> DicomKind | None:
     """What the DICOM object starting with ``head`` is (Part 10 with or without its 128-byte preamble, or a bare
     dataset); None when it is not DICOM or names no storage class."""
     import pydicom
     from pydicom.uid import UID
 
-    if head.startswith(b"DICM"):
-        head = bytes(128) + head
-    elif head[128:132] != b"DICM" and head[:2] not in (b"\x02\x00", b"\x08\x00"):
+    head = dicom_readable(head)
+    if head[128:132] != b"DICM" and head[:2] not in (b"\x02\x00", b"\x08\x00"):
         return None
     try:
         dataset = pydicom.dcmread(io.BytesIO(head), force=True, stop_before_pixels=True)
