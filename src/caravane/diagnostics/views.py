@@ -11,10 +11,11 @@ from django.views.decorators.http import require_POST
 
 from caravane.audit import gate
 from caravane.care.models import Encounter
-from caravane.core.access import Perm
+from caravane.core.access import Perm, scope_of
 from caravane.core.errors import messages_by_field
 from caravane.devices.models import Device
 from caravane.diagnostics import actions, selectors, waveforms
+from caravane.diagnostics.consumers import SENDERS
 from caravane.diagnostics.models import BodySite, EcgRecording, ExaminationImage
 from caravane.telemed.models import ServiceRequest
 
@@ -149,4 +150,5 @@ def stream(request, act):
     """The live view of an act's ECG or pulse oximeter stream (the specialist's side, beside the call)."""
     act = gate.get(request.user, ServiceRequest.objects.select_related("patient"), act, Perm.JOIN_CALL,
                    audit_action="diagnostics.view_stream")
-    return render(request, "diagnostics/stream.html", {"act": act, "patient": act.patient})
+    role = "site" if scope_of(request.user).role in SENDERS else "specialist"
+    return render(request, "diagnostics/stream.html", {"act": act, "patient": act.patient, "role": role})
