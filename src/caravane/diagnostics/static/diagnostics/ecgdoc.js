@@ -12,6 +12,7 @@ export function parseDocument(buffer) {
   const view = new DataView(buffer);
   if (name(new Uint8Array(buffer, 0, 4)) !== "CECG" || view.getUint8(4) !== 1) throw new Error("not an ECG document");
   const count = view.getUint8(5);
+  const differences = view.getUint16(6, true) === 1;
   const rate = view.getFloat32(8, true);
   const first = view.getUint32(12, true);
   const length = view.getUint32(16, true);
@@ -20,6 +21,10 @@ export function parseDocument(buffer) {
     const at = HEADER + i * LEAD;
     const samples = new Int16Array(buffer.slice(HEADER + count * LEAD + i * length * 2,
                                                 HEADER + count * LEAD + (i + 1) * length * 2));
+    if (differences) {
+      // A running sum that wraps in 16 bits, as the differences did.
+      for (let k = 1; k < samples.length; k++) samples[k] = samples[k - 1] + samples[k];
+    }
     leads.push({
       name: name(new Uint8Array(buffer, at, 8)), unit: name(new Uint8Array(buffer, at + 8, 8)),
       gain: view.getFloat32(at + 16, true), baseline: view.getInt32(at + 20, true), samples,
