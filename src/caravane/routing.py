@@ -4,6 +4,7 @@ from django.urls import path
 
 from caravane.care.consumers import QueueConsumer
 from caravane.devices.consumers import AlertsConsumer, SiteReadingsConsumer
+from caravane.diagnostics.consumers import StreamConsumer
 from caravane.rooms.consumers import RoomConsumer
 from caravane.telemed.consumers import CoordinationFeedConsumer, HubFeedConsumer, SiteFeedConsumer
 
@@ -15,4 +16,5 @@ websocket_urlpatterns: list = [
     path("ws/rooms/<uuid:act>/", RoomConsumer.as_asgi()),
     path("ws/devices/site/<uuid:site>/", SiteReadingsConsumer.as_asgi()),
     path("ws/devices/alerts/", AlertsConsumer.as_asgi()),
+    path("ws/diagnostics/stream/<uuid:act>/", StreamConsumer.as_asgi()),
 ]

@@ -78,9 +78,14 @@ def test_the_request_page_names_the_input_whose_file_is_refused(people, visit, c
 
 
 @needs_shared
-def test_a_real_dicom_file_is_stored_as_dicom(request_act, people, media_root):
-    sample = SHARED / "dicom" / "CT_small.dcm"
-    response = _attach(_client(people.gp), request_act(), "ecg", ("ct", sample.read_bytes(), "application/dicom"))
+def test_a_dicom_image_is_not_an_ecg_but_a_dicom_photograph_is_a_photo(request_act, people, media_root):
+    act, client = request_act(), _client(people.gp)
+    ct = (SHARED / "dicom" / "CT_small.dcm").read_bytes()
+    refused = _attach(client, act, "ecg", ("ct.dcm", ct, "application/dicom"))
+    assert refused.status_code == 400 and refused.json()["errors"][0]["message"].startswith("ct.dcm is not a")
+    assert not Attachment.objects.exists()
+    sample = SHARED / "dicom" / "examples_rgb_color.dcm"
+    response = _attach(client, act, "photo", ("colour", sample.read_bytes(), "application/dicom"))
     assert response.status_code == 201, response.content
     attachment = Attachment.objects.get()
     assert attachment.content_type == "application/dicom" and attachment.file.name.endswith(".dcm")

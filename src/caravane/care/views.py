@@ -20,6 +20,7 @@ from caravane.care import actions, charts, dosage, vitals
 from caravane.care.models import AllergyIntolerance, Condition, Encounter, MedicationRequest
 from caravane.core.access import Perm, scope_of
 from caravane.core.errors import messages_by_field
+from caravane.core.panels import panels_for
 from caravane.care.chart_sections import section_entries
 from caravane.care.visit_panels import visit_panels
 from caravane.care.selectors import (
@@ -267,7 +268,7 @@ def _render_visit(request, encounter, *, errors=None, data=None, status=200, not
     correcting_condition = _correcting(request, encounter, conditions, "replaces")
     correcting_prescription = _correcting(request, encounter, prescriptions, "prior_prescription")
     return render(request, "care/visit.html", {
-        "encounter": encounter, "patient": encounter.patient,
+        "encounter": encounter, "patient": encounter.patient, "panels": panels_for("care.visit", request, encounter),
         "observations": vitals.in_sign_order(encounter.observations.all()),
         "conditions": conditions, "prescriptions": prescriptions,
         "amendments": encounter.amendments.select_related("author"),

@@ -76,6 +76,9 @@ class Perm(enum.StrEnum):
     MANAGE_DEVICE = "devices.manage_device"
     VIEW_MONITORING = "devices.view_monitoring"
     MANAGE_MONITORING = "devices.manage_monitoring"
+    # diagnostics: ECG recordings and examination photographs
+    VIEW_DIAGNOSTIC = "diagnostics.view_recording"
+    RECORD_DIAGNOSTIC = "diagnostics.record_recording"
 
 
 # Public directory data: granted reads of it leave no audit row (refusals still do).
@@ -83,6 +86,8 @@ UNAUDITED_GRANTS = frozenset({Perm.VIEW_SITE, Perm.VIEW_GEOGRAPHY})
 
 _EVERY_ROLE = frozenset({Perm.VIEW_SITE, Perm.VIEW_STAFF, Perm.VIEW_GEOGRAPHY, Perm.VIEW_PATIENT})
 _REGISTRY = frozenset({Perm.REGISTER_PATIENT, Perm.CHANGE_PATIENT, Perm.RECORD_CONSENT})
+# diagnostics: who records ECGs and examination photographs, and reads them (the site's clinicians, the specialist)
+_DIAGNOSTICS = frozenset({Perm.VIEW_DIAGNOSTIC, Perm.RECORD_DIAGNOSTIC})
 
 # devices: everyone at a site sees its instruments; the GP (who answers for the site) and coordinators keep the
 # registry; the GP runs remote monitoring.
@@ -93,16 +98,18 @@ _DEVICES_GP = frozenset({Perm.VIEW_DEVICE, Perm.MANAGE_DEVICE, Perm.VIEW_MONITOR
 ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     Role.ADMINISTRATIVE_ASSISTANT: _EVERY_ROLE | _REGISTRY | _DEVICES | {Perm.CHECK_IN, Perm.VIEW_QUEUE},
     # Often alone at a rural centre, the nurse registers patients and corrects their details too.
-    Role.NURSE: _EVERY_ROLE | _REGISTRY | _DEVICES | {Perm.VIEW_MONITORING} | {Perm.CHECK_IN, Perm.VIEW_QUEUE, Perm.RECORD_VITALS, Perm.VIEW_CHART,
-                                           Perm.RECORD_ALLERGY, Perm.JOIN_CALL},
+    Role.NURSE: _EVERY_ROLE | _REGISTRY | _DEVICES | _DIAGNOSTICS | {
+        Perm.VIEW_MONITORING, Perm.CHECK_IN, Perm.VIEW_QUEUE, Perm.RECORD_VITALS, Perm.VIEW_CHART, Perm.RECORD_ALLERGY,
+        Perm.JOIN_CALL,
+    },
     Role.GP: _EVERY_ROLE | _REGISTRY | _DEVICES_GP | {
         Perm.MERGE_PATIENT, Perm.CHECK_IN, Perm.VIEW_QUEUE, Perm.RECORD_VITALS, Perm.VIEW_CHART, Perm.CONSULT,
         Perm.PRESCRIBE, Perm.RECORD_ALLERGY, Perm.REQUEST_ACT, Perm.VIEW_ACT, Perm.JOIN_CALL,
-    },
+    } | _DIAGNOSTICS,
     Role.SPECIALIST: _EVERY_ROLE | {
         Perm.VIEW_CHART, Perm.PRESCRIBE, Perm.RECORD_ALLERGY, Perm.VIEW_ACT, Perm.ANSWER_ACT, Perm.MANAGE_ROSTER,
         Perm.JOIN_CALL,
-    },
+    } | _DIAGNOSTICS,
     # Until the pharmacy's own records exist, the pharmacist reads the day's prescriptions of their site.
     Role.PHARMACIST: _EVERY_ROLE | {Perm.VIEW_PRESCRIPTIONS},
     Role.COORDINATOR: _EVERY_ROLE | _DEVICES | {Perm.MANAGE_DEVICE} | {

@@ -8,6 +8,7 @@ gives the type it is stored and served as and the extension of the name the serv
 from __future__ import annotations
 
 import hashlib
+import io
 import math
 import re
 import unicodedata
@@ -47,6 +48,62 @@ def _is_webp(head: bytes, size: int) -> bool:
 def _is_dicom(head: bytes, size: int) -> bool:
     # DICOM Part 10: a 128-byte preamble, then the magic "DICM".
     return head[128:132] == b"DICM"
+
+
+# DICOM storage classes (PS3.4 annex B): waveform ECGs, and the visible-light and secondary-capture images that
+# are photographs whatever their colours. Other image classes count as photographs only in colour (an ultrasound
+# screen capture); a grey CT or MR slice is not one.
+DICOM_ECG_CLASSES = frozenset({"1.2.840.10008.5.1.4.1.1.9.1.1", "1.2.840.10008.5.1.4.1.1.9.1.2",
+                               "1.2.840.10008.5.1.4.1.1.9.1.3"})
+_DICOM_PHOTO_PREFIXES = ("1.2.840.10008.5.1.4.1.1.77.1.", "1.2.840.10008.5.1.4.1.1.7")
+_COLOUR = ("RGB", "YBR_", "PALETTE")
+
+
+@dataclass(frozen=True)
+class DicomKind:
+    """What a DICOM object holds: ``ecg``, ``photo`` or ``other``, with its storage class's name."""
+
+    kind: str
+    sop_class: str
+    name: str
+
+
+def dicom_readable(content: bytes) -> bytes:
+    """DICOM content as pydicom reads it: a Part 10 file that lost its preamble gets an empty one back."""
+    return bytes(128) + content if content.startswith(b"DICM") else content
+
+
+def dicom_kind(head: bytes) -> DicomKind | None:
+    """What the DICOM object starting with ``head`` is (Part 10 with or without its 128-byte preamble, or a bare
+    dataset); None when it is not DICOM or names no storage class."""
+    import pydicom
+    from pydicom.uid import UID
+
+    head = dicom_readable(head)
+    if head[128:132] != b"DICM" and head[:2] not in (b"\x02\x00", b"\x08\x00"):
+        return None
+    try:
+        dataset = pydicom.dcmread(io.BytesIO(head), force=True, stop_before_pixels=True)
+        sop_class = str(dataset.get("SOPClassUID") or getattr(dataset.get("file_meta"), "MediaStorageSOPClassUID", ""))
+        photometric = str(dataset.get("PhotometricInterpretation", ""))
+    except Exception:  # pydicom raises many kinds on damaged input; any of them means "not readable DICOM"
+        return None
+    if not sop_class.startswith("1.2.840.10008."):
+        return None
+    name = UID(sop_class).name
+    if sop_class in DICOM_ECG_CLASSES:
+        return DicomKind("ecg", sop_class, name)
+    is_image = "Image" in name or sop_class.startswith(_DICOM_PHOTO_PREFIXES)
+    if is_image and (sop_class.startswith(_DICOM_PHOTO_PREFIXES) or photometric.startswith(_COLOUR)):
+        return DicomKind("photo", sop_class, name)
+    return DicomKind("other", sop_class, name)
+
+
+def _is_dicom_of(kind: str) -> Callable[[bytes, int], bool]:
+    def recognises(head: bytes, size: int) -> bool:
+        found = dicom_kind(head)
+        return found is not None and found.kind == kind
+    return recognises
 
 
 _AECG_ROOT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?AnnotatedECG[\s/>]")
@@ -116,6 +173,11 @@ WEBP = Format("WebP", "image/webp", "webp", frozenset({"image/webp"}), _is_webp)
 PDF = Format("PDF", "application/pdf", "pdf", frozenset({"application/pdf", "application/x-pdf"}),
              _starts_with(b"%PDF-"))
 DICOM = Format("DICOM", "application/dicom", "dcm", frozenset({"application/dicom", OCTET_STREAM}), _is_dicom)
+# A file must be what it claims: a DICOM image is not an ECG, and a DICOM ECG is not a photograph.
+DICOM_ECG = Format("DICOM ECG waveform", "application/dicom", "dcm", frozenset({"application/dicom", OCTET_STREAM}),
+                   _is_dicom_of("ecg"))
+DICOM_PHOTO = Format("DICOM photograph", "application/dicom", "dcm", frozenset({"application/dicom", OCTET_STREAM}),
+                     _is_dicom_of("photo"))
 HL7_AECG = Format("HL7 aECG", "application/xml", "xml", frozenset({"application/xml", "text/xml"}), _is_hl7_aecg)
 SCP_ECG = Format("SCP-ECG", OCTET_STREAM, "scp", frozenset({OCTET_STREAM}), _is_scp_ecg)
 WFDB_HEADER = Format("WFDB (.hea)", "text/plain", "hea", frozenset({OCTET_STREAM, "text/plain"}),

@@ -73,11 +73,11 @@ class FileRule:
 
 
 FILE_RULES = {
-    Attachment.Category.PHOTO: FileRule((files.JPEG, files.PNG, files.WEBP), 10 * files.MB),
+    Attachment.Category.PHOTO: FileRule((files.JPEG, files.PNG, files.WEBP, files.DICOM_PHOTO), 10 * files.MB),
     Attachment.Category.DOCUMENT: FileRule((files.PDF, files.JPEG, files.PNG, files.WEBP), 20 * files.MB),
     # ECG: a PDF or image print-out, HL7 aECG (XML), DICOM waveform, SCP-ECG, or a WFDB record (.hea and .dat).
-    Attachment.Category.ECG: FileRule((files.PDF, files.JPEG, files.PNG, files.HL7_AECG, files.DICOM, files.SCP_ECG,
-                                       files.WFDB_HEADER, files.WFDB_SIGNALS), 20 * files.MB),
+    Attachment.Category.ECG: FileRule((files.PDF, files.JPEG, files.PNG, files.HL7_AECG, files.DICOM_ECG,
+                                       files.SCP_ECG, files.WFDB_HEADER, files.WFDB_SIGNALS), 20 * files.MB),
     # A call recorded in the browser (only where the deployment enables it, with the patient's consent).
     Attachment.Category.RECORDING: FileRule((files.WEBM,), 200 * files.MB),
 }

@@ -19,6 +19,7 @@ from caravane.care import icd10, vitals
 from caravane.care.models import Encounter
 from caravane.core.access import Perm, Role
 from caravane.core.errors import messages_by_field
+from caravane.core.panels import panels_for
 from caravane.network.models import Site, Specialty
 from caravane.patients.selectors import has_valid_consent
 from caravane.telemed import actions, presenters, selectors
@@ -142,8 +143,8 @@ def _render_act(request, act, *, errors=None, data=None, status=200):
         "awaiting": act.status in (Status.REQUESTED, Status.ESCALATED),
         "is_open": act.status not in (Status.CLOSED, Status.CANCELLED),
         "is_callable": act.kind in actions.SYNCHRONOUS and act.status in actions.CALLABLE,
-        "print_languages": PRINT_LANGUAGES,
         "call": call_summary(act) if report_form else {},
+        "print_languages": PRINT_LANGUAGES, "panels": panels_for("telemed.act", request, act),
     }, status=status)
 
 

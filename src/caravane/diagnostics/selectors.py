@@ -1,0 +1,61 @@
+"""Reads of ECGs and photographs: a visit's and an act's panels, a patient's chart entries, a body site's series."""
+
+from __future__ import annotations
+
+from django.db.models import Q
+
+from caravane.audit import gate
+from caravane.core.access import Perm
+from caravane.devices.models import Device
+from caravane.diagnostics.models import BodySite, EcgRecording, ExaminationImage
+
+# An ECG's list pages never load its samples.
+LIGHT_ECG = ("samples", "r_peaks")
+
+
+def ecgs(**filters):
+    """ECG recordings without their samples, newest first."""
+    return EcgRecording.objects.filter(**filters).defer(*LIGHT_ECG).select_related("device")
+
+
+def images(**filters):
+    """Photographs, newest first."""
+    return ExaminationImage.objects.filter(**filters).select_related("device")
+
+
+def _panel(request, target, condition: Q, kind: str) -> dict | None:
+    user = request.user
+    if not gate.may(user, Perm.VIEW_DIAGNOSTIC, target):
+        return None
+    may_record = gate.may(user, Perm.RECORD_DIAGNOSTIC, target)
+    return {"ecgs": list(ecgs().filter(condition)), "images": list(images().filter(condition)),
+            "may_record": may_record, "body_sites": BodySite.choices, "target": target, "kind": kind,
+            "import_url_name": f"diagnostics:import_{kind}",
+            "devices": list(Device.objects.restrict(user, Perm.RECORD_DIAGNOSTIC).filter(
+                status=Device.Status.ACTIVE).select_related("kind")) if may_record else []}
+
+
+def visit_panel(request, encounter) -> dict | None:
+    """The ECGs and photographs of a visit, and whether the reader may add some."""
+    return _panel(request, encounter, Q(encounter=encounter), "visit")
+
+
+def act_panel(request, act) -> dict | None:
+    """The ECGs and photographs of an act (and those of its visit), and whether the reader may add some."""
+    condition = Q(act=act) | (Q(encounter=act.encounter_id, act__isnull=True) if act.encounter_id else Q(pk__in=[]))
+    return _panel(request, act, condition, "act")
+
+
+def chart_ecg_entries(patient):
+    """The patient's ECGs for the chart's timeline (the chart's opening was granted)."""
+    return [(ecg.effective_at, ecg) for ecg in ecgs(patient=patient)]
+
+
+def chart_image_entries(patient):
+    """The patient's photographs for the chart's timeline."""
+    return [(image.effective_at, image) for image in images(patient=patient)]
+
+
+def same_site_series(image: ExaminationImage) -> list[ExaminationImage]:
+    """The patient's photographs of the same body site, oldest first: the course of a lesion over time."""
+    return list(images(patient=image.patient_id, body_site=image.body_site).order_by("effective_at"))
