@@ -71,6 +71,13 @@ class Perm(enum.StrEnum):
     RUN_PLAN = "planning.run_plan"
     APPLY_PLAN = "planning.apply_plan"
     IMPORT_FACILITIES = "planning.import_facilities"
+    # pharmacy: essential medicines' stock, dispensing, replenishment and reports
+    VIEW_STOCK = "pharmacy.view_stock"
+    MANAGE_STOCK = "pharmacy.manage_stock"
+    DISPENSE = "pharmacy.dispense"
+    APPROVE_REQUISITION = "pharmacy.approve_requisition"
+    VIEW_STOCK_REPORTS = "pharmacy.view_reports"
+    MANAGE_CATALOGUE = "pharmacy.manage_catalogue"
 
 
 # Public directory data: granted reads of it leave no audit row (refusals still do).
@@ -84,7 +91,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     Role.ADMINISTRATIVE_ASSISTANT: _EVERY_ROLE | _REGISTRY | {Perm.CHECK_IN, Perm.VIEW_QUEUE},
     # Often alone at a rural centre, the nurse registers patients and corrects their details too.
     Role.NURSE: _EVERY_ROLE | _REGISTRY | {Perm.CHECK_IN, Perm.VIEW_QUEUE, Perm.RECORD_VITALS, Perm.VIEW_CHART,
-                                           Perm.RECORD_ALLERGY, Perm.JOIN_CALL},
+                                           Perm.RECORD_ALLERGY, Perm.JOIN_CALL,
+                                           # pharmacy: a centre's or a unit's nurse holds and dispenses its stock
+                                           Perm.VIEW_STOCK, Perm.MANAGE_STOCK, Perm.DISPENSE},
     Role.GP: _EVERY_ROLE | _REGISTRY | {
         Perm.MERGE_PATIENT, Perm.CHECK_IN, Perm.VIEW_QUEUE, Perm.RECORD_VITALS, Perm.VIEW_CHART, Perm.CONSULT,
         Perm.PRESCRIBE, Perm.RECORD_ALLERGY, Perm.REQUEST_ACT, Perm.VIEW_ACT, Perm.JOIN_CALL,
@@ -93,11 +102,13 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
         Perm.VIEW_CHART, Perm.PRESCRIBE, Perm.RECORD_ALLERGY, Perm.VIEW_ACT, Perm.ANSWER_ACT, Perm.MANAGE_ROSTER,
         Perm.JOIN_CALL,
     },
-    # Until the pharmacy's own records exist, the pharmacist reads the day's prescriptions of their site.
-    Role.PHARMACIST: _EVERY_ROLE | {Perm.VIEW_PRESCRIPTIONS},
+    # The pharmacist reads the day's prescriptions of their site and runs its stock (pharmacy).
+    Role.PHARMACIST: _EVERY_ROLE | {Perm.VIEW_PRESCRIPTIONS, Perm.VIEW_STOCK, Perm.MANAGE_STOCK, Perm.DISPENSE,
+                                    Perm.APPROVE_REQUISITION, Perm.VIEW_STOCK_REPORTS},
     Role.COORDINATOR: _EVERY_ROLE | {
         Perm.CHANGE_STAFF, Perm.CHANGE_SITE, Perm.VIEW_ACT, Perm.REASSIGN_ACT, Perm.VIEW_INDICATORS,
         Perm.VIEW_PLAN, Perm.RUN_PLAN, Perm.APPLY_PLAN, Perm.MERGE_PATIENT,
+        Perm.VIEW_STOCK, Perm.APPROVE_REQUISITION, Perm.VIEW_STOCK_REPORTS,  # pharmacy
     },
     Role.ADMINISTRATOR: frozenset(Perm),
 }
