@@ -14,6 +14,7 @@ from caravane.core.api import CaravaneAPI
 from caravane.geo.api import router as geo_router
 from caravane.network.api import router as network_router
 from caravane.patients.api import router as patients_router
+from caravane.pharmacy.api import router as pharmacy_router
 from caravane.planning.api import router as planning_router
 from caravane.telemed.api import router as telemed_router
 
@@ -33,6 +34,7 @@ api.add_router("/patients", patients_router)
 api.add_router("/care", care_router)
 api.add_router("/planning", planning_router)
 api.add_router("/telemed", telemed_router)
+api.add_router("/pharmacy", pharmacy_router)
 api.add_router("", network_router)
 
 

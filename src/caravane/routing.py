@@ -3,6 +3,7 @@
 from django.urls import path
 
 from caravane.care.consumers import QueueConsumer
+from caravane.pharmacy.consumers import StockFeedConsumer
 from caravane.rooms.consumers import RoomConsumer
 from caravane.telemed.consumers import CoordinationFeedConsumer, HubFeedConsumer, SiteFeedConsumer
 
@@ -12,4 +13,5 @@ websocket_urlpatterns: list = [
     path("ws/telemed/site/<uuid:site>/", SiteFeedConsumer.as_asgi()),
     path("ws/telemed/coordination/", CoordinationFeedConsumer.as_asgi()),
     path("ws/rooms/<uuid:act>/", RoomConsumer.as_asgi()),
+    path("ws/pharmacy/stock/<uuid:site>/", StockFeedConsumer.as_asgi()),
 ]

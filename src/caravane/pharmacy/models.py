@@ -12,13 +12,12 @@ from django.utils.translation import gettext_lazy as _
 
 from caravane.core.models import AppendOnly, LocalizedNameMixin, RestrictedQuerySet, UUIDModel
 from caravane.core.text import SHORT_TEXT_MAX, ShortTextField
+from caravane.network.models import Site
 
 
 def stock_scope(scope, path: str) -> Q:
     """Sites whose stock ``scope`` reaches: its own sites and territories, and for a provincial depot's staff,
     every site of the depot's province."""
-    from caravane.network.models import Site
-
     prefix = f"{path}__" if path else ""
     depots = Site.objects.filter(pk__in=list(scope.site_ids), kind=Site.Kind.PROVINCIAL_DEPOT)
     condition = scope.site_q(path)
@@ -34,6 +33,21 @@ class SiteStockQuerySet(RestrictedQuerySet):
 
     def scope_filter(self, scope, perm):
         return stock_scope(scope, self.site_path)
+
+
+class StockSiteQuerySet(RestrictedQuerySet):
+    def scope_filter(self, scope, perm):
+        return stock_scope(scope, "")
+
+
+class StockSite(Site):
+    """A site seen as a holder of stock: in a user's reach as ``stock_scope`` says (the gate's rows for it)."""
+
+    objects = StockSiteQuerySet.as_manager()
+
+    class Meta:
+        proxy = True
+        verbose_name = _("site holding stock")
 
 
 class Category(LocalizedNameMixin, models.Model):
