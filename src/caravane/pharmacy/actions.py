@@ -380,6 +380,8 @@ def do_dispense(*, actor, prescription: MedicationRequest, site: Site, product: 
     """
     _authorize(actor, site, Perm.DISPENSE, "pharmacy.dispense")
     staff = _staff(actor)
+    # Read afresh: the line may have been withdrawn, the patient's card renewed, since the page was drawn.
+    prescription = MedicationRequest.objects.select_related("encounter__patient").get(pk=prescription.pk)
     encounter = prescription.encounter
     if encounter.site_id != site.pk:
         raise ValidationError({"prescription": _(
