@@ -374,6 +374,8 @@ class StockMovement(AppendOnly):
         ]
         indexes = [
             models.Index(fields=["site", "occurred_at"], name="pharmacy_movement_site_time"),
-            models.Index(fields=["site", "product", "kind", "occurred_at"], name="pharmacy_movement_consumption"),
+            # Consumption over the last months, per product, read from the index alone (PostgreSQL).
+            models.Index(fields=["site", "kind", "occurred_at"], include=["product", "quantity"],
+                         name="pharmacy_movement_consumption"),
             models.Index(fields=["lot", "site"], name="pharmacy_movement_lot_site"),
         ]
