@@ -141,3 +141,22 @@ def test_monthly_report_in_the_api_the_page_and_csv(network, stocked_unit, presc
     csv = _client(network["coordinator"]).get(reverse("pharmacy:report") + f"?month={month}&format=csv")
     assert csv["Content-Type"].startswith("text/csv") and "amox-500,21" in csv.content.decode()
     assert _client(network["unit_nurse"]).get(reverse("pharmacy:report")).status_code == 403
+
+
+def test_a_units_load_list_and_reconciliation(network, stocked_unit, prescription, products):
+    from caravane.pharmacy import actions
+    from caravane.pharmacy.selectors import load_list, reconciliation
+    from django.utils import timezone
+    import datetime
+
+    actions.do_dispense(actor=network["unit_nurse"], prescription=prescription, site=stocked_unit,
+                        product=products["amoxicillin"], quantity=21)
+    lines = {line.stock.product.code: line for line in load_list(stocked_unit, 5)}
+    # 21 capsules on the one day the unit worked: 21 a stop day, 132 for 5 days with a quarter more.
+    assert lines["amox-500"].needed == 132 and lines["amox-500"].to_load == 132 - 19
+    moved = reconciliation(stocked_unit, timezone.now() - datetime.timedelta(hours=1))
+    assert moved[products["amoxicillin"].pk]["dispense"] == -21
+    page = _client(network["unit_nurse"]).get(reverse("pharmacy:tour", args=[stocked_unit.pk]) + "?days=5")
+    assert page.status_code == 200 and 'data-to-load="113"' in page.content.decode()
+    assert _client(network["unit_nurse"]).get(reverse("pharmacy:tour", args=[stocked_unit.pk]) + "?days=x") \
+        .status_code == 404

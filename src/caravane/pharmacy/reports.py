@@ -29,7 +29,7 @@ def month_bounds(month: str) -> tuple[datetime.date, datetime.date]:
     return first, first.replace(day=calendar.monthrange(year, number)[1])
 
 
-def _aware(day: datetime.date) -> datetime.datetime:
+def aware(day: datetime.date) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
 
 
@@ -38,7 +38,7 @@ def stock_out_days(site_id, product_id, first: datetime.date, last: datetime.dat
     last = min(last, timezone.localdate())
     if last < first:
         return 0
-    start, end = _aware(first), _aware(last + datetime.timedelta(days=1))
+    start, end = aware(first), aware(last + datetime.timedelta(days=1))
     rows = StockMovement.objects.filter(site_id=site_id, product_id=product_id)
     balance = rows.filter(occurred_at__lt=start).aggregate(n=Sum("quantity"))["n"] or 0
     change_by_day: dict = {}
@@ -62,7 +62,7 @@ def month_report(sites, month: str, *, site=None, province: str | None = None) -
     if province:
         sites = sites.filter(commune__province_id=province)
     site_ids = list(sites.values_list("pk", flat=True))
-    start, end = _aware(first), _aware(last + datetime.timedelta(days=1))
+    start, end = aware(first), aware(last + datetime.timedelta(days=1))
     movements = StockMovement.objects.filter(site_id__in=site_ids, occurred_at__gte=start, occurred_at__lt=end)
     per_product = (movements.values("site_id", "site__name", "product_id", "product__code")
                    .annotate(consumed=Sum("quantity", filter=Q(kind=StockMovement.Kind.DISPENSE)),

@@ -203,3 +203,53 @@ def chart_entries(patient) -> list[tuple[datetime.datetime, MedicationDispense]]
     from caravane.patients.selectors import linked_record_ids
 
     return [(dispense.handed_over_at, dispense) for dispense in dispenses_of(linked_record_ids(patient))]
+
+
+# --- A mobile unit's tour ------------------------------------------------------------------------------------------
+
+SAFETY_FACTOR = Decimal("1.25")  # a quarter more than the expected use: a stop may see more patients than usual
+
+
+@dataclass
+class TourLine:
+    stock: ProductStock
+    per_stop_day: Decimal
+    needed: int
+    since_start: dict = field(default_factory=dict)
+
+    @property
+    def to_load(self) -> int:
+        """Units to take from the base before leaving (0 when the van already holds enough)."""
+        return max(0, self.needed - self.stock.usable)
+
+
+def stop_days(unit, day: datetime.date | None = None, weeks: int = 12) -> int:
+    """Days the unit held consultations (visits recorded there) in the last ``weeks`` weeks."""
+    from caravane.care.models import Encounter
+
+    day = day or timezone.localdate()
+    return (Encounter.objects.filter(site=unit, service_date__gt=day - datetime.timedelta(weeks=weeks),
+                                     service_date__lte=day).values("service_date").distinct().count())
+
+
+def load_list(unit, planned_days: int, day: datetime.date | None = None) -> list[TourLine]:
+    """Before a tour: per product, the use expected over ``planned_days`` stop days (past consumption per day the
+    unit worked, with a safety margin) against what the van holds, and what to load."""
+    day = day or timezone.localdate()
+    worked = stop_days(unit, day) or 12 * 4  # no visit recorded yet: four stop days a week
+    lines = []
+    for stock in site_stock(unit, day):
+        per_day = stock.monthly_use * CONSUMPTION_MONTHS / worked
+        needed = int((per_day * planned_days * SAFETY_FACTOR).to_integral_value(rounding="ROUND_CEILING"))
+        lines.append(TourLine(stock, per_day, needed))
+    return lines
+
+
+def reconciliation(unit, since: datetime.datetime) -> dict:
+    """After a tour: per product id, the units out of the van since it left, by kind (dispensed, transfers,
+    losses...), from the ledger; the count that follows compares the shelf with what the ledger then holds."""
+    movements = {}
+    for row in (StockMovement.objects.filter(site=unit, occurred_at__gte=since)
+                .values("product_id", "kind").annotate(total=Sum("quantity"))):
+        movements.setdefault(row["product_id"], {})[row["kind"]] = row["total"]
+    return movements

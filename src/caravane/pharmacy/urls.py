@@ -13,6 +13,7 @@ urlpatterns = [
     path("sites/<uuid:site>/transfer/", views.transfer, name="transfer"),
     path("sites/<uuid:site>/count/", views.count, name="count"),
     path("sites/<uuid:site>/write-off/", views.write_off, name="write_off"),
+    path("sites/<uuid:site>/tour/", views.tour, name="tour"),
     path("sites/<uuid:site>/ledger/", views.ledger, name="ledger"),
     path("sites/<uuid:site>/dispensing/", views.dispensing, name="dispensing"),
     path("sites/<uuid:site>/dispense/<uuid:prescription>/", views.dispense, name="dispense"),

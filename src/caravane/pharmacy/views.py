@@ -281,6 +281,27 @@ def dispense(request, site, prescription):
 
 
 @require_GET
+def tour(request, site):
+    """A mobile unit before a tour (the load list for its planned stop days) and on return (what left the van
+    since it set out, and the count to reconcile)."""
+    site = _site(request, site, Perm.VIEW_STOCK, "pharmacy.view_tour")
+    if site.kind != Site.Kind.MOBILE_UNIT:
+        raise Http404(_("Only mobile units go on tours."))
+    try:
+        days = min(max(int(request.GET.get("days") or 5), 1), 31)
+        since = datetime.date.fromisoformat(request.GET["since"]) if request.GET.get("since") else \
+            timezone.localdate() - datetime.timedelta(days=7)
+    except ValueError:
+        raise Http404(_("Days: a number from 1 to 31; since: a date as YYYY-MM-DD."))
+    lines = selectors.load_list(site, days)
+    moved = selectors.reconciliation(site, reports.aware(since))
+    for line in lines:
+        line.since_start = moved.get(line.stock.product.pk, {})
+    return render(request, "pharmacy/tour.html", {"site": site, "lines": lines, "days": days, "since": since,
+                                                  "base": site.parent})
+
+
+@require_GET
 def catalogue(request):
     """The products the programme stocks, with their levels and the medicine's names and category."""
     gate.require(request.user, Perm.VIEW_STOCK, ("pharmacy.product", ""), in_scope=True,
