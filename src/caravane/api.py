@@ -15,6 +15,7 @@ from caravane.devices.api import router as devices_router
 from caravane.geo.api import router as geo_router
 from caravane.network.api import router as network_router
 from caravane.patients.api import router as patients_router
+from caravane.pharmacy.api import router as pharmacy_router
 from caravane.planning.api import router as planning_router
 from caravane.rooms.api import router as rooms_router
 from caravane.telemed.api import router as telemed_router
@@ -37,6 +38,7 @@ api.add_router("/planning", planning_router)
 api.add_router("/telemed", telemed_router)
 api.add_router("/rooms", rooms_router)
 api.add_router("/devices", devices_router)
+api.add_router("/pharmacy", pharmacy_router)
 api.add_router("", network_router)
 
 

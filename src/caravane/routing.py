@@ -5,6 +5,7 @@ from django.urls import path
 from caravane.care.consumers import QueueConsumer
 from caravane.devices.consumers import AlertsConsumer, SiteReadingsConsumer
 from caravane.diagnostics.consumers import StreamConsumer
+from caravane.pharmacy.consumers import StockFeedConsumer
 from caravane.rooms.consumers import RoomConsumer
 from caravane.telemed.consumers import CoordinationFeedConsumer, HubFeedConsumer, SiteFeedConsumer
 
@@ -17,4 +18,5 @@ websocket_urlpatterns: list = [
     path("ws/devices/site/<uuid:site>/", SiteReadingsConsumer.as_asgi()),
     path("ws/devices/alerts/", AlertsConsumer.as_asgi()),
     path("ws/diagnostics/stream/<uuid:act>/", StreamConsumer.as_asgi()),
+    path("ws/pharmacy/stock/<uuid:site>/", StockFeedConsumer.as_asgi()),
 ]

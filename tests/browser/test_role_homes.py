@@ -181,11 +181,13 @@ def test_the_coordinator_lands_on_the_acts_that_need_them(at_home, field_day, la
 
 
 @pytest.mark.parametrize("language", LOCALES)
-def test_the_pharmacist_lands_on_todays_prescriptions(at_home, field_day, language):
-    page = at_home("pharmacist", language, "care:prescriptions")
-    visit = page.locator(".prescription-visit", has_text="Itto Ouchen")
-    assert "Amlodipine 5 mg" in visit.inner_text() and "1 fois par jour" in visit.inner_text()
-    assert page.locator(".prescription-visit").count() == 1  # Fatima's visit has no prescription
+def test_the_pharmacist_lands_on_the_pharmacy_and_opens_todays_dispensing(at_home, field_day, language):
+    page = at_home("pharmacist", language, "pharmacy:index")
+    with page.expect_navigation():
+        page.click("main a[href$='/dispensing/']")
+    visit = page.locator(".dispense-visit", has_text="Itto Ouchen")
+    assert "Amlodipine 5 mg" in visit.inner_text()
+    assert page.locator(".dispense-visit").count() == 1  # Fatima's visit has no prescription
 
 
 @pytest.mark.parametrize("language", LOCALES)

@@ -18,7 +18,7 @@ HOMES = {
     "nurse": lambda: reverse("care:queue"),
     "gp": lambda: reverse("homes:gp"),
     "specialist": lambda: reverse("telemed:worklist"),
-    "pharmacist": lambda: reverse("care:prescriptions"),
+    "pharmacist": lambda: reverse("pharmacy:index"),
     "coordinator": lambda: reverse("telemed:coordination"),
     "administrator": lambda: reverse("network_dashboard"),
 }

@@ -79,6 +79,13 @@ class Perm(enum.StrEnum):
     # diagnostics: ECG recordings and examination photographs
     VIEW_DIAGNOSTIC = "diagnostics.view_recording"
     RECORD_DIAGNOSTIC = "diagnostics.record_recording"
+    # pharmacy: essential medicines' stock, dispensing, replenishment and reports
+    VIEW_STOCK = "pharmacy.view_stock"
+    MANAGE_STOCK = "pharmacy.manage_stock"
+    DISPENSE = "pharmacy.dispense"
+    APPROVE_REQUISITION = "pharmacy.approve_requisition"
+    VIEW_STOCK_REPORTS = "pharmacy.view_reports"
+    MANAGE_CATALOGUE = "pharmacy.manage_catalogue"
 
 
 # Public directory data: granted reads of it leave no audit row (refusals still do).
@@ -101,6 +108,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     Role.NURSE: _EVERY_ROLE | _REGISTRY | _DEVICES | _DIAGNOSTICS | {
         Perm.VIEW_MONITORING, Perm.CHECK_IN, Perm.VIEW_QUEUE, Perm.RECORD_VITALS, Perm.VIEW_CHART, Perm.RECORD_ALLERGY,
         Perm.JOIN_CALL,
+        Perm.VIEW_STOCK, Perm.MANAGE_STOCK, Perm.DISPENSE,  # pharmacy: a centre's or a unit's nurse holds its stock
     },
     Role.GP: _EVERY_ROLE | _REGISTRY | _DEVICES_GP | {
         Perm.MERGE_PATIENT, Perm.CHECK_IN, Perm.VIEW_QUEUE, Perm.RECORD_VITALS, Perm.VIEW_CHART, Perm.CONSULT,
@@ -110,13 +118,15 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
         Perm.VIEW_CHART, Perm.PRESCRIBE, Perm.RECORD_ALLERGY, Perm.VIEW_ACT, Perm.ANSWER_ACT, Perm.MANAGE_ROSTER,
         Perm.JOIN_CALL,
     } | _DIAGNOSTICS,
-    # Until the pharmacy's own records exist, the pharmacist reads the day's prescriptions of their site.
-    Role.PHARMACIST: _EVERY_ROLE | {Perm.VIEW_PRESCRIPTIONS},
+    # The pharmacist reads the day's prescriptions of their site and runs its stock (pharmacy).
+    Role.PHARMACIST: _EVERY_ROLE | {Perm.VIEW_PRESCRIPTIONS, Perm.VIEW_STOCK, Perm.MANAGE_STOCK, Perm.DISPENSE,
+                                    Perm.APPROVE_REQUISITION, Perm.VIEW_STOCK_REPORTS},
     Role.COORDINATOR: _EVERY_ROLE | _DEVICES | {Perm.MANAGE_DEVICE} | {
         Perm.CHANGE_STAFF, Perm.CHANGE_SITE, Perm.VIEW_ACT, Perm.REASSIGN_ACT, Perm.VIEW_INDICATORS,
         Perm.VIEW_PLAN, Perm.RUN_PLAN, Perm.APPLY_PLAN, Perm.MERGE_PATIENT,
         # rooms: an observer of the calls of acts that allow it (ServiceRequest.observable), receiving only.
         Perm.JOIN_CALL,
+        Perm.VIEW_STOCK, Perm.APPROVE_REQUISITION, Perm.VIEW_STOCK_REPORTS,  # pharmacy
     },
     Role.ADMINISTRATOR: frozenset(Perm),
 }

@@ -19,7 +19,7 @@ HOMES = {
     Role.GP: "homes:gp",
     Role.SPECIALIST: "telemed:worklist",
     Role.COORDINATOR: "telemed:coordination",
-    Role.PHARMACIST: "care:prescriptions",
+    Role.PHARMACIST: "pharmacy:index",
 }
 DASHBOARD = "network_dashboard"
 

@@ -58,6 +58,8 @@ class Site(LocalizedNameMixin, UUIDModel):
         REGIONAL_CENTRE = "regional_centre", _("Regional telemedicine centre")
         NATIONAL_CENTRE = "national_centre", _("National expertise centre")
         CENTRAL_PLATFORM = "central_platform", _("Central telemedicine platform")
+        # Holds the essential medicines' stock for the centres and units of its province (pharmacy app).
+        PROVINCIAL_DEPOT = "provincial_depot", _("Provincial medicines depot")
 
     SPOKE_KINDS = (Kind.RURAL_HEALTH_CENTRE, Kind.MOBILE_UNIT)
     HUB_KINDS = (Kind.REGIONAL_CENTRE, Kind.NATIONAL_CENTRE, Kind.CENTRAL_PLATFORM)

@@ -28,6 +28,7 @@ class Command(BaseCommand):
         from caravane.demo.care import build_demo_care
         from caravane.demo.devices import build_demo_devices
         from caravane.demo.network import REGION_CAPITALS, build_demo_network
+        from caravane.demo.pharmacy import build_demo_pharmacy
 
         if settings.CARAVANE.is_production:
             raise CommandError(_("The demo creates accounts with a published password: it does not run in production."))
@@ -45,6 +46,7 @@ class Command(BaseCommand):
         result = build_demo_network()
         care = build_demo_care()
         build_demo_devices()  # the pilot centres' and units' connected devices (caravane.demo.devices)
+        medicines = build_demo_pharmacy()
 
         out(self.style.SUCCESS(_("Demo network ready.")))
         out("  " + _("migrate %(migrate).1f s, geography %(geography).1f s, network %(network).2f s") % {
@@ -59,6 +61,8 @@ class Command(BaseCommand):
         added = ", ".join(f"{name}: {count}" for name, count in care.created.items() if count)
         out("  " + (_("added this run: %(added)s") % {"added": added} if added
                     else _("added this run: nothing (already complete)")))
+        out("  " + _("medicines: %(counts)s") % {
+            "counts": ", ".join(f"{name.replace('_', ' ')}: {count}" for name, count in medicines.items())})
         out("")
         out(_("Demo logins (password for all: %(password)s):") % {"password": result.password})
         width = max(len(login.username) for login in result.logins)

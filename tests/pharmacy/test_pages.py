@@ -1,0 +1,162 @@
+"""The pharmacy pages as the pharmacist and the nurse use them, and the API beside them."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from caravane.audit.models import AuditEvent
+from caravane.pharmacy.models import Delivery, Lot, MedicationDispense, StockMovement
+from caravane.pharmacy.selectors import lot_balance
+from tests.pharmacy.conftest import in_days
+
+pytestmark = pytest.mark.django_db
+
+
+def _client(user) -> Client:
+    client = Client(headers={"Accept-Language": "en"})
+    client.force_login(user)
+    return client
+
+
+def _api(user) -> Client:
+    from caravane.accounts.actions import do_create_api_token
+
+    _token, raw = do_create_api_token(user=user, name="pharmacy")
+    return Client(headers={"Authorization": f"Bearer {raw}", "Accept-Language": "en"})
+
+
+def test_the_pharmacists_home_is_the_pharmacy_with_its_alerts(network, stocked_unit):
+    client = _client(network["pharmacist"])
+    assert client.get("/").url == reverse("pharmacy:index")
+    page = client.get(reverse("pharmacy:index")).content.decode()
+    assert "CSR Imilchil" in page and "UMM 01" not in page  # the centre's pharmacist: the centre only
+    depot = _client(network["depot_pharmacist"]).get(reverse("pharmacy:index")).content.decode()
+    assert "UMM 01" in depot and "Expires within 90 days" in depot and "CSR Ailleurs" not in depot
+
+
+def test_receiving_a_delivery_through_the_page_and_refusing_the_same_note(network, products):
+    client, centre = _client(network["pharmacist"]), network["centre"]
+    form = {"note": "BL-2026-001", "supplier": "Dépôt provincial", "product_0": str(products["paracetamol"].pk),
+            "batch_0": "p-100", "expiry_0": in_days(300).isoformat(), "quantity_0": "200"}
+    response = client.post(reverse("pharmacy:receive", args=[centre.pk]), form)
+    assert response.status_code == 302
+    assert lot_balance(centre, Lot.objects.get(batch_number="P-100")) == 200
+    again = client.post(reverse("pharmacy:receive", args=[centre.pk]), form)
+    assert again.status_code == 400 and "already received" in again.content.decode()
+    assert Delivery.objects.count() == 1 and lot_balance(centre, Lot.objects.get(batch_number="P-100")) == 200
+
+
+def test_the_dispensing_page_proposes_and_dispenses_and_the_chart_shows_it(network, stocked_unit, prescription):
+    client = _client(network["unit_nurse"])
+    page = client.get(reverse("pharmacy:dispensing", args=[stocked_unit.pk])).content.decode()
+    assert "Amoxicilline 500 mg" in page and 'value="21"' in page and "AMX-SOON" in page and "RAMED-0042" in page
+    amox = Lot.objects.get(batch_number="AMX-SOON").product
+    response = client.post(reverse("pharmacy:dispense", args=[stocked_unit.pk, prescription.pk]),
+                           {"product": str(amox.pk), "quantity": "21"}, follow=True)
+    assert "Free of charge (RAMED RAMED-0042)" in response.content.decode()
+    chart = client.get(reverse("care:chart", args=[prescription.patient_id])).content.decode()
+    assert "Medicine dispensed" in chart and "AMX-SOON" in chart and "AMX-LATE" in chart
+
+
+def test_refusals_on_the_page_say_why_and_change_nothing(network, stocked_unit, prescription):
+    client = _client(network["unit_nurse"])
+    amox = Lot.objects.get(batch_number="AMX-SOON").product
+    url = reverse("pharmacy:dispense", args=[stocked_unit.pk, prescription.pk])
+    too_many = client.post(url, {"product": str(amox.pk), "quantity": "500"}, follow=True).content.decode()
+    assert "Only 40 capsule" in too_many and "nothing was dispensed" in too_many
+    assert client.post(url, {"product": "not-a-uuid", "quantity": "x"}, follow=True).status_code == 200
+    other = _client(network["other_nurse"])
+    assert other.post(url, {"product": str(amox.pk), "quantity": "1"}).status_code == 403
+    assert other.get(reverse("pharmacy:stock", args=[stocked_unit.pk])).status_code == 403
+    assert not MedicationDispense.objects.exists()
+    assert AuditEvent.objects.filter(action="pharmacy.dispense", outcome="denied").exists()
+
+
+def test_a_lapsed_card_is_shown_before_dispensing(network, stocked_unit, prescription, ramed_patient):
+    ramed_patient.coverage_valid_until = in_days(-3)
+    ramed_patient.save()
+    page = _client(network["unit_nurse"]).get(reverse("pharmacy:dispensing", args=[stocked_unit.pk])).content.decode()
+    assert "coverage lapsed on" in page
+
+
+def test_transfer_count_and_ledger_pages(network, stocked_unit):
+    client = _client(network["unit_nurse"])
+    late = Lot.objects.get(batch_number="AMX-LATE")
+    response = client.post(reverse("pharmacy:count", args=[stocked_unit.pk]),
+                           {f"count_{late.pk}": "29", "reason": "une gélule perdue"})
+    assert response.status_code == 302 and lot_balance(stocked_unit, late) == 29
+    ledger = client.get(reverse("pharmacy:ledger", args=[stocked_unit.pk])).content.decode()
+    assert "Count adjustment" in ledger and "une gélule perdue" in ledger and "BL-1" in ledger
+    sent = client.post(reverse("pharmacy:transfer", args=[stocked_unit.pk]),
+                       {"to_site": str(network["centre"].pk), f"quantity_{late.pk}": "9"})
+    assert sent.status_code == 302 and lot_balance(stocked_unit, late) == 20
+    assert client.post(reverse("pharmacy:transfer", args=[stocked_unit.pk]),
+                       {"to_site": str(network["centre"].pk), f"quantity_{late.pk}": "999"}).status_code == 400
+
+
+def test_the_api_reads_stock_and_dispenses_within_scope(network, stocked_unit, prescription, products):
+    api = _api(network["unit_nurse"])
+    stock = api.get(f"/api/pharmacy/sites/{stocked_unit.pk}/stock").json()
+    amox = next(row for row in stock if row["code"] == "amox-500")
+    assert amox["on_hand"] == 40 and "expiring" in amox["alerts"]
+    body = {"prescription": str(prescription.pk), "product": str(products["amoxicillin"].pk), "quantity": 50}
+    refused = api.post(f"/api/pharmacy/sites/{stocked_unit.pk}/dispenses", body, content_type="application/json")
+    assert refused.status_code == 400 and refused.json()["errors"][0]["field"] == "quantity"
+    done = api.post(f"/api/pharmacy/sites/{stocked_unit.pk}/dispenses", {**body, "quantity": 21},
+                    content_type="application/json")
+    assert done.status_code == 201 and done.json()["free_of_charge"] and done.json()["lots"] == ["AMX-SOON", "AMX-LATE"]
+    lot = Lot.objects.get(batch_number="AMX-LATE")
+    assert api.get(f"/api/pharmacy/sites/{stocked_unit.pk}/lots/{lot.pk}").json()["quantity"] == 19
+    foreign = _api(network["other_nurse"])
+    assert foreign.get(f"/api/pharmacy/sites/{stocked_unit.pk}/stock").status_code == 403
+    assert foreign.post(f"/api/pharmacy/sites/{stocked_unit.pk}/dispenses", {"garbage": 1},
+                        content_type="application/json").status_code == 403  # refused before the input is read
+    assert _api(network["depot_pharmacist"]).get(f"/api/pharmacy/sites/{stocked_unit.pk}/stock").status_code == 200
+
+
+def test_the_api_refuses_a_delivery_note_twice(network, products):
+    api, centre = _api(network["pharmacist"]), network["centre"]
+    body = {"note_number": "BL-API", "supplier": "PPN", "lines": [
+        {"product": str(products["paracetamol"].pk), "batch_number": "A1", "expiry_date": in_days(100).isoformat(),
+         "quantity": 10}]}
+    assert api.post(f"/api/pharmacy/sites/{centre.pk}/deliveries", body, content_type="application/json").status_code == 201
+    again = api.post(f"/api/pharmacy/sites/{centre.pk}/deliveries", body, content_type="application/json")
+    assert again.status_code == 400 and "already received" in again.json()["errors"][0]["message"]
+    assert StockMovement.objects.filter(site=centre).count() == 1
+
+
+def test_monthly_report_in_the_api_the_page_and_csv(network, stocked_unit, prescription, products):
+    from caravane.pharmacy import actions
+
+    actions.do_dispense(actor=network["unit_nurse"], prescription=prescription, site=stocked_unit,
+                        product=products["amoxicillin"], quantity=21)
+    month = MedicationDispense.objects.get().handed_over_at.strftime("%Y-%m")
+    report = _api(network["coordinator"]).get(f"/api/pharmacy/reports?month={month}").json()
+    line = next(row for row in report["products"] if row["product_code"] == "amox-500")
+    assert line["consumed"] == 21 and report["patients_by_coverage"] == [
+        {"coverage_type": "ramed", "patients": 1, "free_of_charge": 1}]
+    assert _api(network["coordinator"]).get("/api/pharmacy/reports?month=2026-13").status_code in (400, 422)
+    csv = _client(network["coordinator"]).get(reverse("pharmacy:report") + f"?month={month}&format=csv")
+    assert csv["Content-Type"].startswith("text/csv") and "amox-500,21" in csv.content.decode()
+    assert _client(network["unit_nurse"]).get(reverse("pharmacy:report")).status_code == 403
+
+
+def test_a_units_load_list_and_reconciliation(network, stocked_unit, prescription, products):
+    from caravane.pharmacy import actions
+    from caravane.pharmacy.selectors import load_list, reconciliation
+    from django.utils import timezone
+    import datetime
+
+    actions.do_dispense(actor=network["unit_nurse"], prescription=prescription, site=stocked_unit,
+                        product=products["amoxicillin"], quantity=21)
+    lines = {line.stock.product.code: line for line in load_list(stocked_unit, 5)}
+    # 21 capsules on the one day the unit worked: 21 a stop day, 132 for 5 days with a quarter more.
+    assert lines["amox-500"].needed == 132 and lines["amox-500"].to_load == 132 - 19
+    moved = reconciliation(stocked_unit, timezone.now() - datetime.timedelta(hours=1))
+    assert moved[products["amoxicillin"].pk]["dispense"] == -21
+    page = _client(network["unit_nurse"]).get(reverse("pharmacy:tour", args=[stocked_unit.pk]) + "?days=5")
+    assert page.status_code == 200 and 'data-to-load="113"' in page.content.decode()
+    assert _client(network["unit_nurse"]).get(reverse("pharmacy:tour", args=[stocked_unit.pk]) + "?days=x") \
+        .status_code == 404
