@@ -32,6 +32,7 @@ class Fhir:
 
     def _headers(self, headers):
         auth = {"HTTP_AUTHORIZATION": f"Bearer {self.token}"} if self.token else {}
+        auth["HTTP_ACCEPT_LANGUAGE"] = "en"
         return {**auth, **{f"HTTP_{k.upper().replace('-', '_')}": v for k, v in (headers or {}).items()}}
 
     def _check(self, response):
