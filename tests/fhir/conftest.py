@@ -69,12 +69,18 @@ def english():
 
 @pytest.fixture
 def network(commune_factory, site_factory):
-    """Imilchil (Midelt) and Talsint (Figuig) health centres."""
-    imilchil = site_factory(name="CSR Imilchil", commune=commune_factory(
+    """Imilchil (Midelt) and Talsint (Figuig) health centres, under a regional centre with cardiology."""
+    from caravane.network.models import Site, Specialty
+
+    cardiology, _ = Specialty.objects.get_or_create(
+        code="cardiology", defaults={"name_fr": "Cardiologie", "name_ar": "أمراض القلب", "name_en": "Cardiology"})
+    regional = site_factory(kind=Site.Kind.REGIONAL_CENTRE, name="CRT Drâa-Tafilalet", specialties=[cardiology],
+                            commune=commune_factory(region_code="08", province_code="08.381", name="Errachidia"))
+    imilchil = site_factory(name="CSR Imilchil", parent=regional, commune=commune_factory(
         region_code="08", province_code="08.381", name="Imilchil", lat=32.15, lon=-5.63))
-    talsint = site_factory(name="CSR Talsint", commune=commune_factory(
+    talsint = site_factory(name="CSR Talsint", parent=regional, commune=commune_factory(
         region_code="02", province_code="02.191", name="Talsint", lat=32.54, lon=-3.44))
-    return {"imilchil": imilchil, "talsint": talsint}
+    return {"imilchil": imilchil, "talsint": talsint, "regional": regional}
 
 
 @pytest.fixture
@@ -85,6 +91,7 @@ def people(network, staff_factory):
         "gp": staff_factory(role="gp", site=network["imilchil"]).user,
         "talsint_nurse": staff_factory(role="nurse", site=network["talsint"]).user,
         "admin": staff_factory(role="administrator").user,
+        "cardiologist": staff_factory(role="specialist", site=network["regional"]).user,
     }
 
 
@@ -119,6 +126,39 @@ def visit(network, people, patients):
     actions.do_record_vitals(actor=people["nurse"], encounter=encounter,
                              values={"systolic": "128", "diastolic": "82", "weight": "64", "height": "160"})
     return encounter
+
+
+@pytest.fixture
+def full_record(visit, people, network, patients):
+    """Fatima's record in every resource served: a diagnosis, a prescription, a consent, and a teleconsultation
+    (its slot, appointment, message and signed report)."""
+    from django.utils import timezone
+
+    from caravane.care import actions
+    from caravane.patients.actions import do_record_consent
+    from caravane.telemed import actions as telemed
+
+    gp, cardiologist = people["gp"], people["cardiologist"]
+    encounter = actions.do_advance(actor=people["nurse"], encounter=visit, to="with_gp")
+    actions.do_add_diagnosis(actor=gp, encounter=encounter, icd10_code="I10")
+    actions.do_prescribe(actor=gp, encounter=encounter, medication="Amlodipine 5 mg", dose="1 tablet", route="oral",
+                         frequency="once a day", duration_days="30")
+    do_record_consent(actor=gp, patient=patients["fatima"], acts=["teleconsultation", "teleexpertise"],
+                      method="signed_paper", period_start=datetime.date.today() - datetime.timedelta(days=1),
+                      site=network["imilchil"])
+    start = timezone.now() + datetime.timedelta(hours=1)
+    slot = telemed.do_open_slot(actor=cardiologist, hub=network["regional"], start=start,
+                                end=start + datetime.timedelta(hours=2))
+    act = telemed.do_request_act(actor=gp, encounter=encounter, kind="teleconsultation", specialty="cardiology",
+                                 priority="routine", question="Hypertension resistant to two drugs: what next?")
+    act = telemed.do_accept(actor=cardiologist, act=act)
+    telemed.do_book(actor=cardiologist, act=act, slot=slot)
+    telemed.do_send_message(actor=gp, act=act, text="ECG attached tomorrow.")
+    act = telemed.do_start(actor=cardiologist, act=act)
+    telemed.do_save_report(actor=cardiologist, act=act, findings="Sustained hypertension.", icd10_code="I10",
+                           recommendations="Add a thiazide.")
+    telemed.do_sign_report(actor=cardiologist, act=act)
+    return act
 
 
 @pytest.fixture
