@@ -47,8 +47,9 @@ def test_create_patient_refusals_say_why(nurse_fhir, network, patients):
     kept = nurse_fhir.post("Patient", _new_patient(network["imilchil"], deceasedBoolean=False))
     assert kept.status_code == 422 and "deceased" in kept.body["issue"][0]["diagnostics"]
     lenient = nurse_fhir.post("Patient", _new_patient(network["imilchil"], deceasedBoolean=False),
-                              headers={"Prefer": "handling=lenient"})
+                              headers={"Prefer": "handling=lenient, return=OperationOutcome"})
     assert lenient.status_code == 201
+    assert lenient.body["issue"][0]["severity"] == "warning" and "deceased" in lenient.body["issue"][0]["diagnostics"]
     not_fhir = nurse_fhir.post("Patient", {"resourceType": "Patient", "birthDate": "1st May"})
     assert not_fhir.status_code == 400 and not_fhir.body["issue"][0]["code"] == "structure"
     assert Patient.objects.filter(family_name="Ouchen").count() == 1

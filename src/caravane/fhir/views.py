@@ -17,7 +17,7 @@ from caravane.accounts.api_auth import SESSION_AUTH, TokenAuth
 from caravane.audit import gate
 from caravane.fhir.server.bundle import process
 from caravane.fhir.server.context import FhirContext
-from caravane.fhir.server.errors import FhirError
+from caravane.fhir.server.errors import FhirError, operation_outcome
 from caravane.fhir.server.interactions import Answer, as_fhir_error, interact, parse_body
 
 FHIR_JSON = "application/fhir+json; charset=utf-8"
@@ -74,8 +74,12 @@ def endpoint(request, path: str = ""):
             return _respond(process(ctx, parse_body(request.body, "Bundle")))
         answer = interact(ctx, request.method, segments, request.GET, raw_body=request.body,
                           if_match=request.headers.get("If-Match"))
-        if answer.status == 201 and "return=minimal" in request.headers.get("Prefer", ""):
+        prefer = request.headers.get("Prefer", "")
+        if request.method in ("POST", "PUT") and "return=minimal" in prefer:
             answer.body = None
+        elif request.method in ("POST", "PUT") and "return=OperationOutcome" in prefer:
+            # What a lenient write left out is told here (a resource has no place for it).
+            answer.body = operation_outcome(ctx.issues)
         return _respond(answer)
     except Exception as error:  # noqa: BLE001 - as_fhir_error re-raises what is not a refusal (a 500)
         return _refusal(as_fhir_error(error))

@@ -19,7 +19,7 @@ from caravane.care.models import Observation
 from caravane.core.access import Perm
 from caravane.fhir import systems
 from caravane.fhir.server import search
-from caravane.fhir.server.errors import FhirError, Issue
+from caravane.fhir.server.errors import FhirError, Issue, Unkept
 from caravane.fhir.server.resource import REGISTRY, Include, Resource, clean, reference, referenced_id, register
 
 PANEL, PANEL_DISPLAY = vitals.BLOOD_PRESSURE_PANEL
@@ -131,8 +131,9 @@ class ObservationResource(Resource):
     def create(cls, ctx, body: dict):
         """Record the vital sign (or blood pressure panel) the body carries, in the visit it names."""
         ctx.require(Perm.RECORD_VITALS, ("care.encounter", ""), audit_action="care.record_vitals")
-        for element in sorted(set(body) - KEPT):
-            _refuse(ctx, f"Observation.{element} is not kept by this server.", f"Observation.{element}")
+        unkept = Unkept(ctx)
+        unkept.elements(body, KEPT)
+        unkept.settle()
         if body.get("status") != "final":
             raise FhirError(422, "business-rule", "A vital sign is recorded as measured: status must be “final”.",
                             expression=["Observation.status"])
@@ -155,13 +156,6 @@ class ObservationResource(Resource):
             raise FhirError(422, "value", issues[0].diagnostics, issues=issues) from None
         wanted = SYSTOLIC.code if "systolic" in values else vitals.BY_KEY[next(iter(values))].code
         return next(row for row in rows if row.code == wanted)
-
-
-def _refuse(ctx, message: str, expression: str) -> None:
-    if ctx.lenient:
-        ctx.issues.append(Issue("not-supported", message, severity="warning", expression=[expression]))
-        return
-    raise FhirError(422, "not-supported", message, expression=[expression])
 
 
 def _check_time(value) -> None:

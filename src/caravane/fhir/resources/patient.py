@@ -12,7 +12,7 @@ from django.forms.models import model_to_dict
 from caravane.core.access import Perm, scope_of
 from caravane.fhir import systems
 from caravane.fhir.server import search
-from caravane.fhir.server.errors import FhirError, Issue
+from caravane.fhir.server.errors import FhirError, Issue, Unkept
 from caravane.fhir.server.resource import Include, Resource, clean, reference, referenced_id, register
 from caravane.patients import actions
 from caravane.patients.forms import PATIENT_FIELDS, PatientForm, RegistrationForm
@@ -155,25 +155,17 @@ def _refuse_invalid(form) -> None:
         raise FhirError(422, "invariant", issues[0].diagnostics, issues=issues)
 
 
-def _refuse(ctx, message: str, expression: str) -> None:
-    if ctx.lenient:
-        ctx.issues.append(Issue("not-supported", message, severity="warning", expression=[expression]))
-        return
-    raise FhirError(422, "not-supported", message, expression=[expression])
-
-
 def _form_data(ctx, body: dict, data: dict) -> dict:
     """The patient form's fields from a FHIR Patient (what it says overrides ``data``); what we cannot keep refused."""
-    data = dict(data)
-    for element in sorted(set(body) - KEPT):
-        _refuse(ctx, f"Patient.{element} is not kept by this server.", f"Patient.{element}")
+    data, unkept = dict(data), Unkept(ctx)
+    unkept.elements(body, KEPT)
     if body.get("active") is False:
-        _refuse(ctx, "A patient is registered active; records are retired by merging them.", "Patient.active")
+        unkept.add("A patient is registered active; records are retired by merging them.", "Patient.active")
     for identifier in body.get("identifier", []):
         if identifier.get("system") == systems.CIN:
             data["national_id"] = normalise_cin(identifier.get("value", "")) if identifier.get("value") else ""
         elif identifier.get("system") != systems.RECORD_NUMBER:
-            _refuse(ctx, f"Identifiers of system {identifier.get('system')} are not kept: only the CIN "
+            unkept.add(f"Identifiers of system {identifier.get('system')} are not kept: only the CIN "
                          f"({systems.CIN}); the record number is assigned by the network.", "Patient.identifier")
     if "name" in body:
         for key in ("given_name", "family_name", "given_name_ar", "family_name_ar"):
@@ -182,12 +174,12 @@ def _form_data(ctx, body: dict, data: dict) -> dict:
         given, family = " ".join(name.get("given", [])), name.get("family", "")
         suffix = "_ar" if is_arabic(given + family) else ""
         if data[f"family_name{suffix}"] or data[f"given_name{suffix}"]:
-            _refuse(ctx, "One name per script is kept (Latin, Arabic).", "Patient.name")
+            unkept.add("One name per script is kept (Latin, Arabic).", "Patient.name")
             continue
         data[f"given_name{suffix}"], data[f"family_name{suffix}"] = given, family
     phones = [t for t in body.get("telecom", []) if t.get("system") == "phone"]
     if len(phones) != len(body.get("telecom", [])) or len(phones) > 1:
-        _refuse(ctx, "One phone number is kept.", "Patient.telecom")
+        unkept.add("One phone number is kept.", "Patient.telecom")
     if "telecom" in body:
         data["phone"] = phones[0].get("value", "") if phones else ""
     if "gender" in body:
@@ -196,16 +188,16 @@ def _form_data(ctx, body: dict, data: dict) -> dict:
         birth = str(body["birthDate"])
         data["birth_date"], data["birth_year"] = ("", birth) if len(birth) == 4 else (birth, "")
         if len(birth) == 7:
-            _refuse(ctx, "A birth date is a day or a year.", "Patient.birthDate")
+            unkept.add("A birth date is a day or a year.", "Patient.birthDate")
     addresses = body.get("address", [])
     if len(addresses) > 1:
-        _refuse(ctx, "One address is kept.", "Patient.address")
+        unkept.add("One address is kept.", "Patient.address")
     if addresses:
         address = addresses[0]
         data["address"] = address.get("text") or ", ".join(address.get("line", []))
     contacts = body.get("contact", [])
     if len(contacts) > 1:
-        _refuse(ctx, "One emergency contact is kept.", "Patient.contact")
+        unkept.add("One emergency contact is kept.", "Patient.contact")
     if contacts:
         contact = contacts[0]
         name = contact.get("name", {})
@@ -214,4 +206,5 @@ def _form_data(ctx, body: dict, data: dict) -> dict:
         data["emergency_contact_relation"] = (relations[0].get("text") or "") if relations else ""
         phones = [t.get("value", "") for t in contact.get("telecom", []) if t.get("system") == "phone"]
         data["emergency_contact_phone"] = phones[0] if phones else ""
+    unkept.settle()
     return data

@@ -49,3 +49,30 @@ def not_found(kind: str, pk) -> FhirError:
 def invalid(diagnostics: str, *, expression: list[str] | None = None, status: int = 400) -> FhirError:
     """Input that does not say what it must (400), or says something our workflows refuse (422)."""
     return FhirError(status, "invalid" if status == 400 else "processing", diagnostics, expression=expression)
+
+
+class Unkept:
+    """What a sent resource says that the server would not keep: refused together (422), or with
+    ``Prefer: handling=lenient`` dropped and reported as warnings."""
+
+    def __init__(self, ctx):
+        self.ctx, self.issues = ctx, []
+
+    def add(self, message: str, expression: str) -> None:
+        self.issues.append(Issue("not-supported", message, expression=[expression]))
+
+    def elements(self, body: dict, kept: set[str]) -> None:
+        """Note each top-level element of ``body`` outside ``kept``."""
+        for element in sorted(set(body) - kept):
+            self.add(f"{body['resourceType']}.{element} is not kept by this server.", f"{body['resourceType']}.{element}")
+
+    def settle(self) -> None:
+        """Refuse what was noted, or (lenient) report it as warnings."""
+        if not self.issues:
+            return
+        if not self.ctx.lenient:
+            raise FhirError(422, "not-supported", self.issues[0].diagnostics, issues=self.issues)
+        for issue in self.issues:
+            issue.severity = "warning"
+            issue.diagnostics += " It was left out (handling=lenient)."
+        self.ctx.issues += self.issues
