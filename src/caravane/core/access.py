@@ -71,6 +71,8 @@ class Perm(enum.StrEnum):
     RUN_PLAN = "planning.run_plan"
     APPLY_PLAN = "planning.apply_plan"
     IMPORT_FACILITIES = "planning.import_facilities"
+    # fhir: bulk export of the records in scope (the administrator's, as no role lists it).
+    EXPORT_FHIR = "fhir.bulk_export"
 
 
 # Public directory data: granted reads of it leave no audit row (refusals still do).

@@ -41,7 +41,8 @@ def _user(request):
 
 
 def _respond(answer: Answer) -> HttpResponse:
-    content = b"" if answer.body is None else json.dumps(answer.body, ensure_ascii=False).encode()
+    content = answer.body if isinstance(answer.body, bytes) else (
+        b"" if answer.body is None else json.dumps(answer.body, ensure_ascii=False).encode())
     response = HttpResponse(content, status=answer.status, content_type=FHIR_JSON)
     # Answers carry health data: never let a shared proxy or the browser cache keep them.
     response["Cache-Control"] = "private, no-store"

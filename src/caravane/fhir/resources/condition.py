@@ -16,6 +16,8 @@ VERIFICATION = {Condition.Verification.CONFIRMED: "confirmed",
 @register
 class ConditionResource(Resource):
     type = "Condition"
+    # The site a row belongs to, for exports narrowed to a province.
+    site_path = "encounter__site"
     model = Condition
     perm = Perm.VIEW_CHART
     read_action, search_action = "care.view_chart", "care.view_chart"

@@ -17,6 +17,8 @@ DECREE = "https://www.sgg.gov.ma/BO/FR/2672/2018/BO_6718_Fr.pdf"
 @register
 class ConsentResource(Resource):
     type = "Consent"
+    # The site a row belongs to, for exports narrowed to a province.
+    site_path = "patient__registration_site"
     model = Consent
     perm = Perm.VIEW_PATIENT
     read_action, search_action = "view_consents", "view_consents"

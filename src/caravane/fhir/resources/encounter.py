@@ -44,6 +44,8 @@ def _codes(mapping: dict) -> dict:
 @register
 class EncounterResource(Resource):
     type = "Encounter"
+    # The site a row belongs to, for exports narrowed to a province.
+    site_path = "site"
     model = Encounter
     perm = Perm.VIEW_CHART
     read_action, search_action = "care.view_visit", "care.list_visits"

@@ -17,6 +17,8 @@ STATUS = {MedicationRequest.Status.ACTIVE: "active", MedicationRequest.Status.CA
 @register
 class MedicationRequestResource(Resource):
     type = "MedicationRequest"
+    # The site a row belongs to, for exports narrowed to a province.
+    site_path = "encounter__site"
     model = MedicationRequest
     perm = Perm.VIEW_CHART
     read_action, search_action = "care.view_chart", "care.view_chart"

@@ -55,6 +55,8 @@ def _category_q(value: str) -> Q:
 @register
 class ObservationResource(Resource):
     type = "Observation"
+    # The site a row belongs to, for exports narrowed to a province.
+    site_path = "encounter__site"
     model = Observation
     perm = Perm.VIEW_CHART
     read_action, search_action = "care.view_chart", "care.view_chart"

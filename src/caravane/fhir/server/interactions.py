@@ -20,10 +20,10 @@ OPERATION_HANDLERS: dict = {}
 
 @dataclass
 class Answer:
-    """What an interaction answers: a status, a resource (or None) and headers (Location, ETag...)."""
+    """What an interaction answers: a status, a resource (or None, or a file's bytes) and headers."""
 
     status: int
-    body: dict | None
+    body: dict | bytes | None
     headers: dict = field(default_factory=dict)
 
 
@@ -99,7 +99,7 @@ def _check_structure(body: dict) -> None:
 def interact(ctx, method: str, segments: list[str], query: QueryDict, raw_body: bytes | None = None,
              if_match: str | None = None) -> Answer:
     """Serve one interaction on ``segments`` (the path below the base, split on /)."""
-    if segments and segments[-1].startswith("$"):
+    if segments and (segments[0].startswith("$") or segments[-1].startswith("$")):
         return _operation(ctx, method, segments, query)
     if segments == ["metadata"] and method == "GET":
         return Answer(200, capability_statement(ctx))
@@ -138,8 +138,8 @@ def _update(ctx, resource, pk: str, raw_body, if_match) -> Answer:
 
 
 def _operation(ctx, method: str, segments: list[str], query) -> Answer:
-    name = segments[-1]
-    on = segments[0] if len(segments) > 1 else None
+    # A system operation names itself first ($export-poll/{id}); a type's or an instance's, last.
+    name, on = (segments[0], None) if segments[0].startswith("$") else (segments[-1], segments[0])
     handler = OPERATION_HANDLERS.get((name, on))
     if handler is None:
         raise FhirError(404, "not-supported", f"The operation {name} is not served here.")

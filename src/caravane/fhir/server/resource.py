@@ -39,6 +39,8 @@ class Resource:
     # Whether each row's history is kept (records that are never changed have exactly one version).
     versioned: ClassVar[bool] = False
     documentation: ClassVar[str] = ""
+    # The path from a row to its site, for types a bulk export carries ("" for none).
+    site_path: ClassVar[str] = ""
 
     @classmethod
     def queryset(cls) -> models.QuerySet:
