@@ -142,3 +142,22 @@ def test_errors_are_operation_outcomes(client, nurse_fhir, patients):
     broken = client.post("/fhir/R4/Patient", "{", content_type="application/fhir+json",
                          HTTP_AUTHORIZATION=f"Bearer {nurse_fhir.token}")
     assert broken.status_code == 400 and broken.json()["issue"][0]["code"] == "structure"
+
+
+def test_history_of_a_withdrawn_diagnosis(gp_fhir, full_record):
+    from caravane.care import actions
+    from caravane.care.models import Condition
+
+    condition = Condition.objects.get()
+    first = gp_fhir.get(f"Condition/{condition.pk}/_history")
+    assert first.status_code == 200 and first.body["type"] == "history" and first.body["total"] == 1
+    actions.do_remove_condition(actor=full_record.requester.user, condition=condition)
+    history = gp_fhir.get(f"Condition/{condition.pk}/_history").body
+    now, before = (entry["resource"] for entry in history["entry"])
+    assert now["verificationStatus"]["coding"][0]["code"] == "entered-in-error" and "clinicalStatus" not in now
+    assert before["verificationStatus"]["coding"][0]["code"] == "confirmed"
+    old = gp_fhir.get(f"Condition/{condition.pk}/_history/{before['meta']['versionId']}")
+    assert old.status_code == 200 and old.body == before
+    assert gp_fhir.get(f"Condition/{condition.pk}/_history/1").status_code == 404
+    current = gp_fhir.get(f"Condition/{condition.pk}")
+    assert current["ETag"] == f'W/"{now["meta"]["versionId"]}"'

@@ -6,7 +6,7 @@ from caravane.care.models import Condition
 from caravane.core.access import Perm
 from caravane.fhir import systems
 from caravane.fhir.server import search
-from caravane.fhir.server.resource import Include, Resource, clean, reference, register
+from caravane.fhir.server.resource import Include, Resource, clean, reference, register, withdrawn_history
 
 # Our verification statuses are FHIR's own codes; a withdrawn diagnosis has no clinical status (FHIR con-5).
 VERIFICATION = {Condition.Verification.CONFIRMED: "confirmed",
@@ -32,9 +32,16 @@ class ConditionResource(Resource):
     includes = {"Condition:patient": Include("Patient", "patient_id"),
                 "Condition:encounter": Include("Encounter", "encounter_id")}
 
+    versioned = True
+
     @classmethod
     def last_changed(cls, condition):
-        return condition.retracted_at or condition.updated_at
+        return condition.retracted_at or condition.created_at
+
+    @classmethod
+    def history(cls, condition, ctx) -> list[dict]:
+        return withdrawn_history(cls, condition, ctx, "verificationStatus",
+                                 systems.coding(systems.CONDITION_VERIFICATION, "confirmed"))
 
     @classmethod
     def render(cls, condition: Condition, ctx) -> dict:

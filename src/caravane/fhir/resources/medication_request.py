@@ -7,7 +7,7 @@ from caravane.care.models import MedicationRequest
 from caravane.core.access import Perm
 from caravane.fhir import systems
 from caravane.fhir.server import search
-from caravane.fhir.server.resource import Include, Resource, clean, reference, register
+from caravane.fhir.server.resource import Include, Resource, clean, reference, register, withdrawn_history
 
 # Our statuses are FHIR's own MedicationRequest.status codes.
 STATUS = {MedicationRequest.Status.ACTIVE: "active", MedicationRequest.Status.CANCELLED: "cancelled",
@@ -31,9 +31,15 @@ class MedicationRequestResource(Resource):
     }
     includes = {"MedicationRequest:patient": Include("Patient", "patient_id")}
 
+    versioned = True
+
     @classmethod
     def last_changed(cls, line):
-        return line.retracted_at or line.updated_at
+        return line.retracted_at or line.created_at
+
+    @classmethod
+    def history(cls, line, ctx) -> list[dict]:
+        return withdrawn_history(cls, line, ctx, "status", "active")
 
     @classmethod
     def render(cls, line: MedicationRequest, ctx) -> dict:

@@ -77,6 +77,12 @@ class ObservationResource(Resource):
     }
     create_perm, create_action = Perm.RECORD_VITALS, "care.record_vitals"
 
+    versioned = True
+
+    @classmethod
+    def last_changed(cls, row):
+        return row.created_at  # never changed
+
     @classmethod
     def queryset(cls):
         # A diastolic value is a component of its panel, not a resource of its own.

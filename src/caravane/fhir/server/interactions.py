@@ -123,7 +123,28 @@ def interact(ctx, method: str, segments: list[str], query: QueryDict, raw_body: 
         return _update(ctx, resource, segments[1], raw_body, if_match)
     if len(segments) == 2:
         raise FhirError(405, "not-supported", f"{method} is not served on a {resource.type}.")
+    if resource.versioned and segments[2] == "_history" and len(segments) <= 4 and method == "GET":
+        return _history(ctx, resource, segments[1], segments[3] if len(segments) == 4 else None, query)
     raise not_found(resource.type, "/".join(segments[1:]))
+
+
+def _history(ctx, resource, pk: str, version: str | None, query) -> Answer:
+    """An instance's versions (a history Bundle), or one of them (vread)."""
+    if list(query):
+        raise FhirError(400, "not-supported", "History takes no parameters here.")
+    versions = resource.history(resource.read(ctx, pk), ctx)
+    if version is not None:
+        for body in versions:
+            if body["meta"]["versionId"] == version:
+                return Answer(200, body, {"ETag": f'W/"{version}"', "Last-Modified": body["meta"]["lastUpdated"]})
+        raise FhirError(404, "not-found", f"{resource.type}/{pk} has no version {version}.")
+    entries = [{"fullUrl": ctx.url(resource.type, pk), "resource": body,
+                "request": {"method": "POST" if index == len(versions) - 1 else "PUT", "url": f"{resource.type}/{pk}"
+                            if index < len(versions) - 1 else resource.type},
+                "response": {"status": "201" if index == len(versions) - 1 else "200",
+                             "lastModified": body["meta"]["lastUpdated"]}}
+               for index, body in enumerate(versions)]
+    return Answer(200, {"resourceType": "Bundle", "type": "history", "total": len(entries), "entry": entries})
 
 
 def _update(ctx, resource, pk: str, raw_body, if_match) -> Answer:

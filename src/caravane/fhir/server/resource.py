@@ -79,8 +79,12 @@ class Resource:
 
     @classmethod
     def version_id(cls, obj) -> str:
-        # Microseconds since the epoch: ordered, and an ``id`` (digits) as FHIR requires of a versionId.
-        return str(int(cls.last_changed(obj).timestamp() * 1_000_000))
+        return micros(cls.last_changed(obj))
+
+    @classmethod
+    def history(cls, obj, ctx) -> list[dict]:
+        """Every version of the row, newest first (a record that never changes has one)."""
+        return cls.render_many([obj], ctx)
 
     @classmethod
     def as_fhir(cls, obj, ctx) -> dict:
@@ -109,6 +113,24 @@ class Resource:
         if cls.versioned:
             served += ["vread", "history-instance"]
         return served
+
+
+def micros(instant: datetime.datetime) -> str:
+    """A versionId for a version made at ``instant``: microseconds since the epoch (ordered, digits only)."""
+    return str(int(instant.timestamp() * 1_000_000))
+
+
+def withdrawn_history(resource, row, ctx, status_element: str, active: dict | str) -> list[dict]:
+    """The versions of a record withdrawn at most once (``retracted_at``): as it is, and as it was before."""
+    current = resource.render_many([row], ctx)[0]
+    if row.retracted_at is None:
+        return [current]
+    earlier = {**current, status_element: active,
+               "meta": {**current["meta"], "versionId": micros(row.created_at), "lastUpdated": row.created_at.isoformat()}}
+    if status_element == "verificationStatus":
+        earlier["clinicalStatus"] = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+                                                 "code": "active"}]}
+    return [current, earlier]
 
 
 def register(resource: type[Resource]) -> type[Resource]:
