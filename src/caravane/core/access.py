@@ -86,6 +86,8 @@ class Perm(enum.StrEnum):
     APPROVE_REQUISITION = "pharmacy.approve_requisition"
     VIEW_STOCK_REPORTS = "pharmacy.view_reports"
     MANAGE_CATALOGUE = "pharmacy.manage_catalogue"
+    # fhir: bulk export of the records in scope (the administrator's, as no role lists it).
+    EXPORT_FHIR = "fhir.bulk_export"
 
 
 # Public directory data: granted reads of it leave no audit row (refusals still do).

@@ -53,7 +53,7 @@ def do_register_patient(*, actor, registration_site, data: dict) -> Patient:
 
 def do_update_patient(*, actor, patient: Patient, data: dict) -> Patient:
     """Change a patient's demographics, identifiers or coverage from validated ``data``."""
-    with transaction.atomic(durable=True):
+    with action_transaction():
         before = _snapshot(Patient.objects.get(pk=patient.pk))
         for name, value in data.items():
             setattr(patient, name, value)

@@ -1,0 +1,244 @@
+"""Typed search parameters, and the search interaction: filters, paging with ``_count``, ``_include``/``_revinclude``.
+
+A parameter the resource does not declare, or a modifier no parameter takes, is refused (400) or, with
+``Prefer: handling=lenient``, reported in an OperationOutcome entry: never silently ignored.
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from dataclasses import dataclass
+from typing import Callable
+from urllib.parse import urlencode
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from caravane.fhir.server.errors import FhirError, Issue, operation_outcome
+from caravane.fhir.server.resource import REGISTRY
+
+DEFAULT_COUNT, MAX_COUNT = 20, 100
+# Search controls the server takes on every type (the parameters are per resource, see each module).
+CONTROLS = ("_count", "_offset", "_include", "_revinclude", "_format")
+
+
+@dataclass(frozen=True)
+class Param:
+    """A search parameter: its FHIR type, and how one of its values narrows the rows."""
+
+    type: str
+    documentation: str
+    to_q: Callable[[str], Q]
+
+    def narrow(self, rows: QuerySet, value: str, name: str) -> QuerySet:
+        # A comma separates values any of which may match; repeating the parameter requires each.
+        condition = Q(pk__in=[])
+        for one in value.split(","):
+            if not one:
+                raise FhirError(400, "invalid", f"Search parameter {name}: an empty value.", expression=[name])
+            condition |= self.to_q(one)
+        return rows.filter(condition)
+
+
+def key(field: str, documentation: str = "The logical id") -> Param:
+    """A token that is a row's key (``_id``): a malformed id matches nothing."""
+
+    def to_q(value):
+        try:
+            return Q(**{field: uuid.UUID(value)})
+        except ValueError:
+            return Q(pk__in=[])
+
+    return Param("token", documentation, to_q)
+
+
+def reference(field: str, target: str, documentation: str) -> Param:
+    """A reference to ``target`` (``Target/id`` or a bare id)."""
+
+    def to_q(value):
+        kind, _, pk = value.rpartition("/")
+        if kind and kind.rpartition("/")[2] != target:
+            raise FhirError(400, "invalid", f"This parameter refers to {target}, not to {kind}.")
+        try:
+            return Q(**{field: uuid.UUID(pk)})
+        except ValueError:
+            return Q(pk__in=[])
+
+    return Param("reference", documentation, to_q)
+
+
+def token(field: str, documentation: str, *, system: str | None = None, codes: dict | None = None) -> Param:
+    """A coded value (``system|code`` or ``code``); ``codes`` maps the FHIR code to stored values."""
+
+    def to_q(value):
+        named, bar, code = value.rpartition("|")
+        if bar and named and system is not None and named != system:
+            return Q(pk__in=[])
+        stored = codes.get(code, []) if codes is not None else [code]
+        return Q(**{f"{field}__in": list(stored)})
+
+    return Param("token", documentation, to_q)
+
+
+def string(fields: tuple[str, ...], documentation: str) -> Param:
+    """Text that begins with the value, in any of ``fields``, case ignored (FHIR's default string match)."""
+
+    def to_q(value):
+        condition = Q(pk__in=[])
+        for field in fields:
+            condition |= Q(**{f"{field}__istartswith": value})
+        return condition
+
+    return Param("string", documentation, to_q)
+
+
+def custom(kind: str, documentation: str, to_q: Callable[[str], Q]) -> Param:
+    return Param(kind, documentation, to_q)
+
+
+PREFIXES = {"eq": "", "ge": "gte", "le": "lte", "gt": "gt", "lt": "lt"}
+
+
+def _instant_range(value: str) -> tuple[datetime.datetime, datetime.datetime]:
+    """The instants ``value`` covers: a year, a month, a day or an instant."""
+    zone = timezone.get_current_timezone()
+    try:
+        if len(value) in (4, 7, 10):
+            parts = [int(part) for part in value.split("-")] + [1, 1]
+            start = datetime.date(parts[0], parts[1], parts[2])
+            if len(value) == 4:
+                end = datetime.date(start.year + 1, 1, 1)
+            elif len(value) == 7:
+                end = (start.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+            else:
+                end = start + datetime.timedelta(days=1)
+            return (datetime.datetime.combine(start, datetime.time(), zone),
+                    datetime.datetime.combine(end, datetime.time(), zone))
+        instant = parse_datetime(value)
+    except (ValueError, IndexError):
+        instant = None
+    if instant is None:
+        raise FhirError(400, "invalid", f"“{value}” is not a FHIR date (YYYY, YYYY-MM, YYYY-MM-DD or an instant).")
+    if timezone.is_naive(instant):
+        instant = timezone.make_aware(instant, zone)
+    return instant, instant + datetime.timedelta(microseconds=1)
+
+
+def date(field: str, documentation: str, *, is_date: bool = False) -> Param:
+    """A date or instant, with the prefixes eq, ge, le, gt and lt; ``is_date`` for a DateField."""
+
+    def to_q(value):
+        prefix = value[:2] if value[:2] in PREFIXES else "eq"
+        start, end = _instant_range(value[2:] if value[:2] in PREFIXES else value)
+        if is_date:
+            start, end = start.date(), end.date()
+        if prefix == "eq":
+            return Q(**{f"{field}__gte": start, f"{field}__lt": end})
+        bound = {"ge": start, "gt": end, "le": end, "lt": start}[prefix]
+        lookup = {"ge": "gte", "gt": "gte", "le": "lt", "lt": "lt"}[prefix]
+        return Q(**{f"{field}__{lookup}": bound})
+
+    return Param("date", documentation, to_q)
+
+
+def _count(values: list[str]) -> int:
+    try:
+        count = int(values[-1])
+    except ValueError:
+        raise FhirError(400, "invalid", "_count must be a whole number.", expression=["_count"]) from None
+    if count < 0:
+        raise FhirError(400, "invalid", "_count cannot be negative.", expression=["_count"])
+    return min(count, MAX_COUNT)
+
+
+def _unknown(ctx, message: str, name: str) -> None:
+    if not ctx.lenient:
+        raise FhirError(400, "not-supported", message, expression=[name])
+    ctx.issues.append(Issue("not-supported", message + " It was ignored (handling=lenient).", severity="warning",
+                            expression=[name]))
+
+
+def _follow(ctx, resource, value: str, *, reverse: bool) -> tuple[type, object] | None:
+    """The (resource, include) an ``_include``/``_revinclude`` value names, or None (reported) when not served."""
+    source = value.split(":")[0]
+    declaring = REGISTRY.get(source)
+    include = declaring.includes.get(value) if declaring else None
+    if include is None or (include.target != resource.type if reverse else source != resource.type):
+        _unknown(ctx, f"{'_revinclude' if reverse else '_include'}={value} is not supported here.",
+                 "_revinclude" if reverse else "_include")
+        return None
+    return declaring, include
+
+
+def search(resource, ctx, query) -> dict:
+    """The searchset Bundle for ``query`` (a QueryDict) on ``resource``: the gate first, then the input."""
+    rows = resource.searchable(ctx.rows(resource))
+    count, offset, includes, revincludes = DEFAULT_COUNT, 0, [], []
+    for name, values in query.lists():
+        base, _, modifier = name.partition(":")
+        if name == "_count":
+            count = _count(values)
+        elif name == "_offset":
+            offset = _count(values) if values[-1].isdigit() else 0
+        elif name == "_format":
+            continue
+        elif name in ("_include", "_revinclude"):
+            reverse = name == "_revinclude"
+            for value in values:
+                followed = _follow(ctx, resource, value, reverse=reverse)
+                if followed is not None:
+                    (revincludes if reverse else includes).append(followed)
+        elif base in resource.params and not modifier:
+            for value in values:
+                rows = resource.params[base].narrow(rows, value, name)
+        elif base in resource.params:
+            _unknown(ctx, f"The modifier :{modifier} of {base} is not supported.", name)
+        else:
+            _unknown(ctx, f"{resource.type} has no search parameter “{name}”.", name)
+    rows = rows.order_by("pk")
+    page = list(rows[offset:offset + count + 1]) if count else []
+    has_next = len(page) > count
+    page = page[:count]
+    ctx.returned(resource, [obj.pk for obj in page])
+    entries = [_entry(ctx, body, "match") for body in resource.render_many(page, ctx)]
+    entries += _included(ctx, resource, page, includes, revincludes)
+    if ctx.issues:
+        entries.append({"resource": operation_outcome(ctx.issues), "search": {"mode": "outcome"}})
+    links = [{"relation": "self", "url": _page_url(ctx, resource, query, offset, count)}]
+    if has_next:
+        links.append({"relation": "next", "url": _page_url(ctx, resource, query, offset + count, count)})
+    bundle = {"resourceType": "Bundle", "type": "searchset", "link": links}
+    if entries:
+        bundle["entry"] = entries
+    return bundle
+
+
+def _entry(ctx, body: dict, mode: str) -> dict:
+    return {"fullUrl": ctx.url(body["resourceType"], body["id"]), "resource": body, "search": {"mode": mode}}
+
+
+def _included(ctx, resource, page, includes, revincludes) -> list[dict]:
+    """The resources the page refers to (``_include``) or that refer to it (``_revinclude``), each within reach."""
+    entries = []
+    for declaring, include in includes:
+        target = REGISTRY[include.target]
+        ids = {getattr(obj, include.field) for obj in page} - {None}
+        if ids:
+            found = list(target.searchable(ctx.rows(target)).filter(pk__in=ids).order_by("pk"))
+            entries += [_entry(ctx, body, "include") for body in target.render_many(found, ctx)]
+    for declaring, include in revincludes:
+        ids = [obj.pk for obj in page]
+        if ids:
+            found = declaring.searchable(ctx.rows(declaring)).filter(**{f"{include.field}__in": ids}).order_by("pk")
+            found = list(found[:MAX_COUNT * 10])
+            ctx.returned(declaring, [obj.pk for obj in found])
+            entries += [_entry(ctx, body, "include") for body in declaring.render_many(found, ctx)]
+    return entries
+
+
+def _page_url(ctx, resource, query, offset: int, count: int) -> str:
+    pairs = [(name, value) for name, values in query.lists() if name not in ("_offset", "_count") for value in values]
+    pairs += [("_count", count), ("_offset", offset)] if offset else [("_count", count)]
+    return f"{ctx.url(resource.type)}?{urlencode(pairs)}"

@@ -1,0 +1,171 @@
+"""Fixtures for the FHIR server: Imilchil and Talsint health centres, their staff with tokens, a visit, and a
+helper that validates every resource a response carries against the FHIR structure definitions (R4B)."""
+
+from __future__ import annotations
+
+import datetime
+import json
+
+import pytest
+
+FHIR_JSON = "application/fhir+json"
+
+
+def validate(body: dict) -> dict:
+    """Validate a FHIR resource, and each resource of a Bundle, with fhir.resources (R4B); returns it."""
+    from fhir.resources.R4B import get_fhir_model_class
+
+    get_fhir_model_class(body["resourceType"]).model_validate(body)
+    if body["resourceType"] == "Bundle":
+        for entry in body.get("entry", []):
+            for part in (entry.get("resource"), (entry.get("response") or {}).get("outcome")):
+                if part is not None:
+                    validate(part)
+    return body
+
+
+class Fhir:
+    """A test client speaking FHIR JSON with a bearer token; every answer's body is validated."""
+
+    def __init__(self, client, token: str | None):
+        self.client, self.token = client, token
+
+    def _headers(self, headers):
+        auth = {"HTTP_AUTHORIZATION": f"Bearer {self.token}"} if self.token else {}
+        auth["HTTP_ACCEPT_LANGUAGE"] = "en"
+        return {**auth, **{f"HTTP_{k.upper().replace('-', '_')}": v for k, v in (headers or {}).items()}}
+
+    def _check(self, response):
+        assert response["Content-Type"].startswith(FHIR_JSON)
+        if response.content:
+            response.body = validate(json.loads(response.content))
+        return response
+
+    def get(self, path: str, headers=None, **params):
+        return self._check(self.client.get(f"/fhir/R4/{path}", params, **self._headers(headers)))
+
+    def post(self, path: str, body: dict, headers=None):
+        return self._check(self.client.post(f"/fhir/R4/{path}", json.dumps(body), content_type=FHIR_JSON,
+                                            **self._headers(headers)))
+
+    def put(self, path: str, body: dict, headers=None):
+        return self._check(self.client.put(f"/fhir/R4/{path}", json.dumps(body), content_type=FHIR_JSON,
+                                           **self._headers(headers)))
+
+
+def token_for(user) -> str:
+    from caravane.accounts.actions import do_create_api_token
+
+    return do_create_api_token(user=user, name="fhir tests")[1]
+
+
+@pytest.fixture(autouse=True)
+def english():
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture
+def network(commune_factory, site_factory):
+    """Imilchil (Midelt) and Talsint (Figuig) health centres, under a regional centre with cardiology."""
+    from caravane.network.models import Site, Specialty
+
+    cardiology, _ = Specialty.objects.get_or_create(
+        code="cardiology", defaults={"name_fr": "Cardiologie", "name_ar": "أمراض القلب", "name_en": "Cardiology"})
+    regional = site_factory(kind=Site.Kind.REGIONAL_CENTRE, name="CRT Drâa-Tafilalet", specialties=[cardiology],
+                            commune=commune_factory(region_code="08", province_code="08.381", name="Errachidia"))
+    imilchil = site_factory(name="CSR Imilchil", parent=regional, commune=commune_factory(
+        region_code="08", province_code="08.381", name="Imilchil", lat=32.15, lon=-5.63))
+    talsint = site_factory(name="CSR Talsint", parent=regional, commune=commune_factory(
+        region_code="02", province_code="02.191", name="Talsint", lat=32.54, lon=-3.44))
+    return {"imilchil": imilchil, "talsint": talsint, "regional": regional}
+
+
+@pytest.fixture
+def people(network, staff_factory):
+    """A nurse and a GP at Imilchil, a nurse at Talsint, and an administrator."""
+    return {
+        "nurse": staff_factory(role="nurse", site=network["imilchil"]).user,
+        "gp": staff_factory(role="gp", site=network["imilchil"]).user,
+        "talsint_nurse": staff_factory(role="nurse", site=network["talsint"]).user,
+        "admin": staff_factory(role="administrator").user,
+        "cardiologist": staff_factory(role="specialist", site=network["regional"]).user,
+    }
+
+
+@pytest.fixture
+def patients(network):
+    """Two patients at Imilchil and one at Talsint."""
+    from caravane.core.models import new_uuid7
+    from caravane.patients.identifiers import record_number_for
+    from caravane.patients.models import Patient
+    from caravane.patients.search import index_patient_names
+
+    def make(site, given, family, **extra):
+        pk = new_uuid7()
+        patient = Patient.objects.create(pk=pk, record_number=record_number_for(pk), given_name=given,
+                                         family_name=family, gender="female", birth_date=datetime.date(1980, 5, 1),
+                                         registration_site=site, **extra)
+        index_patient_names(patient)
+        return patient
+
+    return {"fatima": make(network["imilchil"], "Fatima", "Amrani", national_id="AB123456"),
+            "itto": make(network["imilchil"], "Itto", "Oubaha"),
+            "talsint": make(network["talsint"], "Zahra", "Bennani")}
+
+
+@pytest.fixture
+def visit(network, people, patients):
+    """Fatima's visit at Imilchil, with the nurse, blood pressure, weight and height recorded."""
+    from caravane.care import actions
+
+    encounter = actions.do_check_in(actor=people["nurse"], patient=patients["fatima"], site=network["imilchil"])
+    encounter = actions.do_advance(actor=people["nurse"], encounter=encounter, to="with_nurse")
+    actions.do_record_vitals(actor=people["nurse"], encounter=encounter,
+                             values={"systolic": "128", "diastolic": "82", "weight": "64", "height": "160"})
+    return encounter
+
+
+@pytest.fixture
+def full_record(visit, people, network, patients):
+    """Fatima's record in every resource served: a diagnosis, a prescription, a consent, and a teleconsultation
+    (its slot, appointment, message and signed report)."""
+    from django.utils import timezone
+
+    from caravane.care import actions
+    from caravane.patients.actions import do_record_consent
+    from caravane.telemed import actions as telemed
+
+    gp, cardiologist = people["gp"], people["cardiologist"]
+    encounter = actions.do_advance(actor=people["nurse"], encounter=visit, to="with_gp")
+    actions.do_add_diagnosis(actor=gp, encounter=encounter, icd10_code="I10")
+    actions.do_prescribe(actor=gp, encounter=encounter, medication="Amlodipine 5 mg", dose="1 tablet", route="oral",
+                         frequency="once a day", duration_days="30")
+    do_record_consent(actor=gp, patient=patients["fatima"], acts=["teleconsultation", "teleexpertise"],
+                      method="signed_paper", period_start=datetime.date.today() - datetime.timedelta(days=1),
+                      site=network["imilchil"])
+    start = timezone.now() + datetime.timedelta(hours=1)
+    slot = telemed.do_open_slot(actor=cardiologist, hub=network["regional"], start=start,
+                                end=start + datetime.timedelta(hours=2))
+    act = telemed.do_request_act(actor=gp, encounter=encounter, kind="teleconsultation", specialty="cardiology",
+                                 priority="routine", question="Hypertension resistant to two drugs: what next?")
+    act = telemed.do_accept(actor=cardiologist, act=act)
+    telemed.do_book(actor=cardiologist, act=act, slot=slot)
+    telemed.do_send_message(actor=gp, act=act, text="ECG attached tomorrow.")
+    act = telemed.do_start(actor=cardiologist, act=act)
+    telemed.do_save_report(actor=cardiologist, act=act, findings="Sustained hypertension.", icd10_code="I10",
+                           recommendations="Add a thiazide.")
+    telemed.do_sign_report(actor=cardiologist, act=act)
+    return act
+
+
+@pytest.fixture
+def nurse_fhir(client, people):
+    return Fhir(client, token_for(people["nurse"]))
+
+
+@pytest.fixture
+def gp_fhir(client, people):
+    return Fhir(client, token_for(people["gp"]))
