@@ -212,3 +212,16 @@ def test_the_rooms_api_tells_participants_the_state_of_the_call(client, accepted
         client.force_login(user)
         assert client.get(f"/api/rooms/acts/{accepted.pk}").status_code == 403
         assert [outcome for outcome, _ in audit_rows("rooms.state", user)] == ["denied"]
+
+
+def test_the_requesting_gp_allows_an_observer_on_the_request_form(client, visit, consent, people):
+    from caravane.telemed.models import ServiceRequest
+
+    client.force_login(people.gp)
+    form = client.get(f"/telemed/visits/{visit.pk}/request/").content.decode()
+    assert 'name="observable"' in form
+    response = client.post(f"/telemed/visits/{visit.pk}/request/", {
+        "kind": "teleconsultation", "specialty": "cardiology", "priority": "routine",
+        "question": "Hypertension resistant to two drugs: what next?", "observable": "on", "send_anyway": "on"})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert ServiceRequest.objects.get().observable
