@@ -50,5 +50,8 @@ async def observation_search(context: InteractionContext, patient: str | None, c
                      "entry": [{"resource": o} for o in found] if found else None})
 
 
+# fhirstarter compares the search handler's annotations with its classes; this module's are strings (PEP 563).
+observation_search.__annotations__.update(context=InteractionContext, patient=str | None, code=str | None)
+
 app = FHIRStarter(title="fhirstarter reference (Caravane bench)")
 app.add_providers(provider)
