@@ -10,6 +10,7 @@ import json
 
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpResponse
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from ninja.errors import HttpError
 
@@ -35,7 +36,7 @@ def _user(request):
         raise FhirError(error.status_code, "security", str(error)) from None
     if user is None:
         gate.security_event("fhir.unauthenticated", reason="no valid session or token")
-        raise FhirError(401, "login", "Authenticate with a bearer token (Authorization: Bearer crv_...).",
+        raise FhirError(401, "login", _("Authenticate with a bearer token (Authorization: Bearer crv_...)."),
                         headers={"WWW-Authenticate": 'Bearer realm="caravane"'})
     return request.user
 
@@ -70,7 +71,7 @@ def endpoint(request, path: str = ""):
         if request.method in ("POST", "PUT"):
             kind = request.content_type or ""
             if kind not in ACCEPTED_BODIES:
-                raise FhirError(415, "not-supported", f"Send FHIR JSON (application/fhir+json), not “{kind}”.")
+                raise FhirError(415, "not-supported", _("Send FHIR JSON (application/fhir+json), not “%(type)s”.") % {"type": kind})
         if not segments and request.method == "POST":
             return _respond(process(ctx, parse_body(request.body, "Bundle")))
         answer = interact(ctx, request.method, segments, request.GET, raw_body=request.body,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 from caravane.fhir.server.capability import register_operation
 from caravane.fhir.server.errors import FhirError
 from caravane.fhir.server.interactions import Answer, register_handler
@@ -15,9 +17,9 @@ COMPARTMENT = (("Encounter", "patient"), ("Observation", "patient"), ("Condition
 def everything(ctx, method: str, segments: list[str], query) -> Answer:
     """The patient's compartment as a searchset Bundle (records out of the author's role are left out)."""
     if method != "GET" or len(segments) != 3:
-        raise FhirError(405, "not-supported", "$everything is read with GET Patient/{id}/$everything.")
+        raise FhirError(405, "not-supported", _("$everything is read with GET Patient/{id}/$everything."))
     if list(query):
-        raise FhirError(400, "not-supported", "$everything takes no parameters here.")
+        raise FhirError(400, "not-supported", _("$everything takes no parameters here."))
     patient_type = REGISTRY["Patient"]
     patient = patient_type.read(ctx, segments[1])
     entries = [patient_type.render_many([patient], ctx)[0]]

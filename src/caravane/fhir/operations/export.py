@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
@@ -26,18 +27,18 @@ def kick_off(ctx, method: str, segments: list[str], query) -> Answer:
     """Queue an export of the author's scope (``province`` to narrow it, ``_type`` to choose types)."""
     ctx.require(Perm.EXPORT_FHIR, ("fhir.export", ""), audit_action="fhir.export_requested")
     if method != "GET" or len(segments) != 1:
-        raise FhirError(405, "not-supported", "Start an export with GET [base]/$export.")
+        raise FhirError(405, "not-supported", _("Start an export with GET [base]/$export."))
     if "respond-async" not in ctx.request.headers.get("Prefer", ""):
-        raise FhirError(400, "invalid", "A bulk export is asynchronous: send Prefer: respond-async.")
+        raise FhirError(400, "invalid", _("A bulk export is asynchronous: send Prefer: respond-async."))
     unknown = sorted(set(query) - PARAMETERS)
     if unknown:
-        raise FhirError(400, "not-supported", f"$export does not take {', '.join(unknown)}.")
+        raise FhirError(400, "not-supported", _("$export does not take %(names)s.") % {"names": ", ".join(unknown)})
     if query.get("_outputFormat", NDJSON) not in (NDJSON, "ndjson", "application/ndjson"):
-        raise FhirError(400, "not-supported", "The only output format is application/fhir+ndjson.")
+        raise FhirError(400, "not-supported", _("The only output format is application/fhir+ndjson."))
     served = actions.exportable_types()
     types = [t for t in query.get("_type", ",".join(served)).split(",") if t]
     if not types or set(types) - set(served):
-        raise FhirError(400, "not-supported", f"_type: exported types are {', '.join(served)}.")
+        raise FhirError(400, "not-supported", _("_type: exported types are %(types)s.") % {"types": ", ".join(served)})
     task_id = actions.do_request_export(actor=ctx.user, types=types, province=query.get("province") or None,
                                         base=ctx.base)
     return Answer(202, None, {"Content-Location": ctx.url("$export-poll", task_id)})
@@ -48,7 +49,7 @@ def _own_task(ctx, task_id: str) -> DBTaskResult:
     row = DBTaskResult.objects.filter(pk=task_id, task_path=actions.run_export.module_path).first() \
         if _is_uuid(task_id) else None
     if row is None or row.args_kwargs["kwargs"]["user_id"] != str(ctx.user.pk):
-        raise FhirError(404, "not-found", "No export of yours has this id.")
+        raise FhirError(404, "not-found", _("No export of yours has this id."))
     return row
 
 
@@ -65,12 +66,12 @@ def _is_uuid(value: str) -> bool:
 def poll(ctx, method: str, segments: list[str], query) -> Answer:
     """The export's status: 202 while it runs, its manifest once done, 500 with the reason if it failed."""
     if len(segments) != 2:
-        raise FhirError(404, "not-found", "The status URL is [base]/$export-poll/{id}.")
+        raise FhirError(404, "not-found", _("The status URL is [base]/$export-poll/{id}."))
     row = _own_task(ctx, segments[1])
     if row.status in (TaskResultStatus.READY, TaskResultStatus.RUNNING):
         return Answer(202, None, {"X-Progress": row.status.lower(), "Retry-After": "5"})
     if row.status != TaskResultStatus.SUCCESSFUL:
-        raise FhirError(500, "exception", f"The export failed ({row.exception_class_path}); start it again.")
+        raise FhirError(500, "exception", _("The export failed (%(error)s); start it again.") % {"error": row.exception_class_path})
     finished = row.finished_at or timezone.now()
     manifest = {
         "transactionTime": finished.astimezone(datetime.timezone.utc).isoformat(),
@@ -86,11 +87,11 @@ def poll(ctx, method: str, segments: list[str], query) -> Answer:
 def download(ctx, method: str, segments: list[str], query) -> Answer:
     """One NDJSON file of a finished export of the author's."""
     if len(segments) != 3:
-        raise FhirError(404, "not-found", "A file URL is [base]/$export-file/{id}/{Type}.ndjson.")
+        raise FhirError(404, "not-found", _("A file URL is [base]/$export-file/{id}/{Type}.ndjson."))
     row = _own_task(ctx, segments[1])
     names = {f"{item['type']}.ndjson" for item in (row.return_value or {}).get("output", [])}
     if segments[2] not in names:
-        raise FhirError(404, "not-found", "This export has no such file.")
+        raise FhirError(404, "not-found", _("This export has no such file."))
     content = (actions.export_dir(segments[1]) / segments[2]).read_bytes()
     return Answer(200, content, {"Content-Type": NDJSON})
 

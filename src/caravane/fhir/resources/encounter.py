@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 from caravane.care import actions
 from caravane.care.models import Encounter
 from caravane.core.access import Perm
@@ -93,19 +95,19 @@ class EncounterResource(Resource):
         """Check the patient in at the site the body names (serviceProvider or location), today."""
         ctx.require(Perm.CHECK_IN, ("care.encounter", ""))
         if body.get("status") not in ("arrived", None):
-            raise FhirError(422, "business-rule", "A visit begins when the patient arrives: status must be "
-                            "“arrived” (its later statuses follow the visit's workflow).", expression=["Encounter.status"])
+            raise FhirError(422, "business-rule", _("A visit begins when the patient arrives: status must be “arrived” (its later statuses "
+                              "follow the visit's workflow)."), expression=["Encounter.status"])
         patient_id = referenced_id(body.get("subject"), "Patient")
         site_id = referenced_id(body.get("serviceProvider"), "Organization")
         locations = body.get("location") or []
         if site_id is None and locations:
             site_id = referenced_id(locations[0].get("location"), "Location")
         if patient_id is None:
-            raise FhirError(422, "required", "Encounter.subject must refer to a Patient of this server.",
+            raise FhirError(422, "required", _("Encounter.subject must refer to a Patient of this server."),
                             expression=["Encounter.subject"])
         if site_id is None:
-            raise FhirError(422, "required", "Name the site of the visit: serviceProvider (Organization) "
-                            "or location (Location).", expression=["Encounter.serviceProvider"])
+            raise FhirError(422, "required", _("Name the site of the visit: serviceProvider (Organization) or location "
+                              "(Location)."), expression=["Encounter.serviceProvider"])
         priority = Encounter.Priority.STANDARD
         for coding in (body.get("priority") or {}).get("coding", []):
             if coding.get("system") == systems.ACT_PRIORITY and coding.get("code") in PRIORITY_OF_CODE:

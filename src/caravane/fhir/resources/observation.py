@@ -13,6 +13,7 @@ from decimal import Decimal
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 
 from caravane.care import actions, vitals
 from caravane.care.models import Observation
@@ -143,17 +144,17 @@ class ObservationResource(Resource):
         unkept.elements(body, KEPT)
         unkept.settle()
         if body.get("status") != "final":
-            raise FhirError(422, "business-rule", "A vital sign is recorded as measured: status must be “final”.",
+            raise FhirError(422, "business-rule", _("A vital sign is recorded as measured: status must be “final”."),
                             expression=["Observation.status"])
         encounter_id = referenced_id(body.get("encounter"), "Encounter")
         if encounter_id is None:
-            raise FhirError(422, "required", "Observation.encounter must refer to the visit (Encounter) the sign "
-                            "was measured in: vital signs are recorded during a visit.",
+            raise FhirError(422, "required", _("Observation.encounter must refer to the visit (Encounter) the sign was measured in: "
+                              "vital signs are recorded during a visit."),
                             expression=["Observation.encounter"])
         encounter = ctx.fetch(REGISTRY["Encounter"], encounter_id, perm=Perm.RECORD_VITALS,
                               audit_action="care.record_vitals")
         if referenced_id(body.get("subject"), "Patient") != str(encounter.patient_id):
-            raise FhirError(422, "business-rule", "Observation.subject must be the patient of the encounter.",
+            raise FhirError(422, "business-rule", _("Observation.subject must be the patient of the encounter."),
                             expression=["Observation.subject"])
         _check_time(body.get("effectiveDateTime"))
         values = _values(body)
@@ -171,24 +172,24 @@ def _check_time(value) -> None:
         return
     instant = parse_datetime(str(value))
     if instant is None or timezone.is_naive(instant) or abs(instant - timezone.now()) > CLOCK_TOLERANCE:
-        raise FhirError(422, "business-rule", "Vital signs are recorded as they are measured: effectiveDateTime "
-                        "must be now (with its time zone), or left out.", expression=["Observation.effectiveDateTime"])
+        raise FhirError(422, "business-rule", _("Vital signs are recorded as they are measured: effectiveDateTime must be now (with its "
+                          "time zone), or left out."), expression=["Observation.effectiveDateTime"])
 
 
 def _loinc(concept: dict | None, expression: str) -> str:
     for coding in (concept or {}).get("coding", []):
         if coding.get("system") == systems.LOINC and coding.get("code"):
             return coding["code"]
-    raise FhirError(422, "code-invalid", "A LOINC code (system http://loinc.org) is required.", expression=[expression])
+    raise FhirError(422, "code-invalid", _("A LOINC code (system http://loinc.org) is required."), expression=[expression])
 
 
 def _value(sign: vitals.VitalSign, quantity: dict | None, expression: str) -> str:
     quantity = quantity or {}
     if quantity.get("system") != systems.UCUM or quantity.get("code") != sign.unit:
-        raise FhirError(422, "value", f"{sign.display}: the value must be a UCUM quantity in {sign.unit} "
-                        f"(system {systems.UCUM}, code {sign.unit}).", expression=[expression])
+        raise FhirError(422, "value", _("%(sign)s: the value must be a UCUM quantity in %(unit)s (system %(system)s, code %(unit)s).") % {
+            "sign": sign.label, "unit": sign.unit, "system": systems.UCUM}, expression=[expression])
     if not isinstance(quantity.get("value"), (int, float)):
-        raise FhirError(422, "value", f"{sign.display}: the quantity has no value.", expression=[expression])
+        raise FhirError(422, "value", _("%(sign)s: the quantity has no value.") % {"sign": sign.label}, expression=[expression])
     return str(quantity["value"])
 
 
@@ -201,13 +202,14 @@ def _values(body: dict) -> dict:
             where = f"Observation.component[{index}]"
             sign = vitals.BY_CODE.get(_loinc(component.get("code"), where + ".code"))
             if sign not in (SYSTOLIC, DIASTOLIC):
-                raise FhirError(422, "code-invalid", "A blood pressure panel has systolic (8480-6) and diastolic "
-                                "(8462-4) components.", expression=[where])
+                raise FhirError(422, "code-invalid", _("A blood pressure panel has systolic (8480-6) and "
+                                                       "diastolic (8462-4) components."), expression=[where])
             values[sign.key] = _value(sign, component.get("valueQuantity"), where + ".valueQuantity")
         return values
     sign = vitals.BY_CODE.get(code)
     if sign is None or not sign.entered or sign.panel:
         recorded = ", ".join(f"{s.code} ({s.display})" for s in vitals.ENTERED if not s.panel)
-        raise FhirError(422, "code-invalid", f"LOINC {code} is not a vital sign recorded here; recorded are "
-                        f"{PANEL} (blood pressure panel), {recorded}.", expression=["Observation.code"])
+        raise FhirError(422, "code-invalid", _("LOINC %(code)s is not a vital sign recorded here; recorded are "
+                                               "%(panel)s (blood pressure panel), %(recorded)s.") % {
+            "code": code, "panel": PANEL, "recorded": recorded}, expression=["Observation.code"])
     return {sign.key: _value(sign, body.get("valueQuantity"), "Observation.valueQuantity")}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.db.models import Q
 from django.forms.models import model_to_dict
+from django.utils.translation import gettext as _
 
 from caravane.core.access import Perm, scope_of
 from caravane.fhir import systems
@@ -130,10 +131,9 @@ class PatientResource(Resource):
                 key: patient_data[key] or "" for key in ("given_name", "family_name", "given_name_ar",
                                                          "family_name_ar", "gender", "national_id", "phone")})
             if matches:
-                raise FhirError(409, "duplicate", "Look-alike patients exist: "
-                                + ", ".join(f"Patient/{m.patient.pk}" for m in matches)
-                                + ". Check them, then send the request again with the header "
-                                  "Caravane-Confirm-New: true.")
+                raise FhirError(409, "duplicate", _("Look-alike patients exist: %(patients)s. Check them, then send the request again with "
+                                                  "the header Caravane-Confirm-New: true.") % {
+                    "patients": ", ".join(f"Patient/{m.patient.pk}" for m in matches)})
         return actions.do_register_patient(actor=ctx.user, registration_site=form.cleaned_data["registration_site"],
                                            data=patient_data)
 
@@ -142,7 +142,7 @@ class PatientResource(Resource):
         """Correct the patient's demographics, identifiers and contact (what the patient page may change)."""
         numbers = [i.get("value") for i in body.get("identifier", []) if i.get("system") == systems.RECORD_NUMBER]
         if any(number != patient.record_number for number in numbers):
-            raise FhirError(422, "business-rule", "The record number is assigned by the network and never changes.",
+            raise FhirError(422, "business-rule", _("The record number is assigned by the network and never changes."),
                             expression=["Patient.identifier"])
         current = {key: ("" if value is None else value) for key, value in model_to_dict(patient, PATIENT_FIELDS).items()}
         form = PatientForm(data=_form_data(ctx, body, current), instance=patient)
@@ -162,13 +162,13 @@ def _form_data(ctx, body: dict, data: dict) -> dict:
     data, unkept = dict(data), Unkept(ctx)
     unkept.elements(body, KEPT)
     if body.get("active") is False:
-        unkept.add("A patient is registered active; records are retired by merging them.", "Patient.active")
+        unkept.add(_("A patient is registered active; records are retired by merging them."), "Patient.active")
     for identifier in body.get("identifier", []):
         if identifier.get("system") == systems.CIN:
             data["national_id"] = normalise_cin(identifier.get("value", "")) if identifier.get("value") else ""
         elif identifier.get("system") != systems.RECORD_NUMBER:
-            unkept.add(f"Identifiers of system {identifier.get('system')} are not kept: only the CIN "
-                         f"({systems.CIN}); the record number is assigned by the network.", "Patient.identifier")
+            unkept.add(_("Identifiers of system %(system)s are not kept: only the CIN (%(cin)s); the record number is "
+                           "assigned by the network.") % {"system": identifier.get("system"), "cin": systems.CIN}, "Patient.identifier")
     if "name" in body:
         for key in ("given_name", "family_name", "given_name_ar", "family_name_ar"):
             data[key] = ""
@@ -176,12 +176,12 @@ def _form_data(ctx, body: dict, data: dict) -> dict:
         given, family = " ".join(name.get("given", [])), name.get("family", "")
         suffix = "_ar" if is_arabic(given + family) else ""
         if data[f"family_name{suffix}"] or data[f"given_name{suffix}"]:
-            unkept.add("One name per script is kept (Latin, Arabic).", "Patient.name")
+            unkept.add(_("One name per script is kept (Latin, Arabic)."), "Patient.name")
             continue
         data[f"given_name{suffix}"], data[f"family_name{suffix}"] = given, family
     phones = [t for t in body.get("telecom", []) if t.get("system") == "phone"]
     if len(phones) != len(body.get("telecom", [])) or len(phones) > 1:
-        unkept.add("One phone number is kept.", "Patient.telecom")
+        unkept.add(_("One phone number is kept."), "Patient.telecom")
     if "telecom" in body:
         data["phone"] = phones[0].get("value", "") if phones else ""
     if "gender" in body:
@@ -190,16 +190,16 @@ def _form_data(ctx, body: dict, data: dict) -> dict:
         birth = str(body["birthDate"])
         data["birth_date"], data["birth_year"] = ("", birth) if len(birth) == 4 else (birth, "")
         if len(birth) == 7:
-            unkept.add("A birth date is a day or a year.", "Patient.birthDate")
+            unkept.add(_("A birth date is a day or a year."), "Patient.birthDate")
     addresses = body.get("address", [])
     if len(addresses) > 1:
-        unkept.add("One address is kept.", "Patient.address")
+        unkept.add(_("One address is kept."), "Patient.address")
     if addresses:
         address = addresses[0]
         data["address"] = address.get("text") or ", ".join(address.get("line", []))
     contacts = body.get("contact", [])
     if len(contacts) > 1:
-        unkept.add("One emergency contact is kept.", "Patient.contact")
+        unkept.add(_("One emergency contact is kept."), "Patient.contact")
     if contacts:
         contact = contacts[0]
         name = contact.get("name", {})

@@ -12,6 +12,7 @@ import json
 from urllib.parse import urlsplit
 
 from django.http import QueryDict
+from django.utils.translation import gettext as _
 
 from caravane.audit.context import current_request_context
 from caravane.core.idempotency import RequestTransaction
@@ -25,14 +26,14 @@ def process(ctx, body: dict) -> Answer:
     """Answer a transaction or batch Bundle with its response Bundle."""
     kind = body.get("type")
     if kind not in ("transaction", "batch"):
-        raise FhirError(400, "invalid", "Only transaction and batch Bundles are processed here.",
+        raise FhirError(400, "invalid", _("Only transaction and batch Bundles are processed here."),
                         expression=["Bundle.type"])
     entries = body.get("entry") or []
     for index, entry in enumerate(entries):
         method = (entry.get("request") or {}).get("method")
         if method not in METHODS:
-            raise FhirError(400, "not-supported", f"Bundle.entry[{index}]: the method must be one of "
-                            f"{', '.join(METHODS)}.", expression=[f"Bundle.entry[{index}].request.method"])
+            raise FhirError(400, "not-supported", _("Bundle.entry[%(index)s]: the method must be one of %(methods)s.") % {
+                                "index": index, "methods": ", ".join(METHODS)}, expression=[f"Bundle.entry[{index}].request.method"])
     if kind == "batch":
         responses = [_batch_entry(ctx, entry) for entry in entries]
     else:
@@ -64,7 +65,8 @@ def _transaction(ctx, entries: list[dict]) -> list[dict]:
         refusal = as_fhir_error(error)
         for issue in refusal.issues:
             issue.expression = [f"Bundle.entry[{index}]", *issue.expression]
-            issue.diagnostics = f"Bundle.entry[{index}]: {issue.diagnostics} Nothing in the transaction was kept."
+            issue.diagnostics = _("Bundle.entry[%(index)s]: %(problem)s Nothing in the transaction was kept.") % {
+                "index": index, "problem": issue.diagnostics}
         raise refusal from None
     return [_response(answers[index]) for index in range(len(entries))]
 
@@ -116,7 +118,7 @@ def _run(ctx, entry: dict, created: dict[str, str]) -> Answer:
     raw = None
     if request["method"] in ("POST", "PUT"):
         if not isinstance(resource, dict):
-            raise FhirError(400, "required", "A POST or PUT entry carries its resource.")
+            raise FhirError(400, "required", _("A POST or PUT entry carries its resource."))
         # Read as a request body would be: the gate first, then the structure.
         raw = json.dumps(_resolved(resource, created)).encode()
     answer = interact(ctx, request["method"], segments, QueryDict(url.query), raw_body=raw,

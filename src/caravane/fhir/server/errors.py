@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext as _
+
 
 @dataclass
 class Issue:
@@ -38,12 +40,12 @@ class FhirError(Exception):
 def operation_outcome(issues: list[Issue]) -> dict:
     """An OperationOutcome resource listing ``issues`` (an informational one when there are none)."""
     if not issues:
-        issues = [Issue("informational", "All OK", severity="information")]
+        issues = [Issue("informational", _("All OK"), severity="information")]
     return {"resourceType": "OperationOutcome", "issue": [issue.as_fhir() for issue in issues]}
 
 
 def not_found(kind: str, pk) -> FhirError:
-    return FhirError(404, "not-found", f"{kind}/{pk} is not known to this server.")
+    return FhirError(404, "not-found", _("%(kind)s/%(id)s is not known to this server.") % {"kind": kind, "id": pk})
 
 
 def invalid(diagnostics: str, *, expression: list[str] | None = None, status: int = 400) -> FhirError:
@@ -64,7 +66,8 @@ class Unkept:
     def elements(self, body: dict, kept: set[str]) -> None:
         """Note each top-level element of ``body`` outside ``kept``."""
         for element in sorted(set(body) - kept):
-            self.add(f"{body['resourceType']}.{element} is not kept by this server.", f"{body['resourceType']}.{element}")
+            name = f"{body['resourceType']}.{element}"
+            self.add(_("%(element)s is not kept by this server.") % {"element": name}, name)
 
     def settle(self) -> None:
         """Refuse what was noted, or (lenient) report it as warnings."""
@@ -74,5 +77,5 @@ class Unkept:
             raise FhirError(422, "not-supported", self.issues[0].diagnostics, issues=self.issues)
         for issue in self.issues:
             issue.severity = "warning"
-            issue.diagnostics += " It was left out (handling=lenient)."
+            issue.diagnostics += " " + _("It was left out (handling=lenient).")
         self.ctx.issues += self.issues

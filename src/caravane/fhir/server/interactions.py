@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, QueryDict
+from django.utils.translation import gettext as _
 
 from caravane.core.models import ImmutableRecordError
 from caravane.fhir.server import search
@@ -32,7 +33,7 @@ def as_fhir_error(error: Exception) -> FhirError:
     if isinstance(error, FhirError):
         return error
     if isinstance(error, PermissionDenied):
-        return FhirError(403, "forbidden", str(error) or "Your role does not allow this.")
+        return FhirError(403, "forbidden", str(error) or _("Your role does not allow this."))
     if isinstance(error, Http404):
         return FhirError(404, "not-found", str(error))
     if isinstance(error, ImmutableRecordError):
@@ -50,7 +51,7 @@ def as_fhir_error(error: Exception) -> FhirError:
 def resource_type(name: str):
     resource = REGISTRY.get(name)
     if resource is None:
-        raise FhirError(404, "not-supported", f"This server does not serve {name} resources.")
+        raise FhirError(404, "not-supported", _("This server does not serve %(type)s resources.") % {"type": name})
     return resource
 
 
@@ -68,11 +69,11 @@ def parse_body(raw: bytes, expected: str | None) -> dict:
     try:
         body = json.loads(raw or b"null")
     except (ValueError, UnicodeDecodeError) as error:
-        raise FhirError(400, "structure", f"The body is not JSON: {error}.") from None
+        raise FhirError(400, "structure", _("The body is not JSON: %(error)s.") % {"error": error}) from None
     if not isinstance(body, dict) or "resourceType" not in body:
-        raise FhirError(400, "structure", "The body must be a FHIR resource (a JSON object with resourceType).")
+        raise FhirError(400, "structure", _("The body must be a FHIR resource (a JSON object with resourceType)."))
     if expected is not None and body["resourceType"] != expected:
-        raise FhirError(400, "invalid", f"This URL takes a {expected}, not a {body['resourceType']}.",
+        raise FhirError(400, "invalid", _("This URL takes a %(expected)s, not a %(sent)s.") % {"expected": expected, "sent": body["resourceType"]},
                         expression=["resourceType"])
     _check_structure(body)
     return body
@@ -86,7 +87,7 @@ def _check_structure(body: dict) -> None:
     try:
         model = get_fhir_model_class(body["resourceType"])
     except KeyError:
-        raise FhirError(400, "not-supported", f"{body['resourceType']} is not a FHIR resource type.") from None
+        raise FhirError(400, "not-supported", _("%(type)s is not a FHIR resource type.") % {"type": body["resourceType"]}) from None
     try:
         model.model_validate(body)
     except StructureError as error:
@@ -104,13 +105,13 @@ def interact(ctx, method: str, segments: list[str], query: QueryDict, raw_body: 
     if segments == ["metadata"] and method == "GET":
         return Answer(200, capability_statement(ctx))
     if not segments:
-        raise FhirError(405, "not-supported", "Send a transaction or batch Bundle to the base with POST.")
+        raise FhirError(405, "not-supported", _("Send a transaction or batch Bundle to the base with POST."))
     resource = resource_type(segments[0])
     if len(segments) == 1 and method == "GET":
         return Answer(200, search.search(resource, ctx, query))
     if len(segments) == 1 and method == "POST":
         if resource.create is None:
-            raise FhirError(405, "not-supported", f"{resource.type} resources are not created through FHIR.")
+            raise FhirError(405, "not-supported", _("%(type)s resources are not created through FHIR.") % {"type": resource.type})
         # The gate first: a refused author learns nothing about their input.
         ctx.require(resource.create_perm, (resource.model._meta.label_lower, ""), audit_action=resource.create_action)
         obj = resource.create(ctx, parse_body(raw_body, resource.type))
@@ -119,10 +120,10 @@ def interact(ctx, method: str, segments: list[str], query: QueryDict, raw_body: 
         return versioned_answer(resource, resource.read(ctx, segments[1]), ctx)
     if len(segments) == 2 and method == "PUT":
         if resource.update is None:
-            raise FhirError(405, "not-supported", f"{resource.type} resources are not updated through FHIR.")
+            raise FhirError(405, "not-supported", _("%(type)s resources are not updated through FHIR.") % {"type": resource.type})
         return _update(ctx, resource, segments[1], raw_body, if_match)
     if len(segments) == 2:
-        raise FhirError(405, "not-supported", f"{method} is not served on a {resource.type}.")
+        raise FhirError(405, "not-supported", _("%(method)s is not served on a %(type)s.") % {"method": method, "type": resource.type})
     if resource.versioned and segments[2] == "_history" and len(segments) <= 4 and method == "GET":
         return _history(ctx, resource, segments[1], segments[3] if len(segments) == 4 else None, query)
     raise not_found(resource.type, "/".join(segments[1:]))
@@ -131,13 +132,13 @@ def interact(ctx, method: str, segments: list[str], query: QueryDict, raw_body: 
 def _history(ctx, resource, pk: str, version: str | None, query) -> Answer:
     """An instance's versions (a history Bundle), or one of them (vread)."""
     if list(query):
-        raise FhirError(400, "not-supported", "History takes no parameters here.")
+        raise FhirError(400, "not-supported", _("History takes no parameters here."))
     versions = resource.history(resource.read(ctx, pk), ctx)
     if version is not None:
         for body in versions:
             if body["meta"]["versionId"] == version:
                 return Answer(200, body, {"ETag": f'W/"{version}"', "Last-Modified": body["meta"]["lastUpdated"]})
-        raise FhirError(404, "not-found", f"{resource.type}/{pk} has no version {version}.")
+        raise FhirError(404, "not-found", _("%(type)s/%(id)s has no version %(version)s.") % {"type": resource.type, "id": pk, "version": version})
     entries = [{"fullUrl": ctx.url(resource.type, pk), "resource": body,
                 "request": {"method": "POST" if index == len(versions) - 1 else "PUT", "url": f"{resource.type}/{pk}"
                             if index < len(versions) - 1 else resource.type},
@@ -151,9 +152,9 @@ def _update(ctx, resource, pk: str, raw_body, if_match) -> Answer:
     obj = ctx.fetch(resource, pk, perm=resource.update_perm, audit_action=resource.update_action)
     body = parse_body(raw_body, resource.type)
     if body.get("id") != str(obj.pk):
-        raise FhirError(400, "invalid", "The resource's id must be the id in the URL.", expression=[f"{resource.type}.id"])
+        raise FhirError(400, "invalid", _("The resource's id must be the id in the URL."), expression=[f"{resource.type}.id"])
     if if_match and if_match.strip() not in (f'W/"{resource.version_id(obj)}"', f'"{resource.version_id(obj)}"'):
-        raise FhirError(412, "conflict", f"{resource.type}/{pk} changed since that version (If-Match).")
+        raise FhirError(412, "conflict", _("%(type)s/%(id)s changed since that version (If-Match).") % {"type": resource.type, "id": pk})
     changed = resource.update(ctx, obj, body)
     return versioned_answer(resource, resource.queryset().get(pk=changed.pk), ctx)
 
@@ -163,7 +164,7 @@ def _operation(ctx, method: str, segments: list[str], query) -> Answer:
     name, on = (segments[0], None) if segments[0].startswith("$") else (segments[-1], segments[0])
     handler = OPERATION_HANDLERS.get((name, on))
     if handler is None:
-        raise FhirError(404, "not-supported", f"The operation {name} is not served here.")
+        raise FhirError(404, "not-supported", _("The operation %(name)s is not served here.") % {"name": name})
     return handler(ctx, method, segments, query)
 
 

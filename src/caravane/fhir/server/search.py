@@ -15,13 +15,15 @@ from urllib.parse import urlencode
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 
 from caravane.fhir.server.errors import FhirError, Issue, operation_outcome
 from caravane.fhir.server.resource import REGISTRY
 
 DEFAULT_COUNT, MAX_COUNT = 20, 100
+REVINCLUDE_MAX = 1000
 # Search controls the server takes on every type (the parameters are per resource, see each module).
-CONTROLS = ("_count", "_offset", "_include", "_revinclude", "_format")
+CONTROLS = ("_count", "_after", "_include", "_revinclude", "_format")
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,7 @@ class Param:
         condition = Q(pk__in=[])
         for one in value.split(","):
             if not one:
-                raise FhirError(400, "invalid", f"Search parameter {name}: an empty value.", expression=[name])
+                raise FhirError(400, "invalid", _("Search parameter %(name)s: an empty value.") % {"name": name}, expression=[name])
             condition |= self.to_q(one)
         return rows.filter(condition)
 
@@ -60,7 +62,7 @@ def reference(field: str, target: str, documentation: str) -> Param:
     def to_q(value):
         kind, _, pk = value.rpartition("/")
         if kind and kind.rpartition("/")[2] != target:
-            raise FhirError(400, "invalid", f"This parameter refers to {target}, not to {kind}.")
+            raise FhirError(400, "invalid", _("This parameter refers to %(target)s, not to %(kind)s.") % {"target": target, "kind": kind})
         try:
             return Q(**{field: uuid.UUID(pk)})
         except ValueError:
@@ -120,7 +122,7 @@ def _instant_range(value: str) -> tuple[datetime.datetime, datetime.datetime]:
     except (ValueError, IndexError):
         instant = None
     if instant is None:
-        raise FhirError(400, "invalid", f"“{value}” is not a FHIR date (YYYY, YYYY-MM, YYYY-MM-DD or an instant).")
+        raise FhirError(400, "invalid", _("“%(value)s” is not a FHIR date (YYYY, YYYY-MM, YYYY-MM-DD or an instant).") % {"value": value})
     if timezone.is_naive(instant):
         instant = timezone.make_aware(instant, zone)
     return instant, instant + datetime.timedelta(microseconds=1)
@@ -147,16 +149,25 @@ def _count(values: list[str]) -> int:
     try:
         count = int(values[-1])
     except ValueError:
-        raise FhirError(400, "invalid", "_count must be a whole number.", expression=["_count"]) from None
+        raise FhirError(400, "invalid", _("_count must be a whole number."), expression=["_count"]) from None
     if count < 0:
-        raise FhirError(400, "invalid", "_count cannot be negative.", expression=["_count"])
+        raise FhirError(400, "invalid", _("_count cannot be negative."), expression=["_count"])
     return min(count, MAX_COUNT)
+
+
+def _after(values: list[str]) -> uuid.UUID:
+    # Written by this server into its next links (the last id of the page: rows are in id order, and ids
+    # are time-ordered UUIDv7, so a page stays put while new rows arrive); an edited one is refused.
+    try:
+        return uuid.UUID(values[-1])
+    except ValueError:
+        raise FhirError(400, "invalid", _("_after must be an id (follow the next link)."), expression=["_after"]) from None
 
 
 def _unknown(ctx, message: str, name: str) -> None:
     if not ctx.lenient:
         raise FhirError(400, "not-supported", message, expression=[name])
-    ctx.issues.append(Issue("not-supported", message + " It was ignored (handling=lenient).", severity="warning",
+    ctx.issues.append(Issue("not-supported", message + " " + _("It was ignored (handling=lenient)."), severity="warning",
                             expression=[name]))
 
 
@@ -166,7 +177,7 @@ def _follow(ctx, resource, value: str, *, reverse: bool) -> tuple[type, object] 
     declaring = REGISTRY.get(source)
     include = declaring.includes.get(value) if declaring else None
     if include is None or (include.target != resource.type if reverse else source != resource.type):
-        _unknown(ctx, f"{'_revinclude' if reverse else '_include'}={value} is not supported here.",
+        _unknown(ctx, _("%(control)s=%(value)s is not supported here.") % {"control": "_revinclude" if reverse else "_include", "value": value},
                  "_revinclude" if reverse else "_include")
         return None
     return declaring, include
@@ -175,13 +186,13 @@ def _follow(ctx, resource, value: str, *, reverse: bool) -> tuple[type, object] 
 def search(resource, ctx, query) -> dict:
     """The searchset Bundle for ``query`` (a QueryDict) on ``resource``: the gate first, then the input."""
     rows = resource.searchable(ctx.rows(resource))
-    count, offset, includes, revincludes = DEFAULT_COUNT, 0, [], []
+    count, after, includes, revincludes = DEFAULT_COUNT, None, [], []
     for name, values in query.lists():
         base, _, modifier = name.partition(":")
         if name == "_count":
             count = _count(values)
-        elif name == "_offset":
-            offset = _count(values) if values[-1].isdigit() else 0
+        elif name == "_after":
+            after = _after(values)
         elif name == "_format":
             continue
         elif name in ("_include", "_revinclude"):
@@ -194,11 +205,13 @@ def search(resource, ctx, query) -> dict:
             for value in values:
                 rows = resource.params[base].narrow(rows, value, name)
         elif base in resource.params:
-            _unknown(ctx, f"The modifier :{modifier} of {base} is not supported.", name)
+            _unknown(ctx, _("The modifier :%(modifier)s of %(name)s is not supported.") % {"modifier": modifier, "name": base}, name)
         else:
-            _unknown(ctx, f"{resource.type} has no search parameter “{name}”.", name)
+            _unknown(ctx, _("%(type)s has no search parameter “%(name)s”.") % {"type": resource.type, "name": name}, name)
     rows = rows.order_by("pk")
-    page = list(rows[offset:offset + count + 1]) if count else []
+    if after is not None:
+        rows = rows.filter(pk__gt=after)
+    page = list(rows[:count + 1]) if count else []
     has_next = len(page) > count
     page = page[:count]
     ctx.returned(resource, [obj.pk for obj in page])
@@ -206,9 +219,9 @@ def search(resource, ctx, query) -> dict:
     entries += _included(ctx, resource, page, includes, revincludes)
     if ctx.issues:
         entries.append({"resource": operation_outcome(ctx.issues), "search": {"mode": "outcome"}})
-    links = [{"relation": "self", "url": _page_url(ctx, resource, query, offset, count)}]
+    links = [{"relation": "self", "url": _page_url(ctx, resource, query, after, count)}]
     if has_next:
-        links.append({"relation": "next", "url": _page_url(ctx, resource, query, offset + count, count)})
+        links.append({"relation": "next", "url": _page_url(ctx, resource, query, page[-1].pk, count)})
     bundle = {"resourceType": "Bundle", "type": "searchset", "link": links}
     if entries:
         bundle["entry"] = entries
@@ -232,13 +245,18 @@ def _included(ctx, resource, page, includes, revincludes) -> list[dict]:
         ids = [obj.pk for obj in page]
         if ids:
             found = declaring.searchable(ctx.rows(declaring)).filter(**{f"{include.field}__in": ids}).order_by("pk")
-            found = list(found[:MAX_COUNT * 10])
+            found = list(found[:REVINCLUDE_MAX + 1])
+            if len(found) > REVINCLUDE_MAX:
+                found = found[:REVINCLUDE_MAX]
+                ctx.issues.append(Issue("too-costly", _("Only the first %(count)s %(type)s resources are included: search them by patient to page through "
+                                          "all.") % {"count": REVINCLUDE_MAX, "type": declaring.type}, severity="warning",
+                                        expression=["_revinclude"]))
             ctx.returned(declaring, [obj.pk for obj in found])
             entries += [_entry(ctx, body, "include") for body in declaring.render_many(found, ctx)]
     return entries
 
 
-def _page_url(ctx, resource, query, offset: int, count: int) -> str:
-    pairs = [(name, value) for name, values in query.lists() if name not in ("_offset", "_count") for value in values]
-    pairs += [("_count", count), ("_offset", offset)] if offset else [("_count", count)]
+def _page_url(ctx, resource, query, after, count: int) -> str:
+    pairs = [(name, value) for name, values in query.lists() if name not in ("_after", "_count") for value in values]
+    pairs += [("_count", count), ("_after", after)] if after else [("_count", count)]
     return f"{ctx.url(resource.type)}?{urlencode(pairs)}"
