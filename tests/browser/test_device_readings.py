@@ -89,7 +89,7 @@ def test_mqtt_reading_reaches_the_visit_page_live_and_is_confirmed(live_asgi, pe
 
         # The monitor's clock shows the site's local time; the measurement was taken three minutes ago.
         measured = timezone.localtime().replace(microsecond=0, tzinfo=None) - datetime.timedelta(minutes=3)
-        publisher.notify(0x2A35, omron_bytes(146, 91, 78, measured)).wait_for_publish(5)
+        publisher.notify(0x2A35, omron_bytes(146, 91, 78, measured))
         reading = page.locator(".pending-reading")
         reading.wait_for(timeout=WAIT_MS)
         assert page.evaluate("window.notReloaded") is True

@@ -172,9 +172,10 @@ def test_gateway_publishes_injected_notifications_as_documented(device, root):
     publisher = mqtt.GatewayPublisher(SHARED, topic, client_id=f"wt-devices-gw-{uuid.uuid4().hex[:6]}")
     try:
         assert subscribed.wait(5)
-        publisher.notify(0x2A35, bytearray(bp_bytes(141, 92, 77))).wait_for_publish(5)
-        publisher.notify(0x2A35, bytearray(bp_bytes(139, 90, 75)), patient="P-1").wait_for_publish(5)
-        deadline = time.monotonic() + 5
+        # Published at once, connected or not: paho queues what the link cannot take yet.
+        publisher.notify(0x2A35, bytearray(bp_bytes(141, 92, 77)))
+        publisher.notify(0x2A35, bytearray(bp_bytes(139, 90, 75)), patient="P-1")
+        deadline = time.monotonic() + 10
         while len(received) < 2 and time.monotonic() < deadline:
             time.sleep(0.05)
     finally:

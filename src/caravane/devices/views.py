@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -241,7 +242,7 @@ def inbox_page(request):
     for reading in rows:
         if reading.site_id not in visits:
             visits[reading.site_id] = list(Encounter.objects.filter(
-                site=reading.site_id, service_date=reading.received_at.date()).exclude(
+                site=reading.site_id, service_date=timezone.localdate(reading.received_at)).exclude(
                 status=Encounter.Status.DONE).select_related("patient"))
         reading.visits = visits[reading.site_id]
     gate.returned(request.user, Perm.RECORD_VITALS, READINGS, [r.pk for r in rows])
