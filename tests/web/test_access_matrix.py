@@ -51,6 +51,14 @@ class Text:
 
 
 @dataclass(frozen=True)
+class FhirPath:
+    """A FHIR path below /fhir/R4/ naming an object of the world (``Patient/{its id}``)."""
+
+    kind: str
+    name: str
+
+
+@dataclass(frozen=True)
 class Later:
     """A moment ``hours`` from now (ISO 8601), for a body that must be in the future to get past validation."""
 
@@ -163,6 +171,7 @@ OBJECT_ROUTES: dict[str, Walk | list[Walk]] = {
     "POST /api/tokens/{token_id}/revoke": Walk("gp", {"token_id": "their_token"}),
     # API: patients.
     "GET /api/patients/{pk}": Walk("gp", {"pk": "their_patient"}),
+    "fhir:endpoint": Walk("gp", {"path": FhirPath("Patient", "their_patient")}, denied="their_patient"),
     "GET /api/patients/{pk}/consents": Walk("gp", {"pk": "their_patient"}),
     "POST /api/patients/{pk}/consents": Walk("gp", {"pk": "their_patient"},
                                              body={"acts": ["teleconsultation"], "method": "signed_paper"}),
@@ -346,6 +355,8 @@ def _value(world, name):
     """The id (or text) sent for a world name."""
     if isinstance(name, Text):
         return name.value
+    if isinstance(name, FhirPath):
+        return f"{name.kind}/{_value(world, name.name)}"
     if isinstance(name, Today):
         return timezone.localdate().isoformat()
     if isinstance(name, Later):

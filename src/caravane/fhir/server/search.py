@@ -60,7 +60,7 @@ def reference(field: str, target: str, documentation: str) -> Param:
     """A reference to ``target`` (``Target/id`` or a bare id)."""
 
     def to_q(value):
-        kind, _, pk = value.rpartition("/")
+        kind, _slash, pk = value.rpartition("/")
         if kind and kind.rpartition("/")[2] != target:
             raise FhirError(400, "invalid", _("This parameter refers to %(target)s, not to %(kind)s.") % {"target": target, "kind": kind})
         try:
@@ -188,7 +188,7 @@ def search(resource, ctx, query) -> dict:
     rows = resource.searchable(ctx.rows(resource))
     count, after, includes, revincludes = DEFAULT_COUNT, None, [], []
     for name, values in query.lists():
-        base, _, modifier = name.partition(":")
+        base, _colon, modifier = name.partition(":")
         if name == "_count":
             count = _count(values)
         elif name == "_after":
