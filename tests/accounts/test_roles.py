@@ -54,11 +54,8 @@ def test_the_vocabulary_is_typed_and_grants_nothing_for_apps_that_do_not_exist()
     granted = set().union(*ROLE_PERMISSIONS.values())
     assert granted <= set(Perm)
     assert {code.split(".")[0] for code in granted} <= {"accounts", "audit", "geo", "network", "patients", "care",
-<<<<<<< HEAD
-                                                        "telemed", "rooms", "planning", "devices"}
-=======
-                                                        "telemed", "rooms", "planning", "fhir"}
->>>>>>> fhir
+                                                        "telemed", "rooms", "planning", "devices", "diagnostics",
+                                                        "pharmacy", "fhir"}
     assert not role_has_permission(Role.ADMINISTRATOR, "anything.made_up")
 
 
