@@ -22,7 +22,6 @@ from caravane.core.access import Perm, scope_of
 from caravane.core.errors import messages_by_field
 from caravane.core.panels import panels_for
 from caravane.care.chart_sections import section_entries
-from caravane.care.visit_panels import visit_panels
 from caravane.care.selectors import (
     consents_of, encounters_of, prescriptions_by_visit, queue_for, queued_patients, vital_series)
 from caravane.geo.models import Commune
@@ -280,7 +279,7 @@ def _render_visit(request, encounter, *, errors=None, data=None, status=200, not
         "prescription_form": _prescription_values(correcting_prescription, data if errors else None),
         "referral_sites": Site.objects.exclude(kind__in=Site.SPOKE_KINDS).filter(active=True),
         "errors": errors or {}, "note_saved": note_saved, "Status": Encounter.Status,
-        "print_languages": PRINT_LANGUAGES, "visit_panels": visit_panels(request, encounter),
+        "print_languages": PRINT_LANGUAGES, "vital_panels": panels_for("care.visit.vitals", request, encounter),
     }, status=status)
 
 

@@ -1,8 +1,9 @@
 """Panels that a higher app adds to a lower app's page (a visit, an act), so that the lower app imports none of them.
 
-An app registers, when it starts, for a place (``"care.visit"``, ``"telemed.act"``) a function of the request and
-the page's object giving its panel's context (None: nothing to show to this reader) and the template that shows
-it; the page includes each one as ``panel``.
+An app registers, when it starts, for a place (``"care.visit"``, ``"care.visit.vitals"`` beside the vital signs,
+``"telemed.act"``, ``"rooms.room"`` beside the call) a function of the request and the page's object giving its
+panel's context (None: nothing to show to this reader) and the template that shows it; the page includes each one
+as ``panel``.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from caravane.audit import gate
 from caravane.care import vitals
 from caravane.core.access import Perm
 from caravane.core.errors import messages_by_field
+from caravane.core.panels import panels_for
 from caravane.rooms import actions, presenters, selectors
 from caravane.telemed import actions as telemed
 from caravane.telemed.forms import ReportForm
@@ -38,6 +39,7 @@ def room(request, pk):
         "act": act, "role": role,
         "observations": vitals.in_sign_order(encounter.observations.all()) if encounter else [],
         "present": selectors.present(act), "page_messages": presenters.page_messages(),
+        "panels": panels_for("rooms.room", request, act),
         **presenters.prefilled(request.user, act), **presenters.conversation(request.user, act), **presenters.media_rights(act, role),
     })
 
