@@ -11,6 +11,7 @@ from caravane.accounts.api import router as tokens_router
 from caravane.accounts.api_auth import API_AUTH
 from caravane.care.api import router as care_router
 from caravane.core.api import CaravaneAPI
+from caravane.diagnostics.api import router as diagnostics_router
 from caravane.geo.api import router as geo_router
 from caravane.network.api import router as network_router
 from caravane.patients.api import router as patients_router
@@ -33,6 +34,7 @@ api.add_router("/patients", patients_router)
 api.add_router("/care", care_router)
 api.add_router("/planning", planning_router)
 api.add_router("/telemed", telemed_router)
+api.add_router("/diagnostics", diagnostics_router)
 api.add_router("", network_router)
 
 

@@ -26,6 +26,7 @@ class Command(BaseCommand):
     def handle(self, *args, serve=False, host="127.0.0.1", port=8000, **options):
         from caravane.geo.models import Commune, Region
         from caravane.demo.care import build_demo_care
+        from caravane.demo.diagnostics import build_demo_diagnostics
         from caravane.demo.network import REGION_CAPITALS, build_demo_network
 
         if settings.CARAVANE.is_production:
@@ -43,6 +44,7 @@ class Command(BaseCommand):
         loaded = time.perf_counter()
         result = build_demo_network()
         care = build_demo_care()
+        build_demo_diagnostics()
 
         out(self.style.SUCCESS(_("Demo network ready.")))
         out("  " + _("migrate %(migrate).1f s, geography %(geography).1f s, network %(network).2f s") % {
