@@ -54,7 +54,7 @@ def test_the_vocabulary_is_typed_and_grants_nothing_for_apps_that_do_not_exist()
     granted = set().union(*ROLE_PERMISSIONS.values())
     assert granted <= set(Perm)
     assert {code.split(".")[0] for code in granted} <= {"accounts", "audit", "geo", "network", "patients", "care",
-                                                        "telemed", "rooms", "planning"}
+                                                        "telemed", "rooms", "planning", "diagnostics"}
     assert not role_has_permission(Role.ADMINISTRATOR, "anything.made_up")
 
 
