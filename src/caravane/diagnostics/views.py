@@ -136,14 +136,14 @@ def import_visit(request, pk):
     """Add an ECG or a photograph to a visit."""
     encounter = gate.get(request.user, Encounter.objects.select_related("patient", "site"), pk,
                          Perm.RECORD_DIAGNOSTIC, audit_action="diagnostics.import")
-    return _import_page(request, actions.Filing(encounter=encounter), selectors.visit_panel(request, encounter))
+    return _import_page(request, actions.Filing(encounter=encounter), selectors.visit_panel(request, encounter, with_devices=True))
 
 
 def import_act(request, pk):
     """Add an ECG or a photograph to a telemedicine act."""
     act = gate.get(request.user, ServiceRequest.objects.select_related("patient", "requesting_site"), pk,
                    Perm.RECORD_DIAGNOSTIC, audit_action="diagnostics.import")
-    return _import_page(request, actions.Filing(act=act), selectors.act_panel(request, act))
+    return _import_page(request, actions.Filing(act=act), selectors.act_panel(request, act, with_devices=True))
 
 
 def stream(request, act):
