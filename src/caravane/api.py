@@ -12,6 +12,7 @@ from caravane.accounts.api_auth import API_AUTH
 from caravane.care.api import router as care_router
 from caravane.core.api import CaravaneAPI
 from caravane.devices.api import router as devices_router
+from caravane.diagnostics.api import router as diagnostics_router
 from caravane.geo.api import router as geo_router
 from caravane.network.api import router as network_router
 from caravane.patients.api import router as patients_router
@@ -39,6 +40,7 @@ api.add_router("/telemed", telemed_router)
 api.add_router("/rooms", rooms_router)
 api.add_router("/devices", devices_router)
 api.add_router("/pharmacy", pharmacy_router)
+api.add_router("/diagnostics", diagnostics_router)
 api.add_router("", network_router)
 
 

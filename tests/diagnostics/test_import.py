@@ -199,3 +199,15 @@ def test_a_grey_png_is_a_photograph_and_the_body_site_is_required(visit, people)
                                     received=Received("mole.png", "image/png", _png("L")))
     assert image.get_body_site_display() == "Left hand" and AuditEvent.objects.filter(
         action="diagnostics.import_image", outcome="allowed").count() == 1
+
+
+def test_the_demo_files_its_ecgs_once(visit, people, network):
+    from caravane.demo.diagnostics import build_demo_diagnostics
+
+    network.spoke.code = "rhc-imilchil"
+    network.spoke.save()
+    people.gp.username = "gp.imilchil"
+    people.gp.save()
+    filed = build_demo_diagnostics()
+    assert filed == EcgRecording.objects.filter(encounter=visit).count() >= 1
+    assert build_demo_diagnostics() == 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import uuid
 
+import numpy as np
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -87,3 +88,20 @@ def test_other_sites_and_foreign_ids_are_refused_without_a_500(visit, people, tw
     assert mine.get(reverse("diagnostics:image_file", args=[uuid.uuid4(), "view"])).status_code == 404
     bad_device = mine.post(reverse("diagnostics:import_visit", args=[visit.pk]), {"kind": "ecg", "device": "nope"})
     assert bad_device.status_code == 400 and "Device" in bad_device.content.decode()
+
+
+def test_the_api_gives_a_fhir_observation_with_sampled_data_and_a_media(visit, people, twelve_lead):
+    ecg = actions.do_import_ecg(actor=people.gp, filing=Filing(encounter=visit),
+                                received=[Received("ecg.dcm", "application/dicom", to_dicom_ecg(twelve_lead))])
+    client = _client(people.gp)
+    resource = client.get(f"/api/diagnostics/ecgs/{ecg.pk}", {"data": "true"}).json()
+    assert resource["resourceType"] == "Observation" and resource["code"]["coding"][0]["code"] == "11524-6"
+    leads = [c for c in resource["component"] if "valueSampledData" in c]
+    assert [c["code"]["text"] for c in leads] == twelve_lead.leads
+    sampled = leads[1]["valueSampledData"]
+    values = np.array(sampled["data"].split(), dtype=float) * sampled["factor"] + sampled["origin"]["value"]
+    assert np.allclose(values, twelve_lead.physical(1)) and sampled["period"] == 2.0
+    binary = client.get(f"/api/diagnostics/ecgs/{ecg.pk}/samples")
+    assert waveforms.parse_document(binary.content).samples.shape == (12, 5000)
+    assert _client(people.other_gp).get(f"/api/diagnostics/ecgs/{ecg.pk}").status_code == 403
+    assert client.get(f"/api/diagnostics/images/{uuid.uuid4()}").status_code == 404

@@ -22,7 +22,7 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 _serial = itertools.count(1)
 
 # The apps whose rows a refused request must leave as they were (the audit trail itself changes by design).
-GUARDED_APPS = ("accounts", "network", "patients", "care", "telemed", "planning", "devices")
+GUARDED_APPS = ("accounts", "network", "patients", "care", "telemed", "planning", "devices", "diagnostics")
 # Written by any authenticated call, whatever its answer: a token's last use, a user's last login.
 VOLATILE_FIELDS = {"last_used_at", "last_login"}
 
@@ -183,7 +183,27 @@ def build_world() -> SimpleNamespace:
     world.tokens = {name: do_create_api_token(user=getattr(world, name), name="walker")[1]
                     for name in ("assistant", "nurse", "gp", "specialist", "coordinator")}
     world.their_staff = world.their_gp.staff
+    world.their_ecg, world.their_image = _diagnostics(world)
     return world
+
+
+def _diagnostics(world):
+    """An ECG and a photograph of their patient's visit."""
+    import io
+
+    from PIL import Image
+
+    from caravane.diagnostics.actions import Filing, Received, do_import_ecg, do_import_image
+    from caravane.diagnostics.synthetic import synthetic_12_lead, to_dicom_ecg
+
+    filing = Filing(encounter=world.their_visit)
+    ecg = do_import_ecg(actor=world.their_gp, filing=filing, received=[
+        Received("ecg.dcm", "application/dicom", to_dicom_ecg(synthetic_12_lead(seconds=3)))])
+    photo = io.BytesIO()
+    Image.new("RGB", (8, 8), "tan").save(photo, "PNG")
+    image = do_import_image(actor=world.their_nurse, filing=filing, body_site="85151006",
+                            received=Received("hand.png", "image/png", photo.getvalue()))
+    return ecg, image
 
 
 def snapshot() -> dict:

@@ -235,6 +235,19 @@ OBJECT_ROUTES: dict[str, Walk | list[Walk]] = {
     "ws/rooms/<uuid:act>/": Walk("gp", {"act": "their_act"}),
     # Devices.
     "ws/devices/site/<uuid:site>/": Walk("nurse", {"site": "theirs"}),
+    # Diagnostics: ECGs and photographs, their import into a visit or an act, the live stream of a call.
+    "diagnostics:ecg": Walk("gp", {"pk": "their_ecg"}),
+    "diagnostics:ecg_samples": Walk("gp", {"pk": "their_ecg"}),
+    "diagnostics:ecg_file": Walk("gp", {"pk": "their_ecg"}),
+    "diagnostics:image": Walk("gp", {"pk": "their_image"}),
+    "diagnostics:image_file": Walk("gp", {"pk": "their_image", "rendition": Text("view")}),
+    "diagnostics:import_visit": Walk("gp", VISIT, methods=("GET", "POST"), body={"kind": "ecg"}),
+    "diagnostics:import_act": Walk("gp", ACT, methods=("GET", "POST"), body={"kind": "ecg"}),
+    "diagnostics:stream": Walk("gp", {"act": "their_act"}),
+    "GET /api/diagnostics/ecgs/{ecg_id}": Walk("gp", {"ecg_id": "their_ecg"}),
+    "GET /api/diagnostics/ecgs/{ecg_id}/samples": Walk("gp", {"ecg_id": "their_ecg"}),
+    "GET /api/diagnostics/images/{image_id}": Walk("gp", {"image_id": "their_image"}),
+    "ws/diagnostics/stream/<uuid:act>/": Walk("gp", {"act": "their_act"}),
     # Call rooms.
     "rooms:room": Walk("gp", ACT),
     "rooms:call": Walk("specialist", ACT, methods=("POST",)),

@@ -17,3 +17,4 @@ class DiagnosticsConfig(AppConfig):
         register_chart_section("diagnostics_image", selectors.chart_image_entries, "diagnostics/_chart_image.html")
         register_panel("care.visit", "diagnostics", selectors.visit_panel, "diagnostics/_panel.html")
         register_panel("telemed.act", "diagnostics", selectors.act_panel, "diagnostics/_panel.html")
+        register_panel("rooms.room", "live_stream", selectors.live_panel, "diagnostics/_live.html")

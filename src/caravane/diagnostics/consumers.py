@@ -19,15 +19,15 @@ from django.http import Http404
 from caravane.audit import gate
 from caravane.audit.context import client_address_of
 from caravane.audit.sockets import GatedFeedConsumer
-from caravane.core.access import PHYSICIAN_ROLES, Perm, Role, scope_of
+from caravane.core.access import PHYSICIAN_ROLES, Perm, scope_of
 from caravane.core.events import group_name
 from caravane.diagnostics import stream
 from caravane.diagnostics.models import EcgRecording
+from caravane.diagnostics.selectors import SENDERS
 from caravane.diagnostics.waveforms import Waveform
 from caravane.telemed.actions import CALLABLE, SYNCHRONOUS
 from caravane.telemed.models import ServiceRequest
 
-SENDERS = (Role.NURSE, Role.GP)
 MAX_BAD_FRAMES = 20
 BAD_INPUT = 4400
 # A sender may not flood the specialist's link: at most this many frames a second (five are needed).

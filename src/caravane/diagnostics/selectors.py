@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Q
 
-from caravane.audit import gate
-from caravane.core.access import Perm
+from caravane.core.access import Perm, Role, scope_of
 from caravane.devices.models import Device
 from caravane.diagnostics.models import BodySite, EcgRecording, ExaminationImage
 
@@ -23,27 +22,39 @@ def images(**filters):
     return ExaminationImage.objects.filter(**filters).select_related("device")
 
 
-def _panel(request, target, condition: Q, kind: str) -> dict | None:
-    user = request.user
-    if not gate.may(user, Perm.VIEW_DIAGNOSTIC, target):
+def _panel(request, target, condition: Q, kind: str, with_devices: bool) -> dict | None:
+    # Shown on a page whose gate already granted the visit or the act, whose reach is this app's too: the role's
+    # permissions decide, without asking the database again.
+    scope = scope_of(request.user)
+    if not scope.allows(Perm.VIEW_DIAGNOSTIC):
         return None
-    may_record = gate.may(user, Perm.RECORD_DIAGNOSTIC, target)
+    may_record = scope.allows(Perm.RECORD_DIAGNOSTIC)
     return {"ecgs": list(ecgs().filter(condition)), "images": list(images().filter(condition)),
             "may_record": may_record, "body_sites": BodySite.choices, "target": target, "kind": kind,
             "import_url_name": f"diagnostics:import_{kind}",
-            "devices": list(Device.objects.restrict(user, Perm.RECORD_DIAGNOSTIC).filter(
-                status=Device.Status.ACTIVE).select_related("kind")) if may_record else []}
+            "devices": list(Device.objects.restrict(request.user, Perm.RECORD_DIAGNOSTIC).filter(
+                status=Device.Status.ACTIVE).select_related("kind")) if may_record and with_devices else None}
 
 
-def visit_panel(request, encounter) -> dict | None:
-    """The ECGs and photographs of a visit, and whether the reader may add some."""
-    return _panel(request, encounter, Q(encounter=encounter), "visit")
+def visit_panel(request, encounter, with_devices: bool = False) -> dict | None:
+    """The ECGs and photographs of a visit, and whether the reader may add some (the devices to choose from on
+    the import page)."""
+    return _panel(request, encounter, Q(encounter=encounter), "visit", with_devices)
 
 
-def act_panel(request, act) -> dict | None:
+def act_panel(request, act, with_devices: bool = False) -> dict | None:
     """The ECGs and photographs of an act (and those of its visit), and whether the reader may add some."""
     condition = Q(act=act) | (Q(encounter=act.encounter_id, act__isnull=True) if act.encounter_id else Q(pk__in=[]))
-    return _panel(request, act, condition, "act")
+    return _panel(request, act, condition, "act", with_devices)
+
+
+# Who sends a call's live stream: the requesting site's nurse and GP (the specialist watches it).
+SENDERS = (Role.NURSE, Role.GP)
+
+
+def live_panel(request, act) -> dict:
+    """The live ECG and oximetry card of a call: the site's staff send from it, the specialist watches it."""
+    return {"act": act, "role": "site" if scope_of(request.user).role in SENDERS else "specialist"}
 
 
 def chart_ecg_entries(patient):

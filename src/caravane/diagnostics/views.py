@@ -11,11 +11,10 @@ from django.views.decorators.http import require_POST
 
 from caravane.audit import gate
 from caravane.care.models import Encounter
-from caravane.core.access import Perm, scope_of
+from caravane.core.access import Perm
 from caravane.core.errors import messages_by_field
 from caravane.devices.models import Device
 from caravane.diagnostics import actions, selectors, waveforms
-from caravane.diagnostics.consumers import SENDERS
 from caravane.diagnostics.models import BodySite, EcgRecording, ExaminationImage
 from caravane.telemed.models import ServiceRequest
 
@@ -136,19 +135,19 @@ def import_visit(request, pk):
     """Add an ECG or a photograph to a visit."""
     encounter = gate.get(request.user, Encounter.objects.select_related("patient", "site"), pk,
                          Perm.RECORD_DIAGNOSTIC, audit_action="diagnostics.import")
-    return _import_page(request, actions.Filing(encounter=encounter), selectors.visit_panel(request, encounter))
+    return _import_page(request, actions.Filing(encounter=encounter), selectors.visit_panel(request, encounter, with_devices=True))
 
 
 def import_act(request, pk):
     """Add an ECG or a photograph to a telemedicine act."""
     act = gate.get(request.user, ServiceRequest.objects.select_related("patient", "requesting_site"), pk,
                    Perm.RECORD_DIAGNOSTIC, audit_action="diagnostics.import")
-    return _import_page(request, actions.Filing(act=act), selectors.act_panel(request, act))
+    return _import_page(request, actions.Filing(act=act), selectors.act_panel(request, act, with_devices=True))
 
 
 def stream(request, act):
     """The live view of an act's ECG or pulse oximeter stream (the specialist's side, beside the call)."""
     act = gate.get(request.user, ServiceRequest.objects.select_related("patient"), act, Perm.JOIN_CALL,
                    audit_action="diagnostics.view_stream")
-    role = "site" if scope_of(request.user).role in SENDERS else "specialist"
-    return render(request, "diagnostics/stream.html", {"act": act, "patient": act.patient, "role": role})
+    return render(request, "diagnostics/stream.html", {
+        "act": act, "patient": act.patient, "live": selectors.live_panel(request, act)})

@@ -27,6 +27,7 @@ class Command(BaseCommand):
         from caravane.geo.models import Commune, Region
         from caravane.demo.care import build_demo_care
         from caravane.demo.devices import build_demo_devices
+        from caravane.demo.diagnostics import build_demo_diagnostics
         from caravane.demo.network import REGION_CAPITALS, build_demo_network
         from caravane.demo.pharmacy import build_demo_pharmacy
 
@@ -47,6 +48,7 @@ class Command(BaseCommand):
         care = build_demo_care()
         build_demo_devices()  # the pilot centres' and units' connected devices (caravane.demo.devices)
         medicines = build_demo_pharmacy()
+        build_demo_diagnostics()
 
         out(self.style.SUCCESS(_("Demo network ready.")))
         out("  " + _("migrate %(migrate).1f s, geography %(geography).1f s, network %(network).2f s") % {
