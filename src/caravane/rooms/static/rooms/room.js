@@ -32,7 +32,6 @@ const peers = new Map(); // peer id -> {pc, name, role, figure, offerer, lost, c
 const ladder = new Ladder();
 let mode = "video";
 let cameraTrack = null; // kept while the call runs on audio only, to step back up
-let lastSample = null;
 const modeNotice = document.getElementById("room-mode");
 
 // The call's state, shown in words and kept on the page (data-state) for the tests and the styles.
@@ -240,7 +239,9 @@ async function sample() {
     const report = await peer.pc.getStats();
     // The pair in use: after a path change an earlier nominated pair stays in the report with its last figures.
     let selected = null;
-    report.forEach((r) => { if (r.type === "transport" && r.selectedCandidatePairId) selected = r.selectedCandidatePairId; });
+    report.forEach((r) => {
+      if (r.type === "transport" && r.selectedCandidatePairId) selected = r.selectedCandidatePairId;
+    });
     report.forEach((r) => {
       if (r.type === "candidate-pair" && (selected ? r.id === selected : r.nominated && r.state === "succeeded")) {
         if (r.currentRoundTripTime !== undefined) worst.rttMs = Math.max(worst.rttMs ?? 0, r.currentRoundTripTime * 1000);
@@ -258,7 +259,6 @@ async function sample() {
     measured = true;
   }
   if (!measured) return;
-  lastSample = worst;
   const next = ladder.feed(worst);
   if (!next) return;
   await applyMode(next);
@@ -337,8 +337,8 @@ cameraChoice.addEventListener("change", switchCamera);
 hangupButton.addEventListener("click", hangUp);
 rejoinButton.addEventListener("click", () => location.reload());
 
-// What the tests and the link bench read: the connections by peer id, the call's mode, the last sample of the link.
-window.caravaneRoom = {peers, me: () => me, mode: () => mode, sample: () => lastSample};
+// What the tests read: the connections by peer id, the call's mode.
+window.caravaneRoom = {peers, me: () => me, mode: () => mode};
 setInterval(() => sample().catch(console.warn), SAMPLE_MS);
 
 localStream = navigator.mediaDevices ? await startMedia() : (warn(text.insecure), null);
