@@ -249,6 +249,10 @@ def test_a_weak_link_steps_down_to_sound_then_the_conversation_and_is_recorded(l
     gp.evaluate("window.__availableKbps = 0")  # the link recovers: five good samples bring the sound back
     _until(gp, "window.caravaneRoom.mode() === 'audio'", timeout_ms=25_000)
 
+    # The page changes its mode before it reports the step, and the server records it after: wait for the row.
+    deadline = time.monotonic() + 10
+    while TechnicalIncident.objects.filter(act=booked).count() < 3 and time.monotonic() < deadline:
+        time.sleep(0.1)
     incidents = list(TechnicalIncident.objects.filter(act=booked).order_by("occurred_at")
                      .values_list("category", "description"))
     # The step to sound only (at 90 kbit/s), the step to the conversation (30 kbit/s), then the step back up;
