@@ -67,6 +67,7 @@ case "${1:-}" in
     install_debian_package /usr/bin/chromium chromium "the browser tests"
     install_debian_package /usr/sbin/nginx nginx "the reference deployment's test"
     install_debian_package /usr/bin/turnserver coturn "the call rooms' TURN test"
+    install_debian_package /usr/sbin/iptables iptables "the call rooms' weak-link test (random loss)"
     start_services
     "$PY" manage.py makemigrations --check --dry-run >/dev/null || { log "models and migrations have drifted: run makemigrations"; exit 1; }
     status=0

@@ -116,7 +116,7 @@ def test_turn_relay_only(live_link, link, booked_act, people, sides):
     cardio, _ = sides.open(link.hub, people.cardiologist, init_script=script)
     cardio_s, gp_s = _first_frames(live_link, gp, cardio, booked_act)
     assert figures(gp)["relayed"] and figures(cardio)["relayed"]
-    per_minute = {}
+    per_minute, gp_sends = {}, {}
     for mode, kbps in (("video", 0), ("audio", 90)):
         for page in (gp, cardio):
             page.evaluate(f"window.__availableKbps = {kbps}")
@@ -124,8 +124,11 @@ def test_turn_relay_only(live_link, link, booked_act, people, sides):
             until(gp, f"{MODE} === 'audio'", timeout_s=20)
             until(cardio, f"{MODE} === 'audio'", timeout_s=20)
         time.sleep(3)
-        before, started = _veth_bytes(link), time.monotonic()
+        before, sent, started = _veth_bytes(link), figures(gp)["sent"], time.monotonic()
         time.sleep(SETTLE_S / 2)
-        per_minute[mode] = round((_veth_bytes(link) - before) * 60 / (time.monotonic() - started))
+        elapsed = time.monotonic() - started
+        per_minute[mode] = round((_veth_bytes(link) - before) * 60 / elapsed)
+        gp_sends[mode] = {kind: round((count - sent[kind]) * 8 / elapsed / 1000, 1)
+                          for kind, count in figures(gp)["sent"].items()}
     _record("TURN relay only", first_frame_cardiologist_s=round(cardio_s, 2), first_frame_gp_s=round(gp_s, 2),
-            relayed=True, turn_host_bytes_per_minute=per_minute)
+            relayed=True, turn_host_bytes_per_minute=per_minute, gp_rtp_kbit_s=gp_sends)

@@ -22,7 +22,8 @@ LINK_DELAY_MS = 150  # each way: a 300 ms round trip, as a satellite hop or a lo
 MEDIA_ARGS = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
 # Each page's media figures, summed over its connections (getStats).
 FIGURES = """async () => {
-  const totals = {frames: 0, audioBytes: 0, concealed: 0, samples: 0, peers: 0, connected: 0, relayed: false};
+  const totals = {frames: 0, audioBytes: 0, concealed: 0, samples: 0, peers: 0, connected: 0, relayed: false,
+                  sent: {audio: 0, video: 0}};
   for (const {pc} of window.caravaneRoom?.peers.values() || []) {
     totals.peers += 1;
     if (pc.connectionState === "connected") totals.connected += 1;
@@ -34,6 +35,7 @@ FIGURES = """async () => {
         totals.concealed += r.concealedSamples || 0;
         totals.samples += r.totalSamplesReceived || 0;
       }
+      if (r.type === "outbound-rtp") totals.sent[r.kind] += (r.bytesSent || 0) + (r.headerBytesSent || 0);
       if (r.type === "transport" && r.selectedCandidatePairId) {
         const local = report.get(report.get(r.selectedCandidatePairId)?.localCandidateId);
         if (local?.candidateType === "relay") totals.relayed = true;
@@ -150,7 +152,7 @@ def until(page, expression, timeout_s=20.0):
 
 
 def figures(page) -> dict:
-    """The page's received media: frames decoded, audio bytes, concealed and received audio samples."""
+    """The page's media: frames decoded, audio bytes, concealed and received audio samples, RTP bytes sent."""
     return page.evaluate(FIGURES)
 
 

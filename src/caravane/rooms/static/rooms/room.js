@@ -44,7 +44,6 @@ const peers = new Map(); // peer id -> {pc, name, role, figure, offerer, lost, c
 const ladder = new Ladder();
 let mode = "video";
 let cameraTrack = null; // kept while the call runs on audio only, to step back up
-let lastSample = null;
 const modeNotice = document.getElementById("room-mode");
 
 // The call's state, shown in words and kept on the page (data-state) for the tests and the styles.
@@ -293,7 +292,9 @@ async function sample() {
     const report = await peer.pc.getStats();
     // The pair in use: after a path change an earlier nominated pair stays in the report with its last figures.
     let selected = null;
-    report.forEach((r) => { if (r.type === "transport" && r.selectedCandidatePairId) selected = r.selectedCandidatePairId; });
+    report.forEach((r) => {
+      if (r.type === "transport" && r.selectedCandidatePairId) selected = r.selectedCandidatePairId;
+    });
     report.forEach((r) => {
       if (r.type === "candidate-pair" && (selected ? r.id === selected : r.nominated && r.state === "succeeded")) {
         if (r.currentRoundTripTime !== undefined) worst.rttMs = Math.max(worst.rttMs ?? 0, r.currentRoundTripTime * 1000);
@@ -311,7 +312,6 @@ async function sample() {
     measured = true;
   }
   if (!measured) return;
-  lastSample = worst;
   const next = ladder.feed(worst);
   if (!next) return;
   await applyMode(next);
@@ -480,9 +480,8 @@ rejoinButton.addEventListener("click", () => { retries = 0; openSocket(); });
 document.getElementById("snapshot")?.addEventListener("click", takeSnapshot);
 document.getElementById("record")?.addEventListener("click", (event) => toggleRecording(event.currentTarget));
 
-// What the tests and the link bench read: the connections by peer id, the call's mode, the socket, the last sample
-// of the link.
-window.caravaneRoom = {peers, me: () => me, mode: () => mode, socket: () => socket, sample: () => lastSample};
+// What the tests read: the connections by peer id, the call's mode, the socket.
+window.caravaneRoom = {peers, me: () => me, mode: () => mode, socket: () => socket};
 setInterval(() => sample().catch(console.warn), SAMPLE_MS);
 
 // An observer receives only: no camera, no microphone asked for.
