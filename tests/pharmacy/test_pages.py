@@ -160,3 +160,22 @@ def test_a_units_load_list_and_reconciliation(network, stocked_unit, prescriptio
     assert page.status_code == 200 and 'data-to-load="113"' in page.content.decode()
     assert _client(network["unit_nurse"]).get(reverse("pharmacy:tour", args=[stocked_unit.pk]) + "?days=x") \
         .status_code == 404
+
+
+def test_a_requisition_through_the_api_reviewed_by_the_depot(network, products):
+    unit = network["unit"]
+    body = {"lines": [{"product": str(products["paracetamol"].pk), "quantity": 300}], "note": "avant la tournée"}
+    made = _api(network["unit_nurse"]).post(f"/api/pharmacy/sites/{unit.pk}/requisitions", body,
+                                            content_type="application/json")
+    assert made.status_code == 201 and made.json()["depot"] == str(network["depot"].pk)
+    line_id = made.json()["lines"][0]["id"]
+    review = {"approve": True, "quantities": {str(line_id): 200}}
+    url = f"/api/pharmacy/requisitions/{made.json()['id']}/review"
+    assert _api(network["unit_nurse"]).post(url, review, content_type="application/json").status_code == 403
+    reviewed = _api(network["depot_pharmacist"]).post(url, review, content_type="application/json")
+    assert reviewed.status_code == 200 and reviewed.json()["status"] == "approved"
+    assert reviewed.json()["lines"][0]["approved_quantity"] == 200
+    again = _api(network["depot_pharmacist"]).post(url, review, content_type="application/json")
+    assert again.status_code == 400
+    listed = _api(network["depot_pharmacist"]).get(f"/api/pharmacy/sites/{network['depot'].pk}/requisitions")
+    assert [r["status"] for r in listed.json()] == ["approved"]
