@@ -172,6 +172,23 @@ def race(port: int, token: str, site, staff, on_hand: int, round_name: str) -> N
           f"({elapsed * 1000:.0f} ms in all)")
 
 
+def in_process(nurses, lots, reads: int = 300) -> None:
+    """The two reads' database work alone (no HTTP, no authentication), to tell it from the serving's."""
+    from caravane.pharmacy import selectors
+
+    sites = [nurse.assignments.all()[0].site for nurse in nurses]
+    for label, read in (("lot balance (query)", lambda i: selectors.lot_balance(sites[i % len(sites)],
+                                                                                 lots[(i * 7) % len(lots)])),
+                        ("site stock (queries)", lambda i: selectors.site_stock(sites[i % len(sites)]))):
+        samples = []
+        for i in range(reads + 10):
+            begun = time.perf_counter()
+            read(i)
+            if i >= 10:
+                samples.append((time.perf_counter() - begun) * 1000)
+        print(f"  in process, {label:21} {latency(samples)}")
+
+
 def child(args) -> None:
     setup_django(temporary_data=True)
     from django.core.management import call_command
@@ -189,6 +206,7 @@ def child(args) -> None:
     nurses = list(StaffMember.objects.filter(user__username__startswith="bench-nurse-")
                   .select_related("user").prefetch_related("assignments__site"))
     lots = list(Lot.objects.filter(batch_number__startswith="BENCH-"))
+    in_process(nurses, lots)
     expiry = timezone.now() + datetime.timedelta(hours=2)
     with HttpServer(ports=PORTS) as server:
         print(f"  through HTTP ({server.describe()}), {args.http} reads each:")

@@ -160,3 +160,49 @@ def test_a_units_load_list_and_reconciliation(network, stocked_unit, prescriptio
     assert page.status_code == 200 and 'data-to-load="113"' in page.content.decode()
     assert _client(network["unit_nurse"]).get(reverse("pharmacy:tour", args=[stocked_unit.pk]) + "?days=x") \
         .status_code == 404
+
+
+def test_a_requisition_through_the_api_reviewed_by_the_depot(network, products):
+    unit = network["unit"]
+    body = {"lines": [{"product": str(products["paracetamol"].pk), "quantity": 300}], "note": "avant la tournée"}
+    made = _api(network["unit_nurse"]).post(f"/api/pharmacy/sites/{unit.pk}/requisitions", body,
+                                            content_type="application/json")
+    assert made.status_code == 201 and made.json()["depot"] == str(network["depot"].pk)
+    line_id = made.json()["lines"][0]["id"]
+    review = {"approve": True, "quantities": {str(line_id): 200}}
+    url = f"/api/pharmacy/requisitions/{made.json()['id']}/review"
+    assert _api(network["unit_nurse"]).post(url, review, content_type="application/json").status_code == 403
+    reviewed = _api(network["depot_pharmacist"]).post(url, review, content_type="application/json")
+    assert reviewed.status_code == 200 and reviewed.json()["status"] == "approved"
+    assert reviewed.json()["lines"][0]["approved_quantity"] == 200
+    again = _api(network["depot_pharmacist"]).post(url, review, content_type="application/json")
+    assert again.status_code == 400
+    listed = _api(network["depot_pharmacist"]).get(f"/api/pharmacy/sites/{network['depot'].pk}/requisitions")
+    assert [r["status"] for r in listed.json()] == ["approved"]
+
+
+def test_a_requisition_through_the_pages_ordered_approved_shipped_received(network, products):
+    from caravane.pharmacy import actions
+    from caravane.pharmacy.models import Requisition
+
+    depot, unit = network["depot"], network["unit"]
+    actions.do_receive_delivery(actor=network["depot_pharmacist"], site=depot, note_number="PPN-7", supplier="PPN",
+                                lines=[{"product": products["paracetamol"], "batch_number": "DP1",
+                                        "expiry_date": in_days(500), "quantity": 500}])
+    nurse, depot_pharmacist = _client(network["unit_nurse"]), _client(network["depot_pharmacist"])
+    assert "Dépôt provincial" in nurse.get(reverse("pharmacy:stock", args=[unit.pk])).content.decode()
+    nurse.post(reverse("pharmacy:request_stock", args=[unit.pk]), {f"order_{products['paracetamol'].pk}": "120"})
+    requisition = Requisition.objects.get()
+    assert nurse.post(reverse("pharmacy:review_requisition", args=[requisition.pk]),
+                      {"decision": "approve"}).status_code == 403
+    depot_pharmacist.post(reverse("pharmacy:review_requisition", args=[requisition.pk]), {"decision": "approve"})
+    form = depot_pharmacist.get(reverse("pharmacy:transfer", args=[depot.pk]) + f"?requisition={requisition.pk}")
+    assert f'value="{requisition.pk}"' in form.content.decode()
+    lot = Lot.objects.get(batch_number="DP1")
+    depot_pharmacist.post(reverse("pharmacy:transfer", args=[depot.pk]), {
+        "to_site": str(unit.pk), "requisition": str(requisition.pk), f"quantity_{lot.pk}": "120"})
+    requisition.refresh_from_db()
+    assert requisition.status == "shipped"
+    nurse.post(reverse("pharmacy:receive_transfer", args=[requisition.transfer.pk]))
+    requisition.refresh_from_db()
+    assert requisition.status == "received" and lot_balance(unit, lot) == 120

@@ -9,6 +9,7 @@ import uuid
 from typing import Literal, Optional
 
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
@@ -20,7 +21,7 @@ from caravane.core.api import ERRORS, INPUT_ERRORS, BadInput, PageNumber, run_ac
 from caravane.core.idempotency import idempotent
 from caravane.pharmacy import actions, reports, selectors
 from caravane.pharmacy.models import (
-    LotBalance, Lot, MedicationDispense, Product, StockMovement, StockSite, Transfer,
+    LotBalance, Lot, MedicationDispense, Product, Requisition, StockMovement, StockSite, Transfer,
 )
 
 router = Router(tags=["pharmacy"])
@@ -359,3 +360,69 @@ def monthly_report(request, query: Query[ReportQuery]):
         return reports.month_report(sites, query.month, site=query.site, province=query.province)
     except ValidationError as error:
         raise BadInput({"month": " ".join(error.messages)})
+
+
+class RequisitionLineIn(Schema):
+    product: uuid.UUID
+    quantity: int = Field(ge=1, le=actions.MAX_QUANTITY)
+
+
+class RequisitionIn(Schema):
+    lines: list[RequisitionLineIn] = Field(max_length=200)
+    note: str = Field("", max_length=255)
+
+
+class RequisitionLineOut(Schema):
+    id: int
+    product: uuid.UUID = Field(alias="product_id")
+    quantity: int
+    approved_quantity: Optional[int]
+
+
+class RequisitionOut(Schema):
+    id: uuid.UUID
+    site: uuid.UUID = Field(alias="site_id")
+    depot: uuid.UUID = Field(alias="depot_id")
+    status: str = Field(description="requested, approved, shipped (in transit), received, rejected")
+    lines: list[RequisitionLineOut]
+
+    @staticmethod
+    def resolve_lines(requisition):
+        return list(requisition.lines.all())
+
+
+@gate.before_input(Perm.MANAGE_STOCK, SITES, param="site", audit_action="pharmacy.request_stock")
+@router.post("/sites/{site}/requisitions", response={201: RequisitionOut, **ERRORS, **INPUT_ERRORS})
+@idempotent
+def request_stock(request, site: uuid.UUID, data: RequisitionIn):
+    """Order products from the site's provincial depot."""
+    found = _site(request, site, Perm.MANAGE_STOCK, "pharmacy.request_stock")
+    lines = {_product(line.product): line.quantity for line in data.lines}
+    return 201, run_action(actions.do_request_stock, actor=request.user, site=found, lines=lines, note=data.note)
+
+
+@gate.before_input(Perm.VIEW_STOCK, SITES, param="site", audit_action="pharmacy.list_requisitions")
+@router.get("/sites/{site}/requisitions", response={200: list[RequisitionOut], **ERRORS})
+def list_requisitions(request, site: uuid.UUID):
+    """The site's requisitions, and for a depot those it supplies, newest first."""
+    found = _site(request, site, Perm.VIEW_STOCK, "pharmacy.list_requisitions")
+    return Requisition.objects.filter(Q(site=found) | Q(depot=found)).prefetch_related("lines")[:200]
+
+
+class ReviewIn(Schema):
+    approve: bool
+    quantities: dict[int, int] = Field(default_factory=dict, description="Approved quantity per line id")
+
+
+@router.post("/requisitions/{pk}/review", response={200: RequisitionOut, **ERRORS, **INPUT_ERRORS})
+def review_requisition(request, pk: uuid.UUID, data: ReviewIn):
+    """Approve (with the quantities the depot will send) or reject a requisition."""
+    found = Requisition.objects.filter(pk=pk).select_related("depot__commune").first()
+    if found is None:
+        gate.require(request.user, Perm.APPROVE_REQUISITION, ("pharmacy.requisition", str(pk)), in_scope=True,
+                     audit_action="pharmacy.review_requisition")
+        raise BadInput({"pk": "No requisition with this identifier."})
+    _site(request, found.depot_id, Perm.APPROVE_REQUISITION, "pharmacy.review_requisition")
+    done = run_action(actions.do_review_requisition, actor=request.user, requisition=found, approve=data.approve,
+                      quantities=data.quantities)
+    return Requisition.objects.prefetch_related("lines").get(pk=done.pk)

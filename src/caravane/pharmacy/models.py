@@ -151,8 +151,9 @@ class Product(UUIDModel):
 
     @property
     def label(self) -> str:
-        """``Amoxicilline 500 mg · Capsule`` in the reader's language."""
-        return " ".join(filter(None, [self.medicine.localized_name, self.strength])) + f" · {self.get_form_display()}"
+        """``Amoxicilline 500 mg · Gélule`` in the reader's language (lists write DCIs in lower case)."""
+        name = self.medicine.localized_name
+        return " ".join(filter(None, [name[:1].upper() + name[1:], self.strength])) + f" · {self.get_form_display()}"
 
 
 class StockedProduct(models.Model):

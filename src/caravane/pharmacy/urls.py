@@ -17,5 +17,7 @@ urlpatterns = [
     path("sites/<uuid:site>/ledger/", views.ledger, name="ledger"),
     path("sites/<uuid:site>/dispensing/", views.dispensing, name="dispensing"),
     path("sites/<uuid:site>/dispense/<uuid:prescription>/", views.dispense, name="dispense"),
+    path("sites/<uuid:site>/request/", views.request_stock, name="request_stock"),
+    path("requisitions/<uuid:pk>/review/", views.review_requisition, name="review_requisition"),
     path("transfers/<uuid:pk>/receive/", views.receive_transfer, name="receive_transfer"),
 ]

@@ -91,7 +91,44 @@ def stock(request, site):
         .select_related("from_site").prefetch_related("lines__lot__product__medicine"),
         "requisitions": Requisition.objects.filter(site=site).exclude(status=Requisition.Status.RECEIVED)
         .select_related("depot")[:10],
+        "to_review": Requisition.objects.filter(depot=site, status__in=(
+            Requisition.Status.REQUESTED, Requisition.Status.APPROVED)).select_related("site")
+        .prefetch_related("lines__product__medicine"),
+        "depot": actions.depot_of(site) if site.kind != Site.Kind.PROVINCIAL_DEPOT else None,
     })
+
+
+@require_POST
+def request_stock(request, site):
+    """Order from the site's depot the quantities typed (proposed: what brings each product to its maximum)."""
+    site = _site(request, site, Perm.MANAGE_STOCK, "pharmacy.request_stock")
+    lines = {}
+    for product in _products():
+        value = (request.POST.get(f"order_{product.pk}") or "").strip()
+        if value not in ("", "0"):
+            lines[product] = value
+    try:
+        actions.do_request_stock(actor=request.user, site=site, lines=lines, note=request.POST.get("note", ""))
+        messages.success(request, _("Requisition sent to the depot."))
+    except ValidationError as error:
+        messages.error(request, " ".join(_errors(error)))
+    return redirect("pharmacy:stock", site.pk)
+
+
+@require_POST
+def review_requisition(request, pk):
+    """The depot approves (as requested) or rejects a requisition."""
+    found = _by_pk(Requisition.objects.select_related("depot__commune"), pk)
+    if found is None:
+        raise Http404(_("No requisition with this identifier."))
+    _site(request, found.depot_id, Perm.APPROVE_REQUISITION, "pharmacy.review_requisition")
+    try:
+        actions.do_review_requisition(actor=request.user, requisition=found,
+                                      approve=request.POST.get("decision") == "approve")
+        messages.success(request, _("Requisition reviewed."))
+    except ValidationError as error:
+        messages.error(request, " ".join(_errors(error)))
+    return redirect("pharmacy:stock", found.depot_id)
 
 
 def _products():
@@ -133,16 +170,22 @@ def transfer(request, site):
     destinations = Site.objects.filter(kind__in=STOCK_KINDS, active=True,
                                        commune__province_id=site.commune.province_id).exclude(pk=site.pk)
     context = {"site": site, "balances": balances, "destinations": destinations, "data": request.POST,
-               "today": timezone.localdate()}
+               "today": timezone.localdate(),
+               "requisition": _by_pk(Requisition.objects.filter(depot=site).select_related("site")
+                                     .prefetch_related("lines__product__medicine"),
+                                     request.GET.get("requisition") or request.POST.get("requisition"))}
     if request.method != "POST":
         return render(request, "pharmacy/transfer.html", context)
     to_site = _by_pk(Site.objects.filter(kind__in=STOCK_KINDS), request.POST.get("to_site"))
+    requisition = _by_pk(Requisition.objects.filter(depot=site), request.POST.get("requisition")) \
+        if request.POST.get("requisition") else None
     lines = [{"lot": balance.lot, "quantity": request.POST.get(f"quantity_{balance.lot_id}")}
              for balance in balances if (request.POST.get(f"quantity_{balance.lot_id}") or "").strip() not in ("", "0")]
     try:
         if to_site is None:
             raise ValidationError({"to_site": _("Destination: choose a site.")})
-        actions.do_ship_transfer(actor=request.user, from_site=site, to_site=to_site, lines=lines)
+        actions.do_ship_transfer(actor=request.user, from_site=site, to_site=to_site, lines=lines,
+                                 requisition=requisition)
     except ValidationError as error:
         return render(request, "pharmacy/transfer.html", {**context, "errors": _errors(error)}, status=400)
     messages.success(request, _("Transfer to %(site)s sent; it is in transit until received.") % {
