@@ -2,8 +2,6 @@
 (MedicationDispense), alerts and monthly reports; scoped like the pages (a site its own stock, a depot its
 province, a coordinator their territory), each request asked of the gate before its input is read, and audited."""
 
-from __future__ import annotations
-
 import datetime
 import uuid
 from typing import Literal, Optional
