@@ -4,43 +4,18 @@ photographs show with their thumbnails side by side; the site's recording stream
 
 from __future__ import annotations
 
-import socket
 import time
 from pathlib import Path
-from unittest import mock
 
 import pytest
 
-from tests.browser import conftest as browser_conftest
 from tests.browser.conftest import (  # noqa: F401 (fixtures)
-    CHROMIUM, CHROMIUM_ARGS, browser, live_asgi, login, playwright_instance)
+    CHROMIUM, CHROMIUM_ARGS, asgi_server, browser, live_asgi, login, playwright_instance)
 
 from .conftest import SHARED, needs_shared
 
 pytestmark = [pytest.mark.browser, needs_shared]
 SCREENSHOTS = Path("/tmp/diagnostics-shots")
-PORTS = range(18410, 18500)  # this worktree's own ports
-
-
-def _own_port() -> int:
-    for port in PORTS:
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port in 18410-18499")
-
-
-@pytest.fixture(scope="session")
-def asgi_server(django_db_setup, tmp_path_factory):
-    """The live server of tests/browser, on a port of this worktree's range."""
-    with mock.patch.object(browser_conftest, "_free_port", _own_port), \
-            browser_conftest._running_server(tmp_path_factory.mktemp("asgi") / "server.log") as server:
-        yield server
-
-
 @pytest.fixture(autouse=True)
 def fast_passwords():
     """The server process checks passwords with the deployment's hashers: keep them."""

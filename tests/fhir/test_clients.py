@@ -6,65 +6,22 @@ from __future__ import annotations
 import asyncio
 import datetime
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 
 import pytest
 
 from caravane.fhir import systems
 from tests.fhir.conftest import token_for, validate
 
-PORTS = range(18600, 18700)
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _port() -> int:
-    for port in PORTS:
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port in 18600-18699")
 
 
 @pytest.fixture(scope="module")
 def fhir_server(django_db_setup, tmp_path_factory):
     """uvicorn serving this checkout against the session's test database (it sees committed data only)."""
-    from django.conf import settings
-    from django.db import connection
+    from tests.browser.conftest import _running_server
 
-    from tests.browser.conftest import _database_url
-
-    port, log = _port(), tmp_path_factory.mktemp("fhir") / "server.log"
-    env = {name: value for name, value in os.environ.items() if name != "DJANGO_ALLOW_ASYNC_UNSAFE"}
-    env.update({"DATABASE_URL": _database_url(connection.settings_dict), "DJANGO_SETTINGS_MODULE": "caravane.settings",
-                "CARAVANE_DATA_DIR": str(settings.CARAVANE.data_dir)})
-    with open(log, "wb") as output:
-        process = subprocess.Popen([sys.executable, "-m", "uvicorn", "caravane.asgi:application", "--host",
-                                    "127.0.0.1", "--port", str(port), "--lifespan", "off", "--log-level", "warning"],
-                                   env=env, stdout=output, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}/fhir/R4"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/metadata", timeout=2):
-                    break
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(log.read_text(errors="replace")) from None
-                time.sleep(0.3)
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with _running_server(tmp_path_factory.mktemp("fhir") / "server.log") as server:
+        yield server.url("/fhir/R4")
 
 
 def _vital(encounter) -> dict:
