@@ -317,6 +317,19 @@ async function onSignal(message) {
   if (message.event) {
     // Something was added to the act from the call (a message, a snapshot): every page re-reads the conversation.
     if (message.event.startsWith("rooms.")) refreshConversation();
+    // The other side stepped down (or back up): its picture says so, rather than going black unexplained.
+    const {peer, step} = message.payload || {};
+    const figure = peers.get(peer)?.figure;
+    if (figure && ["video", "audio", "conversation"].includes(step)) {
+      figure.dataset.mode = step;
+      figure.querySelector(".remote-mode")?.remove();
+      if (step !== "video") {
+        const label = document.createElement("p");
+        label.className = "remote-mode";
+        label.textContent = text[`remote_${step}`];
+        figure.append(label);
+      }
+    }
     return;
   }
   // Somebody came or left: who took part in the call, as the report will say, changed.
