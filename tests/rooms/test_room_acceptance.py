@@ -76,6 +76,7 @@ def test_a_mobile_unit_and_the_central_platform_hold_the_teleconsultation(live_a
     # The GP's link weakens: the call steps down to sound only, recorded as an incident of the act.
     gp.evaluate("window.__availableKbps = 90")
     _until(gp, "window.caravaneRoom.mode() === 'audio'")
+    cardio.locator("#remotes .remote[data-mode=audio] .remote-mode").wait_for(timeout=WAIT_MS)
     gp.evaluate("window.__availableKbps = 0")
 
     # The GP's socket is cut: the page comes back by itself and the call resumes; the act stays in progress.

@@ -198,7 +198,8 @@ class RoomConsumer(GatedFeedConsumer):
                 actor=self.scope["user"], act=self.act, category=TechnicalIncident.Category.CONNECTIVITY,
                 description=incident_description(signal), in_call=True)
             await self.channel_layer.group_send(self.group, {
-                "type": "caravane.event", "event": "rooms.incident", "payload": {"act": str(self.act.pk)}})
+                "type": "caravane.event", "event": "rooms.incident",
+                "payload": {"act": str(self.act.pk), "peer": self.attendance.peer, "step": signal["event"]}})
         except (PermissionDenied, ValidationError):
             # The act closed meanwhile (or the participant lost their access): the page is told, nothing recorded.
             await self.send_json({"type": "error", "code": "incident_not_recorded"})

@@ -47,6 +47,8 @@ def page_messages() -> dict:
         "noVideo": _("No video to take a snapshot of yet."),
         "recording": _("Recording…"),
         "failedSend": _("Not sent: the server could not be reached. Try again."),
+        "remote_audio": _("Sound only: this side's link is too weak for video."),
+        "remote_conversation": _("This side's link is too weak for the call: see the conversation."),
     }
 
 

@@ -200,6 +200,18 @@ function figureFor(id, name, role) {
   return figure;
 }
 
+// The other side stepped down (or back up): its picture says so, rather than going black unexplained.
+function showRemoteMode(figure, step) {
+  if (!figure) return;
+  figure.dataset.mode = step;
+  figure.querySelector(".remote-mode")?.remove();
+  if (step === "video") return;
+  const label = document.createElement("p");
+  label.className = "remote-mode";
+  label.textContent = text[`remote_${step}`];
+  figure.append(label);
+}
+
 function connectionTo(id, name = "", role = "") {
   let peer = peers.get(id);
   if (peer) return peer;
@@ -217,6 +229,11 @@ function connectionTo(id, name = "", role = "") {
   pc.ontrack = ({streams, track}) => {
     const video = peer.figure.querySelector("video");
     video.srcObject = streams[0] || new MediaStream([track]);
+    if (track.kind === "video" && peer.role !== "observer") {
+      // No picture comes any more (the other side went to sound only, even before a reconnection): say so.
+      track.onmute = () => { if (peer.figure.dataset.mode !== "conversation") showRemoteMode(peer.figure, "audio"); };
+      track.onunmute = () => showRemoteMode(peer.figure, "video");
+    }
   };
   pc.onconnectionstatechange = () => {
     const state = pc.connectionState;
@@ -324,6 +341,8 @@ async function onSignal(message) {
   if (message.event) {
     // Something was added to the act from the call (a message, a snapshot): every page re-reads the conversation.
     if (message.event.startsWith("rooms.")) refreshConversation();
+    const {peer, step} = message.payload || {};
+    if (["video", "audio", "conversation"].includes(step)) showRemoteMode(peers.get(peer)?.figure, step);
     return;
   }
   // Somebody came or left: who took part in the call, as the report will say, changed.
