@@ -265,3 +265,15 @@ def test_a_cut_socket_leaves_the_act_in_progress_and_either_side_calls_again(acc
     reasons = sorted(reason for _outcome, reason in audit_rows("rooms.leave"))
     assert reasons == ["connection closed", "connection closed", "connection closed", "hang-up"]
     assert Attendance.objects.filter(act=accepted, left_at__isnull=True).count() == 0
+
+
+def test_a_step_to_sound_from_the_conversation_is_recorded_as_a_recovery():
+    from django.conf import settings
+    from django.utils import translation
+
+    from caravane.rooms.consumers import BACK_TO_SOUND, INCIDENTS, incident_description
+
+    with translation.override(settings.LANGUAGE_CODE):
+        down, back = str(INCIDENTS["audio"]), str(BACK_TO_SOUND)
+    assert incident_description({"event": "audio", "rtt_ms": 300}, "video").startswith(down)
+    assert incident_description({"event": "audio", "rtt_ms": 300}, "conversation").startswith(back)

@@ -40,6 +40,9 @@ INCIDENTS = {
     "lost": _("Call connection lost"),
     "restored": _("Call connection restored"),
 }
+# The same step to sound, taken up from the conversation: the link recovered, not failed.
+BACK_TO_SOUND = _("Call back to sound only: the link recovered, still too weak for video")
+MODES = ("video", "audio", "conversation")
 FIGURES = (("rtt_ms", 60_000, _("round trip %s ms")), ("loss_pct", 100, _("loss %s %%")),
            ("kbps", 100_000, _("%s kbit/s available")))
 
@@ -74,12 +77,14 @@ def _incident(frame: dict) -> dict:
     return signal
 
 
-def incident_description(signal: dict) -> str:
+def incident_description(signal: dict, previous_mode: str = "video") -> str:
     """The incident's text with its figures, in the deployment's language: the act's record and its signed report
-    keep it as written, whoever's page reported it."""
+    keep it as written, whoever's page reported it. A step to sound from the conversation is a recovery."""
     with translation.override(settings.LANGUAGE_CODE):
         figures = [str(label) % signal[name] for name, _limit, label in FIGURES if name in signal]
-        return str(INCIDENTS[signal["event"]]) + (f" ({', '.join(figures)})" if figures else "")
+        recovered = signal["event"] == "audio" and previous_mode == "conversation"
+        text = BACK_TO_SOUND if recovered else INCIDENTS[signal["event"]]
+        return str(text) + (f" ({', '.join(figures)})" if figures else "")
 
 
 def parse_signal(text: str | None, binary: bytes | None = None) -> dict:
@@ -130,6 +135,7 @@ class RoomConsumer(GatedFeedConsumer):
     attendance = None
     has_left = False
     incidents = 0
+    mode = "video"  # the call's mode on this connection's page, as its last reported step says
 
     def group_for(self, user, *, act):
         act = ServiceRequest.objects.select_related("requesting_site", "patient").filter(pk=act).first()
@@ -196,7 +202,9 @@ class RoomConsumer(GatedFeedConsumer):
             # incidents belong in the act's record too).
             await database_sync_to_async(do_report_incident)(
                 actor=self.scope["user"], act=self.act, category=TechnicalIncident.Category.CONNECTIVITY,
-                description=incident_description(signal), in_call=True)
+                description=incident_description(signal, self.mode), in_call=True)
+            if signal["event"] in MODES:
+                self.mode = signal["event"]
             await self.channel_layer.group_send(self.group, {
                 "type": "caravane.event", "event": "rooms.incident",
                 "payload": {"act": str(self.act.pk), "peer": self.attendance.peer, "step": signal["event"]}})
