@@ -295,8 +295,9 @@ OBJECT_ROUTES: dict[str, Walk | list[Walk]] = {
     f"GET {PHARMACY_API}/requisitions": Walk("depot_pharmacist", THEIR_STOCK),
     f"POST {PHARMACY_API}/requisitions": Walk("depot_pharmacist", THEIR_STOCK, body={"lines": []}),
     "POST /api/pharmacy/transfers/{pk}/receive": Walk("depot_pharmacist", {"pk": "their_transfer"}, denied="theirs"),
+    # Refused before its body is read (an invalid one here), on the requisition itself.
     "POST /api/pharmacy/requisitions/{pk}/review": Walk("depot_pharmacist", {"pk": "their_requisition"},
-                                                        body={"approve": True}, denied="their_depot"),
+                                                        body={"approve": "maybe", "quantities": "all"}),
     "ws/pharmacy/stock/<uuid:site>/": Walk("pharmacist", THEIR_STOCK),
     # Call rooms.
     "rooms:room": Walk("gp", ACT),
