@@ -22,7 +22,8 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 _serial = itertools.count(1)
 
 # The apps whose rows a refused request must leave as they were (the audit trail itself changes by design).
-GUARDED_APPS = ("accounts", "network", "patients", "care", "telemed", "planning", "devices", "diagnostics")
+GUARDED_APPS = ("accounts", "network", "patients", "care", "telemed", "planning", "devices", "diagnostics",
+                "pharmacy")
 # Written by any authenticated call, whatever its answer: a token's last use, a user's last login.
 VOLATILE_FIELDS = {"last_used_at", "last_login"}
 
@@ -184,7 +185,52 @@ def build_world() -> SimpleNamespace:
                     for name in ("assistant", "nurse", "gp", "specialist", "coordinator")}
     world.their_staff = world.their_gp.staff
     world.their_ecg, world.their_image = _diagnostics(world)
+    _pharmacy(world)
+    world.tokens.update({name: do_create_api_token(user=getattr(world, name), name="walker")[1]
+                         for name in ("pharmacist", "depot_pharmacist")})
     return world
+
+
+def _pharmacy(world) -> None:
+    """Medicines' stock on both sides: a provincial depot in each province, a pharmacist at my centre and one at
+    my depot (who reaches every site of my province, none of theirs); theirs: a lot on hand, a transfer from their
+    depot in transit to their centre, a requisition of their centre waiting for their depot, a prescription line
+    of their visit to dispense."""
+    from decimal import Decimal
+
+    from caravane.care.actions import do_prescribe
+    from caravane.network.models import Site
+    from caravane.pharmacy import actions
+    from caravane.pharmacy.models import Lot, Medicine, Product, StockedProduct
+
+    medicine = Medicine.objects.create(code="walk-amox", inn="amoxicillin", name_fr="amoxicilline",
+                                       name_ar="أموكسيسيلين", atc_code="J01CA04", source="who")
+    product = Product.objects.create(code="walk-amox-500", medicine=medicine, form="capsule", strength="500 mg",
+                                     unit="capsule", dose_unit="capsule", dose_per_unit=Decimal(1),
+                                     atc_code="J01CA04")
+    StockedProduct.objects.bulk_create([StockedProduct(product=product, level=level, min_months=1, max_months=3)
+                                        for level in StockedProduct.Level.values])
+    world.product = product
+    world.my_depot = _site("Dépôt Mine", Site.Kind.PROVINCIAL_DEPOT, world.mine.commune)
+    world.their_depot = _site("Dépôt Theirs", Site.Kind.PROVINCIAL_DEPOT, world.theirs.commune)
+    world.pharmacist = _staff("pharmacist", world.mine)
+    world.depot_pharmacist = _staff("pharmacist", world.my_depot)
+    their_depot_pharmacist = _staff("pharmacist", world.their_depot)
+    expiry = timezone.localdate() + datetime.timedelta(days=400)
+    line = {"product": product, "batch_number": "WALK-1", "expiry_date": expiry, "quantity": 50}
+    actions.do_receive_delivery(actor=world.their_nurse, site=world.theirs, note_number="BL-THEIRS",
+                                supplier="Their depot", lines=[line])
+    world.their_lot = Lot.objects.get(product=product, batch_number="WALK-1")
+    actions.do_receive_delivery(actor=their_depot_pharmacist, site=world.their_depot, note_number="BL-DEPOT",
+                                supplier="National", lines=[line])
+    world.their_transfer = actions.do_ship_transfer(actor=their_depot_pharmacist, from_site=world.their_depot,
+                                                    to_site=world.theirs,
+                                                    lines=[{"lot": world.their_lot, "quantity": 10}])
+    world.their_requisition = actions.do_request_stock(actor=world.their_nurse, site=world.theirs,
+                                                       lines={product: 20})
+    world.their_prescription = do_prescribe(
+        actor=world.their_gp, encounter=world.their_visit, medication="Amoxicilline 500 mg", dose_value="1",
+        dose_unit="capsule", route="oral", timing="3/d", duration_days=7)
 
 
 def _diagnostics(world):

@@ -71,6 +71,11 @@ class Today:
 
 
 @dataclass(frozen=True)
+class ThisMonth:
+    """This month (YYYY-MM)."""
+
+
+@dataclass(frozen=True)
 class PngFiles:
     """A small PNG uploaded in a multipart body."""
 
@@ -111,6 +116,8 @@ def _operation_walk(operation: str) -> Walk:
 VISIT = {"pk": "their_visit"}
 ACT = {"pk": "their_act"}
 ENCOUNTER_API = "/api/care/encounters/{pk}"
+THEIR_STOCK = {"site": "theirs"}
+PHARMACY_API = "/api/pharmacy/sites/{site}"
 ACT_API = "/api/telemed/service-requests/{pk}"
 
 # Every route that takes an identifier, by URL name (pages) or "METHOD /api/path" (API) or route (WebSocket).
@@ -248,6 +255,50 @@ OBJECT_ROUTES: dict[str, Walk | list[Walk]] = {
     "GET /api/diagnostics/ecgs/{ecg_id}/samples": Walk("gp", {"ecg_id": "their_ecg"}),
     "GET /api/diagnostics/images/{image_id}": Walk("gp", {"image_id": "their_image"}),
     "ws/diagnostics/stream/<uuid:act>/": Walk("gp", {"act": "their_act"}),
+    # Pharmacy: a site's stock is its own staff's (a depot's staff reach their province: my depot's pharmacist
+    # walks the API, and reaches no site of theirs); a transfer is received, a requisition reviewed, by its
+    # receiving site and its depot; a prescription line is dispensed where it was written.
+    "pharmacy:stock": Walk("pharmacist", THEIR_STOCK),
+    "pharmacy:ledger": Walk("pharmacist", THEIR_STOCK),
+    "pharmacy:tour": Walk("pharmacist", THEIR_STOCK),
+    "pharmacy:receive": Walk("pharmacist", THEIR_STOCK, methods=("GET", "POST"), body={"note": "BL-9"}),
+    "pharmacy:transfer": Walk("pharmacist", THEIR_STOCK, methods=("GET", "POST"), body={"to_site": "mine"}),
+    "pharmacy:count": Walk("pharmacist", THEIR_STOCK, methods=("GET", "POST")),
+    "pharmacy:write_off": Walk("pharmacist", THEIR_STOCK, methods=("POST",),
+                               body={"lot": "their_lot", "kind": "loss", "quantity": "1", "reason": "Broken"}),
+    "pharmacy:request_stock": Walk("pharmacist", THEIR_STOCK, methods=("POST",)),
+    "pharmacy:dispensing": Walk("nurse", THEIR_STOCK),
+    "pharmacy:dispense": [
+        Walk("nurse", {"site": "theirs", "prescription": "their_prescription"}, methods=("POST",),
+             body={"product": "product", "quantity": "1"}),
+        # From our own stock, their patient's line: refused on the line.
+        Walk("nurse", {"site": "mine", "prescription": "their_prescription"}, methods=("POST",),
+             body={"product": "product", "quantity": "1"}, denied="their_prescription")],
+    "pharmacy:receive_transfer": Walk("pharmacist", {"pk": "their_transfer"}, methods=("POST",), denied="theirs"),
+    "pharmacy:review_requisition": Walk("depot_pharmacist", {"pk": "their_requisition"}, methods=("POST",),
+                                        body={"decision": "approve"}, denied="their_depot"),
+    f"GET {PHARMACY_API}/stock": Walk("depot_pharmacist", THEIR_STOCK),
+    f"GET {PHARMACY_API}/lots/{{lot}}": Walk("depot_pharmacist", {**THEIR_STOCK, "lot": "their_lot"}),
+    f"GET {PHARMACY_API}/movements": Walk("depot_pharmacist", THEIR_STOCK),
+    f"POST {PHARMACY_API}/movements": Walk("depot_pharmacist", THEIR_STOCK,
+                                           body={"lot": "their_lot", "kind": "loss", "quantity": 1}),
+    f"POST {PHARMACY_API}/deliveries": Walk("depot_pharmacist", THEIR_STOCK,
+                                            body={"note_number": "BL-9", "supplier": "X", "lines": []}),
+    f"POST {PHARMACY_API}/transfers": Walk("depot_pharmacist", THEIR_STOCK, body={"to_site": "mine", "lines": []}),
+    f"POST {PHARMACY_API}/counts": Walk("depot_pharmacist", THEIR_STOCK, body={"counts": []}),
+    f"GET {PHARMACY_API}/dispenses": Walk("depot_pharmacist", THEIR_STOCK),
+    f"POST {PHARMACY_API}/dispenses": [
+        Walk("depot_pharmacist", THEIR_STOCK, body={
+            "prescription": "their_prescription", "product": "product", "quantity": 1}),
+        Walk("nurse", {"site": "mine"}, denied="their_prescription", body={
+            "prescription": "their_prescription", "product": "product", "quantity": 1})],
+    f"GET {PHARMACY_API}/requisitions": Walk("depot_pharmacist", THEIR_STOCK),
+    f"POST {PHARMACY_API}/requisitions": Walk("depot_pharmacist", THEIR_STOCK, body={"lines": []}),
+    "POST /api/pharmacy/transfers/{pk}/receive": Walk("depot_pharmacist", {"pk": "their_transfer"}, denied="theirs"),
+    # Refused before its body is read (an invalid one here), on the requisition itself.
+    "POST /api/pharmacy/requisitions/{pk}/review": Walk("depot_pharmacist", {"pk": "their_requisition"},
+                                                        body={"approve": "maybe", "quantities": "all"}),
+    "ws/pharmacy/stock/<uuid:site>/": Walk("pharmacist", THEIR_STOCK),
     # Call rooms.
     "rooms:room": Walk("gp", ACT),
     "rooms:call": Walk("specialist", ACT, methods=("POST",)),
@@ -304,6 +355,8 @@ NO_OBJECT_ROUTES = {
     "GET /api/sites", "GET /api/staff", "GET /api/specialties", "GET /api/device-kinds",
     "devices:list", "devices:register", "devices:inbox", "devices:monitoring", "devices:alerts_panel",
     "GET /api/devices", "GET /api/devices/monitoring/alerts", "ws/devices/alerts/",
+    "pharmacy:index", "pharmacy:alerts", "pharmacy:catalogue", "pharmacy:report", "GET /api/pharmacy/alerts",
+    "GET /api/pharmacy/reports",
 }
 
 # Routes that reach a foreign object through their query or form: refused like an address would be.
@@ -357,6 +410,10 @@ NARROWED_CASES: dict[str, Walk] = {
     "GET /api/care/encounters ?patient": Walk("gp", query={"patient": "their_patient"}, status=200),
     "GET /api/telemed/service-requests ?requesting_site": Walk("gp", query={"requesting_site": "theirs"}, status=200),
     "GET /api/telemed/service-requests ?patient": Walk("gp", query={"patient": "their_patient"}, status=200),
+    # Their stock moved this month: the report of my depot's province names nothing of it.
+    "pharmacy:report ?site": Walk("depot_pharmacist", query={"site": "theirs", "month": ThisMonth()}, status=200),
+    "GET /api/pharmacy/reports ?site": Walk("depot_pharmacist", query={"site": "theirs", "month": ThisMonth()},
+                                            status=200),
     "telemed:roster hub": Walk("specialist", methods=("POST",), status=400, body={
         "hub": "their_hub", "start": "2030-01-01 10:00", "end": "2030-01-01 11:00"}),
 }
@@ -372,6 +429,8 @@ def _value(world, name):
         return f"{name.kind}/{_value(world, name.name)}"
     if isinstance(name, Today):
         return timezone.localdate().isoformat()
+    if isinstance(name, ThisMonth):
+        return timezone.localdate().strftime("%Y-%m")
     if isinstance(name, Later):
         return (timezone.now() + datetime.timedelta(hours=name.hours)).isoformat()
     if isinstance(name, PngFiles):
@@ -549,7 +608,8 @@ def test_a_list_filtered_by_a_foreign_object_shows_nothing_of_it(world, key, wal
     assert response.status_code == walk.status, response.content[:300]
     assert snapshot() == state
     content = response.content.decode()
-    for leak in (world.their_patient.pk, world.their_patient.record_number, world.their_act.pk, world.their_visit.pk):
+    for leak in (world.their_patient.pk, world.their_patient.record_number, world.their_act.pk, world.their_visit.pk,
+                 world.theirs.name):
         assert str(leak) not in content
 
 

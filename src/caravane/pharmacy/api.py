@@ -412,14 +412,17 @@ class ReviewIn(Schema):
     quantities: dict[int, int] = Field(default_factory=dict, description="Approved quantity per line id")
 
 
+REQUISITIONS = Requisition.objects.select_related("depot__commune")
+
+
+# Asked before the body is read: a requisition beyond the caller's province is refused whatever was sent; the
+# depot's own check follows (the requesting site's staff reach the requisition, not its depot).
+@gate.before_input(Perm.APPROVE_REQUISITION, REQUISITIONS, param="pk", audit_action="pharmacy.review_requisition")
 @router.post("/requisitions/{pk}/review", response={200: RequisitionOut, **ERRORS, **INPUT_ERRORS})
 def review_requisition(request, pk: uuid.UUID, data: ReviewIn):
     """Approve (with the quantities the depot will send) or reject a requisition."""
-    found = Requisition.objects.filter(pk=pk).select_related("depot__commune").first()
-    if found is None:
-        gate.require(request.user, Perm.APPROVE_REQUISITION, ("pharmacy.requisition", str(pk)), in_scope=True,
+    found = gate.get(request.user, REQUISITIONS, pk, Perm.APPROVE_REQUISITION,
                      audit_action="pharmacy.review_requisition")
-        raise BadInput({"pk": "No requisition with this identifier."})
     _site(request, found.depot_id, Perm.APPROVE_REQUISITION, "pharmacy.review_requisition")
     done = run_action(actions.do_review_requisition, actor=request.user, requisition=found, approve=data.approve,
                       quantities=data.quantities)
