@@ -56,17 +56,21 @@ def _code_q(value: str) -> Q:
     return Q(code=code) & ~Q(panel=PANEL)
 
 
+# Every row: an empty Q() would vanish when a parameter ORs its comma-separated values together.
+EVERY = Q(pk__isnull=False)
+
+
 def _category_q(value: str) -> Q:
-    return Q() if value.rpartition("|")[2] == "vital-signs" else Q(pk__in=[])
+    return EVERY if value.rpartition("|")[2] == "vital-signs" else Q(pk__in=[])
 
 
 def _ecg_code_q(value: str) -> Q:
     system, bar, code = value.rpartition("|")
-    return Q() if code == EcgRecording.LOINC and (not bar or not system or system == systems.LOINC) else Q(pk__in=[])
+    return EVERY if code == EcgRecording.LOINC and (not bar or not system or system == systems.LOINC) else Q(pk__in=[])
 
 
 def _ecg_category_q(value: str) -> Q:
-    return Q() if value.rpartition("|")[2] == "procedure" else Q(pk__in=[])
+    return EVERY if value.rpartition("|")[2] == "procedure" else Q(pk__in=[])
 
 
 def _asks_for_ecgs(query) -> bool:
