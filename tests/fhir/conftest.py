@@ -189,7 +189,8 @@ def equip(site, gp, nurse, encounter) -> dict:
                                                    channel=Reading.Channel.MQTT, encounter=encounter)
     devices.do_confirm_reading(actor=gp, reading=reading)
     wave = synthetic_12_lead(seconds=2.0, sampling_rate=250)
-    two = Waveform(["I", "II"], wave.sampling_rate, wave.samples[:2], wave.gains[:2], wave.baselines[:2], wave.units[:2])
+    two = Waveform(["I", "II"], wave.sampling_rate, wave.samples[:2], wave.gains[:2], wave.baselines[:2],
+                   wave.units[:2])
     ecg = diagnostics.do_import_ecg(actor=gp, filing=diagnostics.Filing(encounter=encounter), device=ecg_device,
                                     received=[diagnostics.Received("ecg.dcm", "application/dicom", to_dicom_ecg(two))])
     medicine = Medicine.objects.create(code="fhir-amlodipine", inn="amlodipine", name_fr="amlodipine",

@@ -222,7 +222,8 @@ class ObservationResource(Resource):
             "effectiveDateTime": row.effective_at.isoformat(),
             "performer": [reference("Practitioner", row.recorder_id)],
             "valueQuantity": _quantity(row.value, row.unit), "interpretation": cls._interpretation(row),
-            "device": {"reference": f"Device/{row.device_id}", "display": row.device_display} if row.device_id else None,
+            "device": {"reference": f"Device/{row.device_id}", "display": row.device_display}
+            if row.device_id else None,
             "extension": [{"url": systems.PAYLOAD_SHA256, "valueString": row.payload_sha256}]
             if row.payload_sha256 else [],
         })
