@@ -8,6 +8,8 @@ import json
 
 import pytest
 
+from tests.telemed.conftest import media  # noqa: F401 (uploaded files in a temporary folder)
+
 FHIR_JSON = "application/fhir+json"
 
 
@@ -129,7 +131,7 @@ def visit(network, people, patients):
 
 
 @pytest.fixture
-def full_record(visit, people, network, patients):
+def full_record(visit, people, network, patients, media):
     """Fatima's record in every resource served: a diagnosis, a prescription, a consent, and a teleconsultation
     (its slot, appointment, message and signed report)."""
     from django.utils import timezone
@@ -164,7 +166,12 @@ def full_record(visit, people, network, patients):
 
 def equip(site, gp, nurse, encounter) -> dict:
     """At ``site``: a blood pressure monitor whose reading was confirmed into ``encounter``, an electrocardiograph
-    and the two-lead ECG it recorded in that visit, and the visit's prescription dispensed from two lots."""
+    and the two-lead ECG it recorded in that visit, a photograph of the left hand, and the visit's prescription
+    dispensed from two lots (files go to the ``media`` fixture's folder)."""
+    import io
+
+    from PIL import Image
+
     from caravane.care.models import MedicationRequest
     from caravane.devices import actions as devices
     from caravane.devices.models import Reading
@@ -193,6 +200,10 @@ def equip(site, gp, nurse, encounter) -> dict:
                    wave.units[:2])
     ecg = diagnostics.do_import_ecg(actor=gp, filing=diagnostics.Filing(encounter=encounter), device=ecg_device,
                                     received=[diagnostics.Received("ecg.dcm", "application/dicom", to_dicom_ecg(two))])
+    jpeg = io.BytesIO()
+    Image.new("RGB", (64, 48), (180, 120, 90)).save(jpeg, "JPEG")
+    photo = diagnostics.do_import_image(actor=gp, filing=diagnostics.Filing(encounter=encounter), body_site="85151006",
+                                        received=diagnostics.Received("hand.jpg", "image/jpeg", jpeg.getvalue()))
     medicine = Medicine.objects.create(code="fhir-amlodipine", inn="amlodipine", name_fr="amlodipine",
                                        atc_code="C08CA01", source="who")
     product = Product.objects.create(code="amlo-5", medicine=medicine, form="tablet", strength="5 mg", unit="tablet",
@@ -207,7 +218,8 @@ def equip(site, gp, nurse, encounter) -> dict:
          "quantity": 50}])
     line = MedicationRequest.objects.filter(encounter=encounter).first()
     dispense = pharmacy.do_dispense(actor=nurse, prescription=line, site=site, product=product, quantity=30)
-    return {"monitor": monitor, "ecg_device": ecg_device, "reading": reading, "ecg": ecg, "dispense": dispense}
+    return {"monitor": monitor, "ecg_device": ecg_device, "reading": reading, "ecg": ecg, "photo": photo,
+            "dispense": dispense}
 
 
 @pytest.fixture

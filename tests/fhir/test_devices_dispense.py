@@ -13,7 +13,7 @@ from tests.fhir.conftest import Fhir, equip, token_for
 
 
 @pytest.fixture
-def equipped(visit, people, network):
+def equipped(visit, people, network, media):
     """Fatima's visit with a prescription, and Imilchil's devices, confirmed reading, ECG and dispense."""
     from caravane.care import actions
 
@@ -166,3 +166,15 @@ def test_a_foreign_sites_dispense_is_refused_and_audited(talsint_fhir, equipped,
     dispense = equipped["dispense"]
     _refused(talsint_fhir, f"MedicationDispense/{dispense.pk}", dispense.pk, people["talsint_nurse"])
     assert _ids(talsint_fhir.get("MedicationDispense")) == []
+
+
+def test_a_photograph_is_a_media(nurse_fhir, talsint_fhir, equipped, patients, people):
+    photo = equipped["photo"]
+    found = nurse_fhir.get("Media", patient=str(patients["fatima"].pk), site=f"{systems.SNOMED}|85151006")
+    assert _ids(found) == [str(photo.pk)]
+    assert _ids(nurse_fhir.get("Media", site="48979004")) == []
+    body = nurse_fhir.get(f"Media/{photo.pk}").body
+    assert body["bodySite"]["coding"][0]["code"] == "85151006" and (body["width"], body["height"]) == (64, 48)
+    assert body["encounter"]["reference"] == f"Encounter/{photo.encounter_id}"
+    assert body["content"]["contentType"] == "image/jpeg"
+    _refused(talsint_fhir, f"Media/{photo.pk}", photo.pk, people["talsint_nurse"])

@@ -2,6 +2,6 @@
 
 from caravane.fhir.resources import (  # noqa: F401
     appointment, audit_event, communication, condition, consent, device, diagnostic_report, encounter, location,
-    medication_dispense, medication_request, observation, organization, patient, practitioner, practitioner_role,
+    media, medication_dispense, medication_request, observation, organization, patient, practitioner, practitioner_role,
     schedule, service_request, slot, task,
 )
