@@ -8,6 +8,8 @@ import json
 
 import pytest
 
+from tests.telemed.conftest import media  # noqa: F401 (uploaded files in a temporary folder)
+
 FHIR_JSON = "application/fhir+json"
 
 
@@ -129,7 +131,7 @@ def visit(network, people, patients):
 
 
 @pytest.fixture
-def full_record(visit, people, network, patients):
+def full_record(visit, people, network, patients, media):
     """Fatima's record in every resource served: a diagnosis, a prescription, a consent, and a teleconsultation
     (its slot, appointment, message and signed report)."""
     from django.utils import timezone
@@ -158,7 +160,66 @@ def full_record(visit, people, network, patients):
     telemed.do_save_report(actor=cardiologist, act=act, findings="Sustained hypertension.", icd10_code="I10",
                            recommendations="Add a thiazide.")
     telemed.do_sign_report(actor=cardiologist, act=act)
+    equip(network["imilchil"], people["gp"], people["nurse"], encounter)
     return act
+
+
+def equip(site, gp, nurse, encounter) -> dict:
+    """At ``site``: a blood pressure monitor whose reading was confirmed into ``encounter``, an electrocardiograph
+    and the two-lead ECG it recorded in that visit, a photograph of the left hand, and the visit's prescription
+    dispensed from two lots (files go to the ``media`` fixture's folder)."""
+    import io
+
+    from PIL import Image
+
+    from caravane.care.models import MedicationRequest
+    from caravane.devices import actions as devices
+    from caravane.devices.models import Reading
+    from caravane.diagnostics import actions as diagnostics
+    from caravane.diagnostics.synthetic import synthetic_12_lead, to_dicom_ecg
+    from caravane.diagnostics.waveforms import Waveform
+    from caravane.network.models import DeviceKind
+    from caravane.pharmacy import actions as pharmacy
+    from caravane.pharmacy.models import Medicine, Product, StockedProduct
+    from tests.devices.conftest import bp_message
+
+    kinds = {code: DeviceKind.objects.get_or_create(code=code, defaults={"name_fr": code, "name_ar": code,
+                                                                         "name_en": name})[0]
+             for code, name in (("bp-monitor", "Blood pressure monitor"), ("ecg", "Electrocardiograph"))}
+    monitor = devices.do_register_device(actor=gp, site=site, kind=kinds["bp-monitor"], manufacturer="Omron",
+                                         model_name="M7 Intelli IT", serial_number="BP-0001", firmware="1.4.2",
+                                         calibration_due=datetime.date.today() + datetime.timedelta(days=200))
+    ecg_device = devices.do_register_device(actor=gp, site=site, kind=kinds["ecg"], manufacturer="Schiller",
+                                            model_name="Cardiovit AT-1", serial_number="ECG-0001")
+    message = bp_message(f"fhir-{encounter.pk}", systolic=131, diastolic=84)
+    reading, _created = devices.do_receive_reading(device=monitor, message=message, raw=json.dumps(message).encode(),
+                                                   channel=Reading.Channel.MQTT, encounter=encounter)
+    devices.do_confirm_reading(actor=gp, reading=reading)
+    wave = synthetic_12_lead(seconds=2.0, sampling_rate=250)
+    two = Waveform(["I", "II"], wave.sampling_rate, wave.samples[:2], wave.gains[:2], wave.baselines[:2],
+                   wave.units[:2])
+    ecg = diagnostics.do_import_ecg(actor=gp, filing=diagnostics.Filing(encounter=encounter), device=ecg_device,
+                                    received=[diagnostics.Received("ecg.dcm", "application/dicom", to_dicom_ecg(two))])
+    jpeg = io.BytesIO()
+    Image.new("RGB", (64, 48), (180, 120, 90)).save(jpeg, "JPEG")
+    photo = diagnostics.do_import_image(actor=gp, filing=diagnostics.Filing(encounter=encounter), body_site="85151006",
+                                        received=diagnostics.Received("hand.jpg", "image/jpeg", jpeg.getvalue()))
+    medicine = Medicine.objects.create(code="fhir-amlodipine", inn="amlodipine", name_fr="amlodipine",
+                                       atc_code="C08CA01", source="who")
+    product = Product.objects.create(code="amlo-5", medicine=medicine, form="tablet", strength="5 mg", unit="tablet",
+                                     dose_unit="tablet", dose_per_unit=1, atc_code="C08CA01")
+    for level in StockedProduct.Level.values:
+        StockedProduct.objects.create(product=product, level=level, min_months=1, max_months=3)
+    today = datetime.date.today()
+    pharmacy.do_receive_delivery(actor=nurse, site=site, note_number=f"BL-{site.code}", supplier="Dépôt", lines=[
+        {"product": product, "batch_number": "AML-SOON", "expiry_date": today + datetime.timedelta(days=60),
+         "quantity": 10},
+        {"product": product, "batch_number": "AML-LATE", "expiry_date": today + datetime.timedelta(days=400),
+         "quantity": 50}])
+    line = MedicationRequest.objects.filter(encounter=encounter).first()
+    dispense = pharmacy.do_dispense(actor=nurse, prescription=line, site=site, product=product, quantity=30)
+    return {"monitor": monitor, "ecg_device": ecg_device, "reading": reading, "ecg": ecg, "photo": photo,
+            "dispense": dispense}
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ def test_metadata_is_public_and_lists_every_registered_type(client):
     assert {r["type"] for r in statement["rest"][0]["resource"]} == set(REGISTRY) >= {
         "Patient", "Practitioner", "PractitionerRole", "Organization", "Location", "Encounter", "Observation",
         "Condition", "MedicationRequest", "Consent", "ServiceRequest", "Task", "Appointment", "Slot", "Schedule",
-        "Communication", "DiagnosticReport", "AuditEvent"}
+        "Communication", "DiagnosticReport", "AuditEvent", "Device", "MedicationDispense"}
 
 
 def test_every_advertised_capability_works(client, full_record, people):
@@ -59,4 +59,5 @@ def test_everything_gathers_the_patient_compartment(gp_fhir, full_record):
     response = gp_fhir.get(f"Patient/{full_record.patient_id}/$everything")
     assert response.status_code == 200
     kinds = {e["resource"]["resourceType"] for e in response.body["entry"]}
-    assert kinds == {"Patient", "Encounter", "Observation", "Condition", "MedicationRequest", "Consent"}
+    assert kinds == {"Patient", "Encounter", "Observation", "Condition", "MedicationRequest", "MedicationDispense",
+                     "Consent"}

@@ -75,8 +75,12 @@ def get_ecg_samples(request, ecg_id: uuid.UUID):
 @router.get("/images/{image_id}", response={200: dict, **ERRORS})
 def get_image(request, image_id: uuid.UUID):
     """A photograph as a FHIR Media."""
-    image = gate.get(request.user, ExaminationImage.objects.all(), image_id, Perm.VIEW_DIAGNOSTIC,
-                     audit_action="diagnostics.view_image")
+    return media(gate.get(request.user, ExaminationImage.objects.all(), image_id, Perm.VIEW_DIAGNOSTIC,
+                          audit_action="diagnostics.view_image"))
+
+
+def media(image: ExaminationImage) -> dict:
+    """The photograph as a FHIR R4 Media (its content is the viewer's JPEG rendering, by URL)."""
     return {
         "resourceType": "Media", "id": str(image.pk), "status": "completed",
         "type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/media-type", "code": "image"}]},

@@ -36,3 +36,12 @@ def coding(system: str, code: str, display: str = "") -> dict:
     if display:
         one["display"] = str(display)
     return {"coding": [one]}
+
+
+# Devices, ECGs and dispensing (devices, diagnostics and pharmacy apps).
+DEVICE_KIND = "http://caravane.ma/fhir/CodeSystem/device-kind"
+CALIBRATION_DUE = "http://caravane.ma/fhir/StructureDefinition/calibration-due"
+PAYLOAD_SHA256 = "http://caravane.ma/fhir/StructureDefinition/device-payload-sha256"
+DISPENSED_LOT = "http://caravane.ma/fhir/StructureDefinition/dispensed-lot"
+ATC = "http://www.whocc.no/atc"
+MDC = "urn:oid:2.16.840.1.113883.6.24"

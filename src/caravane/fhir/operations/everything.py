@@ -11,7 +11,7 @@ from caravane.fhir.server.resource import REGISTRY
 
 # The resources that belong to a patient, and the field naming them.
 COMPARTMENT = (("Encounter", "patient"), ("Observation", "patient"), ("Condition", "patient"),
-               ("MedicationRequest", "patient"), ("Consent", "patient"))
+               ("MedicationRequest", "patient"), ("MedicationDispense", "patient"), ("Consent", "patient"))
 
 
 def everything(ctx, method: str, segments: list[str], query) -> Answer:

@@ -2,12 +2,17 @@
 
 Blood pressure is stored as two rows (systolic, diastolic) of the LOINC panel 85354-9; it is served as one
 panel Observation with two components, under the systolic row's id. A create records signs through
-``do_record_vitals``: the same plausibility limits as the nurse's form.
+``do_record_vitals``: the same plausibility limits as the nurse's form. A value a connected device measured names
+the Device and carries the SHA-256 of the device's payload (extension ``systems.PAYLOAD_SHA256``).
+
+ECGs (diagnostics' EcgRecording, LOINC 11524-6) are Observations too, under their own ids: a read finds either
+model, and a search whose ``code`` names only 11524-6 lists ECGs (``EcgObservation``), any other lists vital signs.
 """
 
 from __future__ import annotations
 
 import datetime
+import uuid
 from decimal import Decimal
 
 from django.db.models import Q
@@ -18,6 +23,8 @@ from django.utils.translation import gettext as _
 from caravane.care import actions, vitals
 from caravane.care.models import Observation
 from caravane.core.access import Perm
+from caravane.diagnostics import api as diagnostics_api
+from caravane.diagnostics.models import EcgRecording
 from caravane.fhir import systems
 from caravane.fhir.server import search
 from caravane.fhir.server.errors import FhirError, Issue, Unkept
@@ -49,8 +56,72 @@ def _code_q(value: str) -> Q:
     return Q(code=code) & ~Q(panel=PANEL)
 
 
+# Every row: an empty Q() would vanish when a parameter ORs its comma-separated values together.
+EVERY = Q(pk__isnull=False)
+
+
 def _category_q(value: str) -> Q:
-    return Q() if value.rpartition("|")[2] == "vital-signs" else Q(pk__in=[])
+    return EVERY if value.rpartition("|")[2] == "vital-signs" else Q(pk__in=[])
+
+
+def _ecg_code_q(value: str) -> Q:
+    system, bar, code = value.rpartition("|")
+    return EVERY if code == EcgRecording.LOINC and (not bar or not system or system == systems.LOINC) else Q(pk__in=[])
+
+
+def _ecg_category_q(value: str) -> Q:
+    return EVERY if value.rpartition("|")[2] == "procedure" else Q(pk__in=[])
+
+
+def _asks_for_ecgs(query) -> bool:
+    """Whether every ``code`` of the search names the ECG (11524-6) alone."""
+    codes = [one for value in query.getlist("code") for one in value.split(",")]
+    return bool(codes) and all(code.rpartition("|")[2] == EcgRecording.LOINC for code in codes)
+
+
+def _ecg_id(pk) -> bool:
+    """Whether ``pk`` is an ECG's id (ids are UUIDv7: an ECG and a vital sign never share one)."""
+    try:
+        key = uuid.UUID(str(pk))
+    except ValueError:
+        return False
+    return EcgRecording.objects.filter(pk=key).exists() and not Observation.objects.filter(pk=key).exists()
+
+
+class EcgObservation(Resource):
+    """An ECG as an Observation (LOINC 11524-6): one component per lead with its samples as SampledData.
+
+    Not registered on its own: ``ObservationResource`` serves it (reads by id, searches by code).
+    """
+
+    type = "Observation"
+    model = EcgRecording
+    perm = Perm.VIEW_DIAGNOSTIC
+    read_action, search_action = "diagnostics.view_ecg", "diagnostics.view_ecg"
+    params = {
+        "_id": search.key("pk"),
+        "patient": search.reference("patient", "Patient", "The patient recorded"),
+        "subject": search.reference("patient", "Patient", "The patient recorded"),
+        "encounter": search.reference("encounter", "Encounter", "The visit it was recorded in"),
+        "code": search.custom("token", "LOINC 11524-6 (EKG study)", _ecg_code_q),
+        "category": search.custom("token", "procedure", _ecg_category_q),
+        "date": search.date("effective_at", "When it was recorded"),
+        "device": search.reference("device", "Device", "The electrocardiograph"),
+    }
+    versioned = True
+
+    @classmethod
+    def last_changed(cls, ecg):
+        return ecg.created_at  # append-only
+
+    @classmethod
+    def render(cls, ecg: EcgRecording, ctx) -> dict:
+        body = diagnostics_api.observation(ecg, with_data=True)
+        del body["resourceType"], body["id"]
+        body["category"] = [systems.coding(systems.OBSERVATION_CATEGORY, "procedure", "Procedure")]
+        if ecg.recorded_by_id:
+            body["performer"] = [reference("Practitioner", ecg.recorded_by_id)]
+        return clean(body)
 
 
 @register
@@ -70,6 +141,7 @@ class ObservationResource(Resource):
         "code": search.custom("token", "LOINC code (85354-9 for the blood pressure panel)", _code_q),
         "category": search.custom("token", "vital-signs (every observation served is one)", _category_q),
         "date": search.date("effective_at", "When it was measured"),
+        "device": search.reference("device_id", "Device", "The connected device that measured it"),
     }
     includes = {
         "Observation:patient": Include("Patient", "patient_id"),
@@ -90,7 +162,23 @@ class ObservationResource(Resource):
         return Observation.objects.exclude(code=DIASTOLIC.code, panel=PANEL)
 
     @classmethod
+    def searched(cls, query):
+        return EcgObservation if _asks_for_ecgs(query) else cls
+
+    @classmethod
+    def read(cls, ctx, pk):
+        return ctx.fetch(EcgObservation if _ecg_id(pk) else cls, pk)
+
+    @classmethod
     def render_many(cls, objs, ctx) -> list[dict]:
+        ecg_rows = [o for o in objs if isinstance(o, EcgRecording)]
+        vital_rows = [o for o in objs if not isinstance(o, EcgRecording)]
+        bodies = dict(zip((o.pk for o in ecg_rows), EcgObservation.render_many(ecg_rows, ctx)))
+        bodies.update(zip((o.pk for o in vital_rows), cls._render_vitals(vital_rows, ctx)))
+        return [bodies[o.pk] for o in objs]
+
+    @classmethod
+    def _render_vitals(cls, objs, ctx) -> list[dict]:
         panels = [o for o in objs if o.panel == PANEL]
         diastolic = {}
         if panels:
@@ -134,6 +222,10 @@ class ObservationResource(Resource):
             "effectiveDateTime": row.effective_at.isoformat(),
             "performer": [reference("Practitioner", row.recorder_id)],
             "valueQuantity": _quantity(row.value, row.unit), "interpretation": cls._interpretation(row),
+            "device": {"reference": f"Device/{row.device_id}", "display": row.device_display}
+            if row.device_id else None,
+            "extension": [{"url": systems.PAYLOAD_SHA256, "valueString": row.payload_sha256}]
+            if row.payload_sha256 else [],
         })
 
     @classmethod

@@ -58,6 +58,11 @@ class Resource:
         return ctx.fetch(cls, pk)
 
     @classmethod
+    def searched(cls, query) -> type["Resource"]:
+        """The resource a search with ``query`` runs on (a type served from two models picks one by its code)."""
+        return cls
+
+    @classmethod
     def searchable(cls, rows: models.QuerySet) -> models.QuerySet:
         """The rows a search lists (a resource rendered from several rows lists one of them)."""
         return rows

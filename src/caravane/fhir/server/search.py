@@ -185,6 +185,7 @@ def _follow(ctx, resource, value: str, *, reverse: bool) -> tuple[type, object] 
 
 def search(resource, ctx, query) -> dict:
     """The searchset Bundle for ``query`` (a QueryDict) on ``resource``: the gate first, then the input."""
+    resource = resource.searched(query)
     rows = resource.searchable(ctx.rows(resource))
     count, after, includes, revincludes = DEFAULT_COUNT, None, [], []
     for name, values in query.lists():
