@@ -130,7 +130,7 @@ def test_the_api_takes_and_shows_the_lines(accepted, people, api_client):
     assert saved.json()["medication_lines"][0]["medication"] == "Amlodipine 5 mg"
     assert saved.json()["medication_requests"] == []
     bad = client.put(url, {**body, "medication_lines": [{"medication": "X", "route": "oral"}]},
-                     content_type="application/json")
+                     content_type="application/json", headers={"Accept-Language": "en"})
     assert bad.status_code in (400, 422) and "Line 1" in bad.content.decode()
     signed = client.post(f"{url}/sign")
     assert signed.status_code == 200, signed.content
