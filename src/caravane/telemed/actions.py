@@ -35,7 +35,8 @@ from caravane.telemed.call_summaries import call_summary
 from caravane.telemed.events import publish_act
 from caravane.telemed.models import (
     AWAITING_ANSWER, Appointment, Attachment, Communication, DiagnosticReport, Kind, Participant, Priority,
-    ReadMarker, ReportAmendment, ReportPrescription, ServiceLevel, ServiceRequest, Slot, Status, StatusTransition, TechnicalIncident,
+    ReadMarker, ReportAmendment, ReportPrescription, ServiceLevel, ServiceRequest, Slot, Status, StatusTransition,
+    TechnicalIncident,
 )
 
 # The acts' state machine: the states each state may move to. Reassignment (requested again at another hub)
