@@ -35,7 +35,7 @@ def test_every_role_is_mapped_and_every_code_is_well_formed():
     ("gp", "telemed.answer_act", False),
     ("specialist", "telemed.answer_act", True),
     ("specialist", "patients.register_patient", False),
-    ("pharmacist", "pharmacy.dispense", False),  # no pharmacy app yet: nothing to grant
+    ("pharmacist", "pharmacy.dispense", True),
     ("pharmacist", "care.view_chart", False),
     ("coordinator", "planning.run_plan", True),
     ("coordinator", "patients.register_patient", False),

@@ -206,3 +206,38 @@ def test_a_requisition_through_the_pages_ordered_approved_shipped_received(netwo
     nurse.post(reverse("pharmacy:receive_transfer", args=[requisition.transfer.pk]))
     requisition.refresh_from_db()
     assert requisition.status == "received" and lot_balance(unit, lot) == 120
+
+
+def test_the_load_list_counts_the_units_planned_stops_of_the_week(network, stocked_unit, prescription, products):
+    import datetime
+
+    from django.utils import timezone
+
+    from caravane.pharmacy import actions
+    from caravane.pharmacy.selectors import tour_days
+    from caravane.pharmacy.tour_plans import planned_days
+    from caravane.planning.models import PlannedStop, Scenario
+
+    actions.do_dispense(actor=network["unit_nurse"], prescription=prescription, site=stocked_unit,
+                        product=products["amoxicillin"], quantity=21)
+    url = reverse("pharmacy:tour", args=[stocked_unit.pk])
+    # No plan: the number given, or a working week of five stop days (today's behaviour).
+    assert tour_days(stocked_unit) == (5, [])
+    page = _client(network["unit_nurse"]).get(url).content.decode()
+    assert 'data-to-load="113"' in page and "No stop planned this week" in page
+
+    today = timezone.localdate()
+    scenario = Scenario.objects.create(name="Plan", status=Scenario.Status.APPLIED)
+    for offset, order, status in ((1, 1, "planned"), (1, 2, "planned"), (3, 1, "planned"), (4, 1, "cancelled"),
+                                  (6, 1, "planned"), (9, 1, "planned"), (-2, 1, "planned")):
+        PlannedStop.objects.create(scenario=scenario, unit=stocked_unit, commune=stocked_unit.commune, status=status,
+                                   date=today + datetime.timedelta(days=offset), order=order)
+    expected = [today + datetime.timedelta(days=offset) for offset in (1, 3, 6)]
+    # Two stops on one day are one stop day; cancelled stops, past ones and those after the week do not count.
+    assert planned_days(stocked_unit, today, 7) == expected
+    assert tour_days(stocked_unit) == (3, expected) and tour_days(stocked_unit, asked=5) == (5, expected)
+    page = _client(network["unit_nurse"]).get(url).content.decode()
+    # 21 capsules a stop day, 3 planned stop days and a quarter more: 79 needed, 19 in the van, 60 to load.
+    assert 'data-to-load="60"' in page and 'value="3"' in page
+    assert f'datetime="{expected[0].isoformat()}"' in page and f'datetime="{expected[2].isoformat()}"' in page
+    assert 'data-to-load="113"' in _client(network["unit_nurse"]).get(url + "?days=5").content.decode()

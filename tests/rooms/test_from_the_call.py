@@ -225,3 +225,30 @@ def test_the_requesting_gp_allows_an_observer_on_the_request_form(client, visit,
         "question": "Hypertension resistant to two drugs: what next?", "observable": "on", "send_anyway": "on"})
     assert response.status_code == 302, response.content.decode()[:2000]
     assert ServiceRequest.objects.get().observable
+
+
+def test_the_rooms_report_takes_medication_lines_which_become_the_visits_prescriptions(client, accepted, people):
+    from caravane.care.models import MedicationRequest
+
+    client.force_login(people.cardiologist)
+    page = client.get(f"/rooms/{accepted.pk}/").content.decode()
+    assert 'name="line_medication"' in page and "telemed/medication_lines.js" in page
+    fields = {"findings": "BP 172/101.", "diagnosis_text": "Resistant hypertension",
+              "recommendations": "Add a thiazide diuretic.",
+              "line_medication": ["Hydrochlorothiazide 25 mg", "Amlodipine 5 mg"], "line_dose_value": ["1", "1"],
+              "line_dose_unit": ["tablet", "tablet"], "line_route": ["oral", "oral"],
+              "line_timing": ["morning", "1/d"], "line_duration_days": ["30", "0"], "line_instructions": ["", ""]}
+    refused = client.post(f"/rooms/{accepted.pk}/report/", {**fields, "sign": "1"})
+    assert refused.status_code == 400
+    assert any(m.startswith("Line 2: Duration") for m in refused.json()["errors"]["medication_lines"])
+    assert not DiagnosticReport.objects.filter(act=accepted).exists()
+    response = client.post(f"/rooms/{accepted.pk}/report/", {**fields, "line_duration_days": ["30", "30"],
+                                                             "save": "1"})
+    assert response.status_code == 200
+    page = client.get(f"/rooms/{accepted.pk}/").content.decode()
+    assert 'value="Hydrochlorothiazide 25 mg"' in page  # the draft's lines come back in the form
+    response = client.post(f"/rooms/{accepted.pk}/report/", {**fields, "line_duration_days": ["30", "30"],
+                                                             "sign": "1"})
+    assert response.status_code == 200 and response.json()["signed"]
+    assert sorted(MedicationRequest.objects.filter(encounter=accepted.encounter).values_list("medication", flat=True)
+                  ) == ["Amlodipine 5 mg", "Hydrochlorothiazide 25 mg"]

@@ -66,7 +66,7 @@ def test_a_falling_link_steps_down_to_sound_then_the_conversation_and_back(live_
 
     # The link comes back: five good samples bring the sound back, the step recorded too.
     link.shape(rate_kbit=256, loss=0)
-    until(gp, f"{MODE} !== 'conversation'", timeout_s=25)
+    until(gp, f"{MODE} !== 'conversation'", timeout_s=45)  # five good samples, 3 s apart, after the stats settle
     assert gp.locator("#room-mode").is_visible()  # on sound only, said so
     _recorded(booked_act, back_to_sound, timeout_s=10)  # the step up, recorded as a recovery
     booked_act.refresh_from_db()

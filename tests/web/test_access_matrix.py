@@ -294,7 +294,7 @@ OBJECT_ROUTES: dict[str, Walk | list[Walk]] = {
             "prescription": "their_prescription", "product": "product", "quantity": 1})],
     f"GET {PHARMACY_API}/requisitions": Walk("depot_pharmacist", THEIR_STOCK),
     f"POST {PHARMACY_API}/requisitions": Walk("depot_pharmacist", THEIR_STOCK, body={"lines": []}),
-    "POST /api/pharmacy/transfers/{pk}/receive": Walk("depot_pharmacist", {"pk": "their_transfer"}, denied="theirs"),
+    "POST /api/pharmacy/transfers/{pk}/receive": Walk("depot_pharmacist", {"pk": "their_transfer"}),
     # Refused before its body is read (an invalid one here), on the requisition itself.
     "POST /api/pharmacy/requisitions/{pk}/review": Walk("depot_pharmacist", {"pk": "their_requisition"},
                                                         body={"approve": "maybe", "quantities": "all"}),

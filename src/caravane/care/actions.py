@@ -242,7 +242,12 @@ def do_add_diagnosis(*, actor, encounter: Encounter, icd10_code: str = "", text:
     return condition
 
 
-def _dosage_fields(*, medication: str, route: str, duration_days, dose_value=None, dose_unit: str = "",
+# The fields of a prescription line (see ``prescription_fields``).
+LINE_FIELDS = ("medication", "dose_value", "dose_unit", "dose", "route", "timing", "frequency", "duration_days",
+               "instructions")
+
+
+def prescription_fields(*, medication: str, route: str, duration_days, dose_value=None, dose_unit: str = "",
                    timing: str = "", dose: str = "", frequency: str = "", instructions: str = "") -> dict:
     """A prescription line's stored fields; every missing or wrong one is named in one ValidationError.
 
@@ -285,9 +290,27 @@ def _dosage_fields(*, medication: str, route: str, duration_days, dose_value=Non
             "duration_days": duration, "instructions": (instructions or "").strip()}
 
 
+def prescribe_within(*, encounter: Encounter, recorder, lines: list[dict]) -> list[MedicationRequest]:
+    """The visit's prescription lines written by another app's action, inside that action's transaction.
+
+    For a signed teleconsultation report's lines: the caller has decided the access (the specialist is allowed
+    on the act, not on the site) and writes the one audit row; each line is checked again here. The visit may
+    be at any step, but not signed.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("prescribe_within runs inside the calling action's transaction.")
+    fields = [prescription_fields(**line) for line in lines]
+    encounter = _locked(encounter)
+    _refuse_if_signed(encounter)
+    requests = [MedicationRequest.objects.create(encounter=encounter, patient=encounter.patient, recorder=recorder,
+                                                 **line) for line in fields]
+    _publish(encounter, "visit.updated")
+    return requests
+
+
 def do_prescribe(*, actor, encounter: Encounter, **line) -> MedicationRequest:
     """Add a prescription line to the visit (fields: see ``_dosage_fields``)."""
-    fields = _dosage_fields(**line)
+    fields = prescription_fields(**line)
     _authorize(actor, encounter, Perm.PRESCRIBE, "care.prescribe")
     with transaction.atomic(durable=True):
         encounter = _locked_open(encounter, (Status.WITH_GP,),
@@ -347,7 +370,7 @@ def do_remove_prescription(*, actor, request: MedicationRequest) -> MedicationRe
 
 def do_correct_prescription(*, actor, request: MedicationRequest, **line) -> MedicationRequest:
     """Replace a prescription line of the open visit: the first is cancelled, the new one names it as prior."""
-    fields = _dosage_fields(**line)
+    fields = prescription_fields(**line)
     return _withdraw(actor, request, MedicationRequest.Status.CANCELLED, Perm.PRESCRIBE,
                      "care.correct_prescription", fields)
 

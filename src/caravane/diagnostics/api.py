@@ -55,12 +55,14 @@ def observation(ecg: EcgRecording, *, with_data: bool) -> dict:
     return resource
 
 
+@gate.before_input(Perm.VIEW_DIAGNOSTIC, EcgRecording, param="ecg_id", audit_action="diagnostics.view_ecg")
 @router.get("/ecgs/{ecg_id}", response={200: dict, **ERRORS})
 def get_ecg(request, ecg_id: uuid.UUID, data: bool = False):
     """An ECG as a FHIR Observation (``?data=true``: with each lead's samples as SampledData.data)."""
     return observation(_ecg(request, ecg_id, "diagnostics.view_ecg"), with_data=data)
 
 
+@gate.before_input(Perm.VIEW_DIAGNOSTIC, EcgRecording, param="ecg_id", audit_action="diagnostics.read_ecg_samples")
 @router.get("/ecgs/{ecg_id}/samples", response={200: None, **ERRORS})
 def get_ecg_samples(request, ecg_id: uuid.UUID):
     """An ECG's samples as the compact binary document (docs/diagnostics.md)."""
@@ -72,6 +74,7 @@ def get_ecg_samples(request, ecg_id: uuid.UUID):
                         content_type="application/vnd.caravane.ecg")
 
 
+@gate.before_input(Perm.VIEW_DIAGNOSTIC, ExaminationImage, param="image_id", audit_action="diagnostics.view_image")
 @router.get("/images/{image_id}", response={200: dict, **ERRORS})
 def get_image(request, image_id: uuid.UUID):
     """A photograph as a FHIR Media."""

@@ -24,6 +24,7 @@ from caravane.pharmacy.models import (
 
 router = Router(tags=["pharmacy"])
 SITES = StockSite.objects.select_related("commune")
+TRANSFERS = Transfer.objects.select_related("to_site__commune")
 
 
 def _site(request, pk, perm: Perm, action: str) -> StockSite:
@@ -196,15 +197,11 @@ def ship_transfer(request, site: uuid.UUID, data: TransferIn):
                            lines=lines)
 
 
+@gate.before_input(Perm.MANAGE_STOCK, TRANSFERS, audit_action="pharmacy.receive_transfer")
 @router.post("/transfers/{pk}/receive", response={200: TransferOut, **ERRORS, **INPUT_ERRORS})
 def receive_transfer(request, pk: uuid.UUID):
     """Take a transfer in transit into the receiving site's stock."""
-    found = Transfer.objects.filter(pk=pk).select_related("to_site__commune").first()
-    if found is None:
-        gate.require(request.user, Perm.MANAGE_STOCK, ("pharmacy.transfer", str(pk)), in_scope=True,
-                     audit_action="pharmacy.receive_transfer")
-        raise BadInput({"pk": "No transfer with this identifier."})
-    _site(request, found.to_site_id, Perm.MANAGE_STOCK, "pharmacy.receive_transfer")
+    found = gate.get(request.user, TRANSFERS, pk, Perm.MANAGE_STOCK, audit_action="pharmacy.receive_transfer")
     return run_action(actions.do_receive_transfer, actor=request.user, transfer=found)
 
 
@@ -309,6 +306,7 @@ class AlertOut(Schema):
     usable: int
 
 
+@gate.before_input(Perm.VIEW_STOCK, SITES, audit_action="pharmacy.view_alerts")
 @router.get("/alerts", response={200: list[AlertOut], **ERRORS})
 def list_alerts(request):
     """Stock-out, below-minimum, expired and expiring-within-90-days alerts of every site in the caller's scope."""
@@ -348,6 +346,7 @@ class ReportOut(Schema):
     patients_by_coverage: list[CoverageLineOut]
 
 
+@gate.before_input(Perm.VIEW_STOCK_REPORTS, SITES, audit_action="pharmacy.view_report")
 @router.get("/reports", response={200: ReportOut, **ERRORS, **INPUT_ERRORS})
 def monthly_report(request, query: Query[ReportQuery]):
     """A month's consumption per product, stock-out days, expiries and patients served by coverage scheme, for a

@@ -270,6 +270,12 @@ class RequisitionLine(models.Model):
         constraints = [models.UniqueConstraint(fields=["requisition", "product"], name="pharmacy_requisition_line")]
 
 
+class TransferQuerySet(SiteStockQuerySet):
+    """A transfer is in the reach of the staff of the site that takes it in."""
+
+    site_path = "to_site"
+
+
 class Transfer(UUIDModel):
     """Stock sent from one site to another: out of the sender's ledger when shipped, into the receiver's when
     received (in transit between the two)."""
@@ -287,6 +293,8 @@ class Transfer(UUIDModel):
     received_by = models.ForeignKey("network.StaffMember", on_delete=models.PROTECT, null=True, blank=True,
                                     related_name="+")
     received_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TransferQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

@@ -10,7 +10,7 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 
 from caravane.core.events import group_name
-from caravane.pharmacy import dosing
+from caravane.pharmacy import dosing, tour_plans
 from caravane.pharmacy.models import LotBalance, MedicationDispense, Product, StockedProduct, StockMovement
 
 EXPIRY_WARNING_DAYS = 90
@@ -230,6 +230,20 @@ def stop_days(unit, day: datetime.date | None = None, weeks: int = 12) -> int:
     day = day or timezone.localdate()
     return (Encounter.objects.filter(site=unit, service_date__gt=day - datetime.timedelta(weeks=weeks),
                                      service_date__lte=day).values("service_date").distinct().count())
+
+
+# The tour the load list prepares: the unit's stops of the coming week.
+TOUR_HORIZON_DAYS = 7
+DEFAULT_STOP_DAYS = 5  # without a plan nor a number given: a working week of stops
+
+
+def tour_days(unit, asked: int | None = None, day: datetime.date | None = None) -> tuple[int, list[datetime.date]]:
+    """The stop days the load list counts, and the planned dates behind them: the number asked for if any,
+    else the unit's planned stops of the coming week (planning's, through ``tour_plans``), else a working week."""
+    planned = tour_plans.planned_days(unit, day or timezone.localdate(), TOUR_HORIZON_DAYS)
+    if asked is not None:
+        return asked, planned
+    return (len(planned) or DEFAULT_STOP_DAYS), planned
 
 
 def load_list(unit, planned_days: int, day: datetime.date | None = None) -> list[TourLine]:

@@ -331,17 +331,18 @@ def tour(request, site):
     if site.kind != Site.Kind.MOBILE_UNIT:
         raise Http404(_("Only mobile units go on tours."))
     try:
-        days = min(max(int(request.GET.get("days") or 5), 1), 31)
+        asked = min(max(int(request.GET["days"]), 1), 31) if request.GET.get("days") else None
         since = datetime.date.fromisoformat(request.GET["since"]) if request.GET.get("since") else \
             timezone.localdate() - datetime.timedelta(days=7)
     except ValueError:
         raise Http404(_("Days: a number from 1 to 31; since: a date as YYYY-MM-DD."))
+    days, planned = selectors.tour_days(site, asked)
     lines = selectors.load_list(site, days)
     moved = selectors.reconciliation(site, reports.aware(since))
     for line in lines:
         line.since_start = moved.get(line.stock.product.pk, {})
     return render(request, "pharmacy/tour.html", {"site": site, "lines": lines, "days": days, "since": since,
-                                                  "base": site.parent})
+                                                  "planned": planned, "base": site.parent})
 
 
 @require_GET

@@ -1,7 +1,8 @@
-"""Planning reads: scenarios for a user, comparisons, and the commune shapes for the map."""
+"""Planning reads: scenarios for a user, comparisons, the commune shapes for the map, and a unit's planned days."""
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 
 from django.core.cache import cache
@@ -9,7 +10,7 @@ from django.db.models import Count, Max
 from django.utils.translation import gettext as _
 
 from caravane.core.access import Perm
-from caravane.planning.models import FacilityImport, Scenario
+from caravane.planning.models import FacilityImport, PlannedStop, Scenario
 from caravane.tasks.registry import state
 
 # About 1 km at Morocco's latitudes and a 0.001 degree grid: the country in a few hundred kB.
@@ -180,3 +181,10 @@ def commune_shapes() -> dict:
     data = {"type": "FeatureCollection", "features": features}
     cache.set(key, data, 24 * 3600)
     return data
+
+
+def planned_stop_days(unit, start: datetime.date, horizon_days: int) -> list[datetime.date]:
+    """The days the unit is planned to hold a stop (applied plan, not cancelled) from ``start`` over the horizon."""
+    end = start + datetime.timedelta(days=horizon_days)
+    return list(PlannedStop.objects.filter(unit=unit, status=PlannedStop.Status.PLANNED, date__gte=start,
+                                           date__lt=end).order_by("date").values_list("date", flat=True).distinct())

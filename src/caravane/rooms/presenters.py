@@ -90,4 +90,4 @@ def report_form(user, act: ServiceRequest) -> ReportForm | None:
     if report and report.icd10_code:
         entry = icd10.lookup(report.icd10_code)
         initial["icd10_code"] = f"{report.icd10_code} — {entry.label_in() if entry else report.icd10_label}"
-    return ReportForm(initial=initial)
+    return ReportForm(initial=initial, lines=report.medication_lines if report else ())

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from caravane.audit import gate
 from caravane.audit.actions import do_record_audit
+from caravane.care import actions as care_actions
 from caravane.care import icd10
 from caravane.care.models import Encounter
 from caravane.core import files
@@ -34,7 +35,8 @@ from caravane.telemed.call_summaries import call_summary
 from caravane.telemed.events import publish_act
 from caravane.telemed.models import (
     AWAITING_ANSWER, Appointment, Attachment, Communication, DiagnosticReport, Kind, Participant, Priority,
-    ReadMarker, ReportAmendment, ServiceLevel, ServiceRequest, Slot, Status, StatusTransition, TechnicalIncident,
+    ReadMarker, ReportAmendment, ReportPrescription, ServiceLevel, ServiceRequest, Slot, Status, StatusTransition,
+    TechnicalIncident,
 )
 
 # The acts' state machine: the states each state may move to. Reassignment (requested again at another hub)
@@ -624,15 +626,59 @@ def do_report_incident(*, actor, act: ServiceRequest, category: str, description
 REPORT_FIELDS = ("findings", "icd10_code", "diagnosis_text", "recommendations", "prescriptions", "follow_up")
 
 
+# Medication lines a report may carry (a visit's prescription is rarely longer).
+MAX_MEDICATION_LINES = 20
+
+
+def checked_medication_lines(lines) -> list[dict]:
+    """A report's medication lines checked by care's prescription rules, as stored (JSON: the dose as text).
+
+    Every wrong line is named, with its number, in one ValidationError under ``medication_lines``.
+    """
+    lines = list(lines or [])
+    if len(lines) > MAX_MEDICATION_LINES:
+        raise ValidationError({"medication_lines": _("At most %(count)d medication lines.")
+                               % {"count": MAX_MEDICATION_LINES}})
+    stored, errors = [], []
+    for number, line in enumerate(lines, start=1):
+        if not isinstance(line, dict):
+            errors.append(_("Line %(number)d: not a medication line.") % {"number": number})
+            continue
+        line = {name: line.get(name, "") for name in care_actions.LINE_FIELDS if name in line}
+        try:
+            fields = care_actions.prescription_fields(**{"route": "", "duration_days": None, "medication": "",
+                                                         **line})
+        except ValidationError as error:
+            errors.extend(_("Line %(number)d: %(message)s") % {"number": number, "message": message}
+                          for messages in error.message_dict.values() for message in messages)
+            continue
+        fields["dose_value"] = None if fields["dose_value"] is None else str(fields["dose_value"])
+        stored.append(fields)
+    if errors:
+        raise ValidationError({"medication_lines": errors})
+    return stored
+
+
+def _prescribable(act: ServiceRequest, lines: list) -> None:
+    """Lines become prescriptions of the act's visit: refused when the act has none, or its note is signed."""
+    if lines and (act.encounter_id is None or act.encounter.is_signed):
+        raise ValidationError({"medication_lines": _(
+            "Medication lines become prescriptions of the patient's visit, which is closed or unknown: "
+            "write them in the prescriptions text instead.")})
+
+
 def do_save_report(*, actor, act: ServiceRequest, performed_at: datetime.datetime | None = None,
-                   icd10_category: bool = False, **fields) -> DiagnosticReport:
+                   icd10_category: bool = False, medication_lines: list | None = None,
+                   **fields) -> DiagnosticReport:
     """Write (or rewrite) the draft report of an accepted act; signing freezes it. An ICD-10 category with
-    subdivisions is coded only when ``icd10_category`` says it is meant."""
+    subdivisions is coded only when ``icd10_category`` says it is meant; ``medication_lines`` (care's
+    prescription fields) replace the draft's lines."""
     unknown = set(fields) - set(REPORT_FIELDS)
     if unknown:
         raise ValidationError({name: _("Unknown report field.") for name in sorted(unknown)})
     values = {name: (fields.get(name) or "").strip() for name in REPORT_FIELDS}
     entry = icd10.coded(values["icd10_code"], category=icd10_category) if values["icd10_code"] else None
+    lines = checked_medication_lines(medication_lines)
     _authorize(actor, act, Perm.ANSWER_ACT, "telemed.save_report")
     staff = _staff(actor)
     with transaction.atomic(durable=True):
@@ -642,8 +688,10 @@ def do_save_report(*, actor, act: ServiceRequest, performed_at: datetime.datetim
         report = DiagnosticReport.objects.filter(act=act).first()
         if report is not None and report.is_signed:
             raise TransitionError(_("This report is signed; add an amendment instead."))
+        _prescribable(act, lines)
         report = report or DiagnosticReport(act=act, patient_id=act.patient_id)
         report.author = staff
+        report.medication_lines = lines
         report.performed_at = performed_at or report.performed_at or act.started_at or timezone.now()
         for name in REPORT_FIELDS:
             setattr(report, name, values[name])
@@ -688,8 +736,22 @@ def do_sign_report(*, actor, act: ServiceRequest) -> DiagnosticReport:
         report.call = call_summary(act)
         report.signed_at, report.signed_by = now, staff
         report.save()
-        _finish(actor, act, "telemed.sign_report", "telemed.reported", {"report": str(report.pk)})
+        prescribed = _prescribe_lines(act, report, staff)
+        _finish(actor, act, "telemed.sign_report", "telemed.reported",
+                {"report": str(report.pk), "prescriptions": [str(pk) for pk in prescribed]})
     return report
+
+
+def _prescribe_lines(act: ServiceRequest, report: DiagnosticReport, staff) -> list:
+    """The signed report's medication lines written as prescriptions of the act's visit, each linked back."""
+    if not report.medication_lines:
+        return []
+    _prescribable(act, report.medication_lines)
+    requests = care_actions.prescribe_within(encounter=act.encounter, recorder=staff, lines=report.medication_lines)
+    ReportPrescription.objects.bulk_create([
+        ReportPrescription(report=report, medication_request=request, position=position)
+        for position, request in enumerate(requests, start=1)])
+    return [request.pk for request in requests]
 
 
 def do_amend_report(*, actor, report: DiagnosticReport, reason: str, text: str) -> ReportAmendment:

@@ -6,8 +6,8 @@ from django.contrib import admin
 from caravane.network.admin import ReadOnlyAdmin
 from caravane.telemed.actions import do_set_service_level
 from caravane.telemed.models import (
-    Appointment, Attachment, Communication, DiagnosticReport, ReportAmendment, ServiceLevel, ServiceRequest, Slot,
-    StatusTransition, TechnicalIncident,
+    Appointment, Attachment, Communication, DiagnosticReport, ReportAmendment, ReportPrescription, ServiceLevel,
+    ServiceRequest, Slot, StatusTransition, TechnicalIncident,
 )
 
 
@@ -60,6 +60,11 @@ class DiagnosticReportAdmin(ReadOnlyAdmin):
 @admin.register(ReportAmendment)
 class ReportAmendmentAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "report", "author", "reason")
+
+
+@admin.register(ReportPrescription)
+class ReportPrescriptionAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "report", "position", "medication_request")
 
 
 @admin.register(ServiceLevel)

@@ -245,6 +245,20 @@ class ReasonIn(Schema):
     reason: ShortText
 
 
+class MedicationLineIn(Schema):
+    """A medication line of the report, as care's prescription line (coded dose and timing, or free text)."""
+
+    medication: str = Field("", max_length=160)
+    dose_value: Optional[str] = Field(None, max_length=16)
+    dose_unit: str = Field("", max_length=16)
+    dose: str = Field("", max_length=60)
+    route: str = Field("oral", max_length=16)
+    timing: str = Field("", max_length=16)
+    frequency: str = Field("", max_length=60)
+    duration_days: Optional[int] = None
+    instructions: str = Field("", max_length=255)
+
+
 class ReportIn(Schema):
     findings: ClinicalText = ""
     icd10_code: str = Field("", max_length=16)
@@ -254,6 +268,8 @@ class ReportIn(Schema):
     recommendations: ClinicalText = ""
     prescriptions: ClinicalText = ""
     follow_up: ClinicalText = ""
+    medication_lines: list[MedicationLineIn] = Field(default_factory=list, max_length=20,
+                                                     description="Become the visit's prescriptions at signing.")
     performed_at: Optional[Instant] = None
 
 
@@ -283,6 +299,8 @@ class DiagnosticReportOut(Schema):
     recommendations: str
     prescriptions: str
     follow_up: str
+    medication_lines: list[dict]
+    medication_requests: list[uuid.UUID] = Field(description="The visit's prescriptions the lines became (signed)")
     performed_at: datetime.datetime
     participants: list[dict]
     incidents: list[dict]
@@ -290,6 +308,10 @@ class DiagnosticReportOut(Schema):
     signed_at: Optional[datetime.datetime]
     signed_by: Optional[uuid.UUID] = Field(alias="signed_by_id")
     amendments: list[AmendmentOut]
+
+    @staticmethod
+    def resolve_medication_requests(obj) -> list:
+        return [link.medication_request_id for link in obj.prescription_links.all()]
 
     @staticmethod
     def resolve_status(obj) -> str:

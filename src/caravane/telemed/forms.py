@@ -5,7 +5,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from caravane.care import icd10
+from caravane.care import dosage, icd10
+from caravane.care.models import MedicationRequest
 from caravane.core.text import INCIDENT_MAX, MESSAGE_MAX, NOTE_MAX, SHORT_TEXT_MAX
 from caravane.network.models import Specialty
 from caravane.telemed.actions import Upload
@@ -83,15 +84,38 @@ class ReportForm(forms.Form):
     follow_up = forms.CharField(label=_("Follow-up"), required=False, max_length=NOTE_MAX,
                                 widget=forms.Textarea(attrs={"rows": 2}))
 
-    def __init__(self, *args, **kwargs):
+    # The repeated inputs of a medication line, each posted as ``line_<field>`` once per line.
+    LINE_INPUTS = ("medication", "dose_value", "dose_unit", "route", "timing", "duration_days", "instructions")
+    unit_choices, timing_choices = dosage.UNIT_CHOICES, dosage.TIMING_CHOICES
+    route_choices = MedicationRequest.Route.choices
+
+    def __init__(self, *args, lines=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["icd10_code"].widget.attrs.update(icd10.picker_attrs())
+        self.lines = list(lines)
+
+    def posted_lines(self) -> list[dict]:
+        """The medication lines as posted, in order; a line left wholly empty (bar its route) is no line."""
+        columns = {name: self.data.getlist(f"line_{name}") if hasattr(self.data, "getlist") else []
+                   for name in self.LINE_INPUTS}
+        count = max(map(len, columns.values()), default=0)
+        rows = [{name: (values[i] if i < len(values) else "").strip() for name, values in columns.items()}
+                for i in range(count)]
+        return [row for row in rows if any(value for name, value in row.items() if name != "route")]
+
+    def line_rows(self) -> list[dict]:
+        """The lines the form shows: those posted, or the draft's, and one empty line to fill."""
+        rows = self.posted_lines() if self.is_bound else [
+            {name: "" if line.get(name) is None else str(line.get(name, "")) for name in self.LINE_INPUTS}
+            for line in self.lines]
+        return rows + [dict.fromkeys(self.LINE_INPUTS, "")]
 
     def action_fields(self) -> dict:
-        """The report's fields as the actions take them (the ICD-10 code alone)."""
+        """The report's fields as the actions take them (the ICD-10 code alone, the lines as a list)."""
         values = {name: self.data.get(name, "") for name in self.fields}
         values["icd10_code"] = (values["icd10_code"] or "").split(" ", 1)[0]
         values["icd10_category"] = bool(values["icd10_category"])
+        values["medication_lines"] = self.posted_lines()
         return values
 
 

@@ -371,6 +371,9 @@ class DiagnosticReport(UUIDModel):
     recommendations = FreeTextField(_("recommendations"), max_length=NOTE_MAX, blank=True)
     prescriptions = FreeTextField(_("prescriptions"), max_length=NOTE_MAX, blank=True)
     follow_up = FreeTextField(_("follow-up"), max_length=NOTE_MAX, blank=True)
+    # Structured medication lines (care's prescription fields, checked by care); at signing each becomes a
+    # prescription of the act's visit (see ReportPrescription).
+    medication_lines = models.JSONField(default=list, blank=True)
     performed_at = models.DateTimeField(help_text=_("When the act took place"))
     # Names and roles of the participants and the incidents, frozen at signing as the signed document shows them.
     participants = models.JSONField(default=list)
@@ -402,6 +405,28 @@ class DiagnosticReport(UUIDModel):
 
     def delete(self, *args, **kwargs):
         raise ImmutableRecordError("Reports are never deleted.")
+
+
+class ReportPrescriptionQuerySet(ActScopedQuerySet):
+    act_path = "report__act"
+
+
+class ReportPrescription(AppendOnly):
+    """A medication line of a signed report and the visit's prescription (care MedicationRequest) it became."""
+
+    report = models.ForeignKey(DiagnosticReport, on_delete=models.PROTECT, related_name="prescription_links")
+    medication_request = models.OneToOneField("care.MedicationRequest", on_delete=models.PROTECT,
+                                              related_name="telemed_report_link")
+    position = models.PositiveSmallIntegerField()
+
+    objects = ReportPrescriptionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["report", "position"]
+        constraints = [models.UniqueConstraint(fields=["report", "position"], name="telemed_report_line_once")]
+
+    def __str__(self):
+        return f"Line {self.position} of {self.report_id}"
 
 
 class AmendmentQuerySet(ActScopedQuerySet):

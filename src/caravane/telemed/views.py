@@ -131,7 +131,8 @@ def _render_act(request, act, *, errors=None, data=None, status=200):
             entry = icd10.lookup(report.icd10_code)
             initial["icd10_code"] = f"{report.icd10_code} — {entry.label_in() if entry else report.icd10_label}"
             initial["icd10_category"] = bool(entry and not entry.terminal)  # chosen as a category on purpose
-        report_form = ReportForm(data=data) if data is not None else ReportForm(initial=initial)
+        report_form = (ReportForm(data=data) if data is not None
+                       else ReportForm(initial=initial, lines=report.medication_lines if report else ()))
     reassign_hubs = selectors.reassignment_options(act) if user.has_perm(Perm.REASSIGN_ACT) else []
     return render(request, "telemed/act.html", {
         **panel, "errors": errors or {}, "Status": Status, "hub_side": hub_side,
