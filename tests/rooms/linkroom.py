@@ -142,11 +142,17 @@ def booked_act(request_act, people, network):
     return act
 
 
+# What a failed wait shows of the room: its mode, its socket, and each connection's states.
+STATE = """() => { const room = window.caravaneRoom; return {mode: room.mode(), socket: room.socket()?.readyState,
+  peers: [...room.peers.values()].map((p) => [p.pc.connectionState, p.pc.iceConnectionState])}; }"""
+
+
 def until(page, expression, timeout_s=20.0):
     """Poll ``expression`` in the page until it is true; how long it took (the pages' CSP forbids eval)."""
     started = time.monotonic()
     while not page.evaluate(expression):
-        assert time.monotonic() - started < timeout_s, f"never true within {timeout_s} s: {expression}"
+        if time.monotonic() - started >= timeout_s:
+            raise AssertionError(f"never true within {timeout_s} s: {expression}; the page: {page.evaluate(STATE)}")
         time.sleep(0.1)
     return time.monotonic() - started
 

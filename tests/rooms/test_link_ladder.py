@@ -13,7 +13,9 @@ from tests.browser.conftest import playwright_instance  # noqa: F401 (fixture)
 from tests.rooms.linkroom import (  # noqa: F401 (fixtures)
     booked_act, call_now, incidents, link, link_server, link_turn, live_link, sides, until, wait_for_frames)
 
-pytestmark = pytest.mark.browser
+# Real media across a real shaped link: how fast each step comes depends on the machine's load, so it runs on
+# demand (-m link) beside bench/room_link.py, not in every suite run.
+pytestmark = [pytest.mark.browser, pytest.mark.link]
 
 MODE = "window.caravaneRoom.mode()"
 
@@ -53,7 +55,7 @@ def test_a_falling_link_steps_down_to_sound_then_the_conversation_and_back(live_
     # 32 kbit/s and 5 % loss: too little even for the sound. Two poor samples (3 s apart) per step.
     link.shape(rate_kbit=32, loss=0.05)
     until(gp, f"{MODE} === 'audio'", timeout_s=20)
-    until(gp, f"{MODE} === 'conversation'", timeout_s=20)
+    until(gp, f"{MODE} === 'conversation'", timeout_s=60)
     assert gp.locator("#room-mode").is_visible()
     assert gp.locator("#room-mode a").count() == 1  # the way to the act's conversation
     assert link.dropped() > 0
@@ -66,7 +68,7 @@ def test_a_falling_link_steps_down_to_sound_then_the_conversation_and_back(live_
 
     # The link comes back: five good samples bring the sound back, the step recorded too.
     link.shape(rate_kbit=256, loss=0)
-    until(gp, f"{MODE} !== 'conversation'", timeout_s=45)  # five good samples, 3 s apart, after the stats settle
+    until(gp, f"{MODE} !== 'conversation'", timeout_s=120)  # up to 40 good samples after a failed step up
     assert gp.locator("#room-mode").is_visible()  # on sound only, said so
     _recorded(booked_act, back_to_sound, timeout_s=10)  # the step up, recorded as a recovery
     booked_act.refresh_from_db()
