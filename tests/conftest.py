@@ -118,7 +118,8 @@ def commune_factory(db):
             "name_fr": f"Province {province_code}", "name_ar": "إقليم", "kind": "province",
             "region": region, "population_2024": 0})
         n = next(_counter)
-        code = code or f"{province_code}.01.{n:02d}"
+        # Dotted like HCP's codes and within their 14 characters, however many communes a session makes.
+        code = code or f"{province_code}.{n // 100 % 100:02d}.{n % 100:02d}"
         half = 0.05
         return Commune.objects.create(
             code=code, code_digits=f"{n:09d}", name_fr=name, name_ar="جماعة", kind=kind, province=province,
