@@ -36,8 +36,9 @@ def audit_rows(action: str, user=None):
     return [(row.outcome, (row.detail or {}).get("reason", "")) for row in rows]
 
 
-TURN_PORT = 34780
-TURN_RELAY_PORTS = (34781, 34799)
+# Below the kernel's ephemeral range (32768-60999): a client socket of another test can never hold them.
+TURN_PORT = 23478
+TURN_RELAY_PORTS = (23479, 23499)
 TURN_SECRET = "test-turn-secret-for-loopback-only"
 TURN_REALM = "caravane.test"
 
@@ -70,7 +71,7 @@ def running_turnserver(folder: Path, *, host: str = "127.0.0.1", port: int = TUR
                 if time.monotonic() > deadline:
                     pytest.fail(f"turnserver did not listen:\n{log_path.read_text(errors='replace')}")
                 time.sleep(0.1)
-        yield SimpleNamespace(host=host, port=port, secret=secret, realm=TURN_REALM,
+        yield SimpleNamespace(host=host, port=port, relay_ports=relay_ports, secret=secret, realm=TURN_REALM,
                               url=f"turn:{host}:{port}?transport=udp",
                               log=lambda: log_path.read_text(errors="replace"))
     finally:

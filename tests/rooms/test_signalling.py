@@ -155,8 +155,8 @@ def test_the_turn_secret_never_reaches_the_socket_or_the_page(accepted, people, 
     import dataclasses
 
     secret = "turn-shared-secret-never-shown-4242"
-    settings.CARAVANE = dataclasses.replace(settings.CARAVANE, stun_urls=["stun:127.0.0.1:34780"],
-                                            turn_urls=["turn:127.0.0.1:34780?transport=udp"], turn_secret=secret)
+    settings.CARAVANE = dataclasses.replace(settings.CARAVANE, stun_urls=["stun:127.0.0.1:3478"],
+                                            turn_urls=["turn:127.0.0.1:3478?transport=udp"], turn_secret=secret)
 
     async def scenario():
         communicator = _socket(people.gp, accepted)
@@ -168,7 +168,7 @@ def test_the_turn_secret_never_reaches_the_socket_or_the_page(accepted, people, 
     welcome = async_to_sync(scenario)()
     assert secret not in welcome
     servers = json.loads(welcome)["iceServers"]
-    assert servers[0] == {"urls": ["stun:127.0.0.1:34780"]}
+    assert servers[0] == {"urls": ["stun:127.0.0.1:3478"]}
     assert servers[1]["username"].endswith(f":{people.gp.pk}") and servers[1]["credential"]
     client.force_login(people.gp)
     page = client.get(f"/rooms/{accepted.pk}/")
