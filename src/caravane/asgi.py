@@ -14,13 +14,15 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 
 from django.conf import settings  # noqa: E402
 
+from caravane.core.lane import ReadLane  # noqa: E402
 from caravane.core.server import ThreadLimit  # noqa: E402
 from caravane.core.uploads import RequestBodyLimit  # noqa: E402
 from caravane.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": RequestBodyLimit(django_application),
+        # The hottest reads by token skip Django's request cycle (caravane.core.lane); the rest goes through it.
+        "http": ReadLane(RequestBodyLimit(django_application), settings.CARAVANE.web_threads),
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

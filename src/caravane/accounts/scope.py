@@ -5,12 +5,22 @@ the layers below read a user's scope without importing this one.
 
 from __future__ import annotations
 
+from django.utils import timezone
+
 from caravane.core.access import ANONYMOUS, Role, Scope, permissions_of
+from caravane.core.prepared import prepared_rows
+
+
+def _current_assignments(staff):
+    from caravane.network.models import Assignment, active_on
+
+    return (Assignment.objects.filter(active_on(), staff=staff).select_related("site")
+            .only("site_id", "site__name", "start_date", "created_at").order_by("-start_date", "-created_at"))
 
 
 def compute_scope(user) -> Scope:
     """Build a user's scope from their staff record and current assignments."""
-    from caravane.network.models import Assignment, active_on
+    from caravane.network.models import Assignment
 
     if user is None or not user.is_authenticated or not user.is_active:
         return ANONYMOUS
@@ -19,11 +29,10 @@ def compute_scope(user) -> Scope:
         role = Role.ADMINISTRATOR if user.is_superuser else None
         return Scope(authenticated=True, national=user.is_superuser, user_id=user.pk, role=role,
                      permissions=permissions_of(role))
-    assignments = list(
-        Assignment.objects.filter(active_on(), staff=staff)
-        .order_by("-start_date", "-created_at")
-        .values_list("site_id", "site__name")
-    )
+    # Asked on every request: compiled once a day (the day is in the query), then only run.
+    assignments = [(assignment.site_id, assignment.site.name) for assignment in prepared_rows(
+        ("scope", timezone.localdate()), _current_assignments,
+        {"staff": Assignment._meta.get_field("staff")}, {"staff": staff.pk})]
     coordinator = staff.role == Role.COORDINATOR
     national = staff.role == Role.ADMINISTRATOR or (
         coordinator and not staff.coverage_region_id and not staff.coverage_province_id

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from django.db import models
+from django.db import models, router
 
+from caravane.audit.appender import APPENDER, appends_alone
 from caravane.audit.context import current_request_context
 from caravane.audit.models import AuditEvent
 from caravane.core.access import scope_of
@@ -44,7 +45,7 @@ def do_record_audit(
     else:
         site_id, site_name = None, ""
     context.rows_written += 1
-    return AuditEvent.objects.create(
+    event = AuditEvent(
         actor=actor if authenticated else None,
         actor_username=(actor.get_username() if authenticated else (detail or {}).get("username", ""))[:150],
         role=(scope.role if scope is not None else "") or "",
@@ -58,3 +59,9 @@ def do_record_audit(
         path=context.path,
         detail=detail or {},
     )
+    using = router.db_for_write(AuditEvent)
+    if appends_alone(using):
+        APPENDER.append(event)
+    else:
+        event.save(using=using)
+    return event

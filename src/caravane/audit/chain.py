@@ -80,17 +80,21 @@ def link_hash(prev_hash: str, content: dict) -> str:
     return hashlib.sha256(payload.encode("ascii")).hexdigest()
 
 
-def seal(event: models.Model, using: str) -> None:
-    """Make an unsaved audit row the new head of the chain; the caller inserts it in the same transaction.
+def seal(events: list[models.Model], using: str) -> None:
+    """Make unsaved audit rows the chain's next links, in order; the caller inserts them in the same transaction.
 
     On PostgreSQL a transaction-level advisory lock serialises appends from every process until the
     transaction ends, so two writers never take the same head. SQLite has one writer at a time, but
     a transaction that began DEFERRED and reads the head before writing fails at once ("database is
     locked") if another connection wrote in between: unless transactions begin IMMEDIATE (Caravane's
-    setting), an insert of no rows takes the write lock first, waiting for it like any write. The unique sequence number would refuse a fork in any case.
+    setting), an insert of no rows takes the write lock first, waiting for it like any write. The unique
+    sequence number would refuse a fork in any case. Sealing many rows at once takes the lock and reads the
+    head once for all of them (``caravane.audit.appender`` groups requests' rows so).
     """
+    if not events:
+        return
     connection = connections[using]
-    table = connection.ops.quote_name(type(event)._meta.db_table)
+    table = connection.ops.quote_name(type(events[0])._meta.db_table)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # The chain's lock must be the transaction's last: a transaction holding it must never wait for a row
@@ -99,10 +103,14 @@ def seal(event: models.Model, using: str) -> None:
             cursor.execute(f"SET CONSTRAINTS ALL IMMEDIATE; SELECT pg_advisory_xact_lock({int(CHAIN_LOCK_KEY)})")
         elif connection.vendor == "sqlite" and getattr(connection, "transaction_mode", None) != "IMMEDIATE":
             cursor.execute(f"INSERT INTO {table} SELECT * FROM {table} WHERE 0")
-    head = (type(event)._base_manager.using(using).order_by("-sequence")
-            .values_list("sequence", "row_hash").first())
-    event.sequence, event.prev_hash = (head[0] + 1, head[1]) if head else (1, GENESIS)
-    event.row_hash = link_hash(event.prev_hash, canonical_content(event))
+        # The head, read in the same round trip on every backend (no ORM compilation on the hot path).
+        cursor.execute(f"SELECT sequence, row_hash FROM {table} ORDER BY sequence DESC LIMIT 1")
+        head = cursor.fetchone()
+    sequence, prev_hash = (head[0], head[1]) if head else (0, GENESIS)
+    for event in events:
+        sequence += 1
+        event.sequence, event.prev_hash = sequence, prev_hash
+        event.row_hash = prev_hash = link_hash(prev_hash, canonical_content(event))
 
 
 @dataclass(frozen=True)

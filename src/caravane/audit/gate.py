@@ -23,12 +23,14 @@ from typing import NoReturn
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from caravane.audit.actions import do_record_audit, object_label
 from caravane.audit.context import Decision, current_request_context, request_context
 from caravane.audit.models import AuditEvent
 from caravane.core.access import UNAUDITED_GRANTS, Perm, scope_of
+from caravane.core.prepared import prepared_rows
 
 # Reads of a list have no object id: rows name what was listed ("patients.patient", "search").
 ListTarget = tuple[str, str]
@@ -90,6 +92,33 @@ def _reach_rows(user, perm: Perm, model) -> models.QuerySet | None:
     return rows.restrict(user, perm)
 
 
+def _reach_limited(scope, model) -> bool:
+    """Whether ``_reach_rows`` narrows ``model``'s rows for this scope (see there)."""
+    return not scope.national and hasattr(model._default_manager.all(), "restrict")
+
+
+def _read_row(queryset, shape, pk, user, perm: Perm, scope, limited: bool):
+    """The row ``pk`` of ``queryset``, with whether it is within reach when ``limited`` (one query).
+
+    A whole-model queryset (``shape``) is compiled once per shape, permission, scope and day, and then only
+    run: compiling it cost more than running it.
+    """
+    def build(pk):
+        rows = queryset.all()
+        if limited:
+            reach = _reach_rows(user, perm, queryset.model)
+            rows = rows.annotate(_gate_in_reach=models.Exists(reach.filter(pk=models.OuterRef("pk"))))
+        return rows.filter(pk=pk)
+
+    if shape is None:
+        return build(pk).get()
+    key = ("gate.get", shape, str(perm), scope if limited else None, timezone.localdate())
+    found = prepared_rows(key, build, {"pk": queryset.model._meta.pk}, {"pk": pk})
+    if not found:
+        raise queryset.model.DoesNotExist
+    return found[0]
+
+
 def _in_reach(user, perm: Perm, obj) -> bool:
     """Whether ``obj`` lies in the scope ``user`` holds ``perm`` over."""
     rows = _reach_rows(user, perm, type(obj))
@@ -147,16 +176,11 @@ def get(user, queryset, pk, perm: Perm, *, audit_action: str | None = None, site
     decided = _cached(user, perm, label)
     shape = _shape(queryset)
     obj = current_request_context().rows_read.get((label, shape)) if decided is not None and shape else None
-    reach = None
+    limited = False
     if obj is None:
-        if decided is None and scope.allows(perm):
-            reach = _reach_rows(user, perm, model)
-        rows = queryset
-        if reach is not None:
-            # Fetch the row and whether it is within reach in one query.
-            rows = queryset.annotate(_gate_in_reach=models.Exists(reach.filter(pk=models.OuterRef("pk"))))
+        limited = decided is None and scope.allows(perm) and _reach_limited(scope, model)
         try:
-            obj = rows.get(pk=pk)
+            obj = _read_row(queryset, shape, pk, user, perm, scope, limited)
         except (model.DoesNotExist, ValueError, TypeError, ValidationError):
             raise Http404(_("No %(thing)s with this identifier.") % {"thing": model._meta.verbose_name})
         if shape and current_request_context().active:
@@ -172,7 +196,7 @@ def get(user, queryset, pk, perm: Perm, *, audit_action: str | None = None, site
     if not scope.allows(perm):
         _deny(_decide(user, perm, obj, allowed=False, reason=f"missing permission {perm}",
                       audit_action=audit_action, site=site), message)
-    if reach is not None and not obj._gate_in_reach:
+    if limited and not obj._gate_in_reach:
         _deny(_decide(user, perm, obj, allowed=False, reason="out of scope", audit_action=audit_action, site=site),
               message or _("You do not have access to this %(thing)s.") % {"thing": model._meta.verbose_name})
     _decide(user, perm, obj, allowed=True, audit_action=audit_action, site=site)

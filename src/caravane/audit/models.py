@@ -79,7 +79,7 @@ class AuditEvent(models.Model):
         using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
         self.at = timezone.now()
         with transaction.atomic(using=using):
-            chain.seal(self, using)
+            chain.seal([self], using)
             super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):

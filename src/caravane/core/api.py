@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from ninja import Field, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.responses import NinjaJSONEncoder
 from ninja.pagination import PaginationBase
 from ninja.parser import Parser
 from pydantic import AfterValidator, create_model
@@ -389,3 +390,8 @@ class PageNumber(PaginationBase):
         query = request.GET.copy()
         query["page"] = str(page)
         return f"{request.path}?{urlencode(sorted(query.items()))}"
+
+
+def rendered(schema: type[Schema], result) -> bytes:
+    """The JSON body ninja renders for ``result`` answered under the response ``schema`` (the read lane's)."""
+    return json.dumps(schema.model_validate(result).model_dump(), cls=NinjaJSONEncoder).encode()

@@ -29,6 +29,19 @@ def content_security_policy(host: str | None) -> str:
     return "; ".join((*BASE_POLICY, connect))
 
 
+def response_security_headers(host: str | None, path: str) -> dict[str, str]:
+    """The headers this module adds to an answer to ``path`` (the read lane adds them too)."""
+    headers = {
+        "Content-Security-Policy": content_security_policy(host),
+        "Permissions-Policy": "camera=(self), microphone=(self), geolocation=(self)",
+        "Cross-Origin-Resource-Policy": "same-origin",
+    }
+    if path.startswith("/api/"):
+        # API answers carry health data: never let a shared proxy or the browser cache keep them.
+        headers["Cache-Control"] = "private, no-store"
+    return headers
+
+
 class SecurityHeadersMiddleware:
     """Adds a strict Content-Security-Policy (no inline script) and a Permissions-Policy."""
 
@@ -41,12 +54,8 @@ class SecurityHeadersMiddleware:
             host = request.get_host()
         except DisallowedHost:
             host = None
-        response.headers.setdefault("Content-Security-Policy", content_security_policy(host))
-        response.headers.setdefault("Permissions-Policy", "camera=(self), microphone=(self), geolocation=(self)")
-        response.headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
-        if request.path.startswith("/api/"):
-            # API answers carry health data: never let a shared proxy or the browser cache keep them.
-            response.headers.setdefault("Cache-Control", "private, no-store")
+        for name, value in response_security_headers(host, request.path).items():
+            response.headers.setdefault(name, value)
         return response
 
 

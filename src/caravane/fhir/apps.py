@@ -10,3 +10,9 @@ class FhirConfig(AppConfig):
     def ready(self):
         # Registering the resource and operation modules is what the server (and its capability statement) serves.
         from caravane.fhir import operations, resources  # noqa: F401
+
+        from caravane.accounts.lane import bearer_read
+        from caravane.core import lane
+        from caravane.fhir.views import read_on_lane
+
+        lane.register(r"/fhir/R4/(?P<path>.+)", "fhir/R4/<path:path>", bearer_read(read_on_lane))

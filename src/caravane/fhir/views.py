@@ -9,13 +9,14 @@ from __future__ import annotations
 import json
 
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpResponse
+from django.http import HttpResponse, QueryDict
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from ninja.errors import HttpError
 
 from caravane.accounts.api_auth import SESSION_AUTH, TokenAuth
 from caravane.audit import gate
+from caravane.core.lane import LaneAnswer, LaneRequest
 from caravane.fhir.server.bundle import process
 from caravane.fhir.server.context import FhirContext
 from caravane.fhir.server.errors import FhirError, operation_outcome
@@ -41,10 +42,13 @@ def _user(request):
     return request.user
 
 
-def _respond(answer: Answer) -> HttpResponse:
-    content = answer.body if isinstance(answer.body, bytes) else (
+def _content(answer: Answer) -> bytes:
+    return answer.body if isinstance(answer.body, bytes) else (
         b"" if answer.body is None else json.dumps(answer.body, ensure_ascii=False).encode())
-    response = HttpResponse(content, status=answer.status, content_type=FHIR_JSON)
+
+
+def _respond(answer: Answer) -> HttpResponse:
+    response = HttpResponse(_content(answer), status=answer.status, content_type=FHIR_JSON)
     # Answers carry health data: never let a shared proxy or the browser cache keep them.
     response["Cache-Control"] = "private, no-store"
     for name, value in answer.headers.items():
@@ -85,3 +89,18 @@ def endpoint(request, path: str = ""):
         return _respond(answer)
     except Exception as error:  # noqa: BLE001 - as_fhir_error re-raises what is not a refusal (a 500)
         return _refusal(as_fhir_error(error))
+
+
+def read_on_lane(user, request: LaneRequest) -> LaneAnswer | None:
+    """A read or search on the read lane (caravane.core.lane): the same interaction, gate and audit row as
+    ``endpoint``; operations and the capability statement stay on the full path."""
+    segments = [segment for segment in request.args["path"].split("/") if segment]
+    if not segments or segments == ["metadata"] or any(segment.startswith("$") for segment in segments):
+        return None
+    ctx = FhirContext(request, user, f"{request.scheme}://{request.headers['host']}/fhir/R4",
+                      lenient="handling=lenient" in request.headers.get("prefer", ""))
+    answer = interact(ctx, "GET", segments, QueryDict(request.query_string))
+    # The full path reads the session (a browser may authenticate so): its answers vary with the cookie.
+    return LaneAnswer(answer.status, _content(answer), FHIR_JSON,
+                      {"Cache-Control": "private, no-store", **answer.headers,
+                       "Vary": "Accept-Language, Cookie, Accept-Encoding"})

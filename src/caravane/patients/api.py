@@ -13,8 +13,9 @@ from ninja import Field, Query, Router, Schema, Status
 
 from caravane.audit import gate
 from caravane.core.access import Perm, scope_of
-from caravane.core.api import ERRORS, INPUT_ERRORS, BadInput, get_or_404, input_error
+from caravane.core.api import ERRORS, INPUT_ERRORS, BadInput, get_or_404, input_error, rendered
 from caravane.core.idempotency import idempotent
+from caravane.core.lane import LaneAnswer, LaneRequest
 from caravane.core.text import PersonName, api_text_of
 from caravane.patients import actions, selectors
 from caravane.patients.forms import RegistrationForm
@@ -272,6 +273,14 @@ def create(request, payload: PatientIn):
 def read(request, pk: uuid.UUID):
     """One patient (merged records say which record replaced them in ``link``)."""
     return patient_resource(_open(request, pk))
+
+
+def read_on_lane(user, request: LaneRequest) -> LaneAnswer | None:
+    """``read`` on the read lane (caravane.core.lane): the same gate, row, audit row and body."""
+    if request.query:
+        return None  # parameters are for the full path to judge (refused as unknown)
+    return LaneAnswer(200, rendered(PatientOut, patient_resource(_open(request, request.args["pk"]))),
+                      "application/json; charset=utf-8")
 
 
 @gate.before_input(Perm.VIEW_PATIENT, PATIENT_ROWS, audit_action="view_consents")
