@@ -95,16 +95,22 @@ def seal(events: list[models.Model], using: str) -> None:
         return
     connection = connections[using]
     table = connection.ops.quote_name(type(events[0])._meta.db_table)
+    # The head, read after the lock is held (on PostgreSQL in the same round trip: each statement of a
+    # multi-statement query sees what committed before it began).
+    read_head = f"SELECT sequence, row_hash FROM {table} ORDER BY sequence DESC LIMIT 1"
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # The chain's lock must be the transaction's last: a transaction holding it must never wait for a row
             # lock (another transaction holding that row may be waiting for the chain: a deadlock). Deferred
-            # foreign-key checks take row locks at commit, so they are run now, before the lock (one round trip).
-            cursor.execute(f"SET CONSTRAINTS ALL IMMEDIATE; SELECT pg_advisory_xact_lock({int(CHAIN_LOCK_KEY)})")
-        elif connection.vendor == "sqlite" and getattr(connection, "transaction_mode", None) != "IMMEDIATE":
-            cursor.execute(f"INSERT INTO {table} SELECT * FROM {table} WHERE 0")
-        # The head, read in the same round trip on every backend (no ORM compilation on the hot path).
-        cursor.execute(f"SELECT sequence, row_hash FROM {table} ORDER BY sequence DESC LIMIT 1")
+            # foreign-key checks take row locks at commit, so they are run now, before the lock.
+            cursor.execute(f"SET CONSTRAINTS ALL IMMEDIATE; SELECT pg_advisory_xact_lock({int(CHAIN_LOCK_KEY)}); "
+                           f"{read_head}")
+            while cursor.nextset():
+                pass
+        else:
+            if getattr(connection, "transaction_mode", None) != "IMMEDIATE":
+                cursor.execute(f"INSERT INTO {table} SELECT * FROM {table} WHERE 0")
+            cursor.execute(read_head)
         head = cursor.fetchone()
     sequence, prev_hash = (head[0], head[1]) if head else (0, GENESIS)
     for event in events:
