@@ -289,8 +289,7 @@ def before_input(perm: Perm, model, *, param: str = "pk", audit_action: str | No
 
 
 def input_row(request):
-    """The object an API operation's declared rule read and let through before the input (the row its path
-    names): the handler's row, with no second decision nor query."""
+    """The row an API operation's declared rule read and let through before its input (no second query)."""
     return request.gate_row
 
 

@@ -126,10 +126,9 @@ def _chosen(model, value):
 
 
 def do_start_plan(*, actor, patient, site: Site, responsible, targets: list[dict], device=None) -> MonitoringPlan:
-    """Start monitoring a patient: the measurements expected, their limits, the GP alerted, the device lent.
-
-    ``patient`` is the one the caller's gate let through (None when the record number named nobody);
-    ``responsible`` and ``device`` are rows or the identifiers a form sent."""
+    """Start monitoring a patient: the measurements expected, their limits, the GP alerted, the device lent."""
+    # ``patient`` is the one the caller's gate let through (None: the form named nobody); ``responsible`` and
+    # ``device`` are rows or the identifiers a form sent, checked here with everything else.
     gate.require(actor, Perm.MANAGE_MONITORING, site, audit_action="devices.start_plan",
                  message=_("You may not start remote monitoring at this site."))
     errors = {}
@@ -164,8 +163,8 @@ def _limits(target) -> dict:
 
 
 def do_change_plan(*, actor, plan: MonitoringPlan, targets: list[dict]) -> MonitoringPlan:
-    """Change an active plan: each row gives a measurement's frequency and limits (a sign the plan has is
-    changed, a new one added); the plan's other measurements stay as they were. The audit row keeps before/after."""
+    """Change an active plan's measurements (frequency, limits) or add one; the audit row keeps before/after."""
+    # A sign the rows do not name stays as it was: a measurement is stopped with the plan (do_end_plan).
     gate.require(actor, Perm.MANAGE_MONITORING, plan, audit_action="devices.change_plan",
                  message=_("You may not change this monitoring plan."))
     rows = _targets(targets)
