@@ -167,3 +167,57 @@ def test_monitoring_page_starts_a_plan_and_alerts_reach_the_gp_home(as_user, tea
     gp.post(f"/devices/monitoring/alerts/{alert.pk}/acknowledge/", {"next": "home"})
     assert str(alert.pk).encode() not in gp.get("/devices/monitoring/alerts/").content
     assert as_user("nurse").post("/devices/monitoring/", {"site": team["site"].pk}).status_code == 403
+
+
+def test_the_monitoring_form_asks_the_gate_for_the_patient_and_the_action_names_every_bad_field(
+        as_user, team, patient_factory, site_factory):
+    from caravane.devices.models import MonitoringPlan
+
+    theirs = patient_factory(site=site_factory(name="CSR Ailleurs"))
+    gp = as_user("gp")
+    refused = gp.post("/devices/monitoring/", {"site": team["site"].pk, "patient": theirs.record_number,
+                                               "targets-0-sign": "systolic", "targets-0-every_hours": "12"})
+    assert refused.status_code == 403
+    assert AuditEvent.objects.filter(action="devices.start_plan", outcome="denied", object_id=str(theirs.pk)).exists()
+    mine = patient_factory(site=team["site"])
+    bad = gp.post("/devices/monitoring/", {"site": team["site"].pk, "patient": mine.record_number,
+                                           "responsible": "not-an-id", "device": str(uuid.uuid4()),
+                                           "targets-0-sign": "systolic", "targets-0-every_hours": "0"})
+    assert bad.status_code == 400
+    page = bad.content.decode()
+    for field in ("responsible", "device", "targets-0-every_hours"):
+        assert f'data-field="{field}"' in page
+    assert not MonitoringPlan.objects.exists()
+
+
+def test_a_plan_is_changed_on_the_monitoring_page_with_its_audit_row(as_user, team, patient_factory):
+    from caravane.devices import monitoring
+    from caravane.devices.models import MonitoringTarget
+
+    patient = patient_factory(site=team["site"])
+    plan = monitoring.do_start_plan(actor=team["gp"], patient=patient, site=team["site"],
+                                    responsible=team["gp"].staff, targets=[{"sign": "systolic", "every_hours": 12,
+                                                                            "high": "160"}])
+    gp = as_user("gp")
+    assert f"/devices/monitoring/{plan.pk}/change/" in gp.get("/devices/monitoring/").content.decode()
+    changed = gp.post(f"/devices/monitoring/{plan.pk}/change/", {
+        "targets-0-sign": "systolic", "targets-0-every_hours": "6", "targets-0-high": "150",
+        "targets-1-sign": "glucose", "targets-1-every_hours": "24", "targets-1-high": "250"})
+    assert changed.status_code == 302
+    targets = {t.sign: t for t in MonitoringTarget.objects.filter(plan=plan)}
+    assert targets["systolic"].every_hours == 6 and targets["systolic"].high == 150 and "glucose" in targets
+    row = AuditEvent.objects.get(action="devices.change_plan")
+    assert row.detail["changes"]["systolic"]["before"]["every_hours"] == 12
+    assert row.detail["changes"]["glucose"]["before"] is None
+    bad = gp.post(f"/devices/monitoring/{plan.pk}/change/", {"targets-0-sign": "systolic",
+                                                             "targets-0-every_hours": "6", "targets-0-low": "x"})
+    assert bad.status_code == 400 and 'data-field="targets-0-low"' in bad.content.decode()
+    same = gp.post(f"/devices/monitoring/{plan.pk}/change/", {"targets-0-sign": "systolic",
+                                                              "targets-0-every_hours": "6", "targets-0-high": "150"})
+    assert same.status_code == 400 and b"nothing was changed" in same.content
+    assert as_user("nurse").post(f"/devices/monitoring/{plan.pk}/change/", {}).status_code == 403
+    gp.post(f"/devices/monitoring/{plan.pk}/end/")
+    ended = gp.post(f"/devices/monitoring/{plan.pk}/change/", {"targets-0-sign": "systolic",
+                                                               "targets-0-every_hours": "8"})
+    assert ended.status_code == 400 and b"already ended" in ended.content
+    assert AuditEvent.objects.filter(action="devices.change_plan", outcome="allowed").count() == 1

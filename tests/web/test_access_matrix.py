@@ -76,6 +76,13 @@ class ThisMonth:
 
 
 @dataclass(frozen=True)
+class RecordNumber:
+    """The record number of a patient of the world (a form that names the patient as people read it)."""
+
+    name: str
+
+
+@dataclass(frozen=True)
 class PngFiles:
     """A small PNG uploaded in a multipart body."""
 
@@ -153,6 +160,8 @@ OBJECT_ROUTES: dict[str, Walk | list[Walk]] = {
     "devices:confirm": Walk("nurse", {"pk": "their_reading"}, methods=("POST",)),
     "devices:dismiss": Walk("nurse", {"pk": "their_reading"}, methods=("POST",)),
     "devices:assign": Walk("nurse", {"pk": "their_reading"}, methods=("POST",), body={"encounter": "my_visit"}),
+    "devices:change_plan": Walk("gp", {"pk": "their_plan"}, methods=("POST",), body={
+        "targets-0-sign": "systolic", "targets-0-every_hours": "6", "targets-0-high": "150"}),
     "devices:end_plan": Walk("gp", {"pk": "their_plan"}, methods=("POST",)),
     "devices:acknowledge": Walk("gp", {"pk": "their_alert"}, methods=("POST",)),
     "GET /api/devices/{pk}": Walk("gp", {"pk": "their_device"}),
@@ -366,6 +375,9 @@ QUERY_CASES: dict[str, Walk] = {
         denied="theirs"),
     "devices:monitoring site": Walk("gp", methods=("POST",), body={"site": "theirs", "patient": "x"},
                                     denied="theirs"),
+    "devices:monitoring patient": Walk("gp", methods=("POST",), denied="their_patient", body={
+        "site": "mine", "patient": RecordNumber("their_patient"),
+        "targets-0-sign": "systolic", "targets-0-every_hours": "12"}),
     "care:queue ?site": Walk("nurse", query={"site": "theirs"}, denied="theirs"),
     "care:queue_columns ?site": Walk("nurse", query={"site": "theirs"}, denied="theirs"),
     "care:queue ?patient": Walk("nurse", query={"patient": "their_patient"}, denied="their_patient"),
@@ -433,6 +445,8 @@ def _value(world, name):
         return timezone.localdate().strftime("%Y-%m")
     if isinstance(name, Later):
         return (timezone.now() + datetime.timedelta(hours=name.hours)).isoformat()
+    if isinstance(name, RecordNumber):
+        return getattr(world, name.name).record_number
     if isinstance(name, PngFiles):
         return [SimpleUploadedFile("scan.png", PNG, content_type="image/png")]
     found = getattr(world, name, None) if isinstance(name, str) and name.isidentifier() else None

@@ -298,9 +298,10 @@ def before_input(perm: Perm, model, *, param: str = "pk", audit_action: str | No
     """Declare an API operation's gate, so that it is asked before the body and query are validated.
 
     A caller without the permission, or asking about an object beyond their reach, is refused before their
-    input is read: a refusal tells nothing about whether the input was valid. The handler asks the gate again
-    as usual and gets the same answer at no cost (decisions are kept for the request). ``model`` may be the
-    queryset the handler reads the object with: the handler then gets the row read here, with no second query.
+    input is read: a refusal tells nothing about whether the input was valid. The handler takes the row read
+    here with ``input_row(request)``, or asks the gate again and gets the same answer at no cost (decisions are
+    kept for the request). ``model`` may be the queryset the handler reads the object with: the row then carries
+    its relations, with no second query.
     """
     rows = model if isinstance(model, models.QuerySet) else None
 
@@ -309,6 +310,11 @@ def before_input(perm: Perm, model, *, param: str = "pk", audit_action: str | No
         return view
 
     return mark
+
+
+def input_row(request):
+    """The row an API operation's declared rule read and let through before its input (no second query)."""
+    return request.gate_row
 
 
 def _is_key(model, value) -> bool:
@@ -327,8 +333,7 @@ def check_before_input(request) -> None:
         return
     rows = rule.rows.all() if rule.rows is not None else rule.model._default_manager.all()
     if rule.param in path and hasattr(rows, "restrict") and _is_key(rule.model, path[rule.param]):
-        get(request.user, rows, path[rule.param], rule.perm,
-            audit_action=rule.audit_action)
+        request.gate_row = get(request.user, rows, path[rule.param], rule.perm, audit_action=rule.audit_action)
     else:
         require(request.user, rule.perm, (rule.model._meta.label_lower, ""), in_scope=True,
                 audit_action=rule.audit_action)

@@ -115,27 +115,79 @@ def _targets(rows) -> list[dict]:
     return targets
 
 
-def do_start_plan(*, actor, patient, site: Site, responsible: StaffMember, targets: list[dict],
-                  device: Device | None = None) -> MonitoringPlan:
+def _chosen(model, value):
+    """The row a form chose by its identifier (the row itself when given one); None when missing or malformed."""
+    if value is None or isinstance(value, model):
+        return value
+    try:
+        return model.objects.filter(pk=model._meta.pk.to_python(value)).first() if value else None
+    except ValidationError:
+        return None
+
+
+def do_start_plan(*, actor, patient, site: Site, responsible, targets: list[dict], device=None) -> MonitoringPlan:
     """Start monitoring a patient: the measurements expected, their limits, the GP alerted, the device lent."""
+    # ``patient`` is the one the caller's gate let through (None: the form named nobody); ``responsible`` and
+    # ``device`` are rows or the identifiers a form sent, checked here with everything else.
     gate.require(actor, Perm.MANAGE_MONITORING, site, audit_action="devices.start_plan",
                  message=_("You may not start remote monitoring at this site."))
-    rows = _targets(targets)
     errors = {}
-    if responsible.role != Role.GP or not responsible.assignments.filter(site=site).exists():
+    if patient is None:
+        errors["patient"] = _("Patient: no patient with this record number in your scope.")
+    responsible, device_chosen = _chosen(StaffMember, responsible), _chosen(Device, device)
+    if responsible is None or responsible.role != Role.GP or not responsible.assignments.filter(site=site).exists():
         errors["responsible"] = _("Responsible GP: a GP of this site.")
-    if device is not None and device.site_id != site.pk:
+    if device not in (None, "") and (device_chosen is None or device_chosen.site_id != site.pk):
         errors["device"] = _("Device: one of this site's devices.")
+    try:
+        rows = _targets(targets)
+    except ValidationError as error:
+        errors.update(error.message_dict)
     if errors:
         raise ValidationError(errors)
     staff = gate.staff_of(actor, Perm.MANAGE_MONITORING, message=_("Only staff members can do this."))
     with transaction.atomic(durable=True):
-        plan = MonitoringPlan.objects.create(patient=patient, site=site, responsible=responsible, device=device,
+        plan = MonitoringPlan.objects.create(patient=patient, site=site, responsible=responsible, device=device_chosen,
                                              starts_at=timezone.now(), created_by=staff)
         for row in rows:
             MonitoringTarget.objects.create(plan=plan, **row)
         do_record_audit(actor=actor, action="devices.start_plan", target=patient, site=site,
                         detail={"plan": str(plan.pk), "signs": [row["sign"] for row in rows]})
+    return plan
+
+
+def _limits(target) -> dict:
+    """A measurement's frequency and limits, as an audit row keeps them."""
+    return {"every_hours": target.every_hours, **{
+        name: None if getattr(target, name) is None else str(getattr(target, name)) for name in ("low", "high")}}
+
+
+def do_change_plan(*, actor, plan: MonitoringPlan, targets: list[dict]) -> MonitoringPlan:
+    """Change an active plan's measurements (frequency, limits) or add one; the audit row keeps before/after."""
+    # A sign the rows do not name stays as it was: a measurement is stopped with the plan (do_end_plan).
+    gate.require(actor, Perm.MANAGE_MONITORING, plan, audit_action="devices.change_plan",
+                 message=_("You may not change this monitoring plan."))
+    rows = _targets(targets)
+    with transaction.atomic(durable=True):
+        plan = MonitoringPlan.objects.select_for_update().select_related("patient", "site").get(pk=plan.pk)
+        if plan.status != MonitoringPlan.Status.ACTIVE:
+            raise ValidationError(_("This monitoring plan has already ended."))
+        current = {target.sign: target for target in plan.targets.all()}
+        changes = {}
+        for row in rows:
+            target = current.get(row["sign"]) or MonitoringTarget(plan=plan, sign=row["sign"])
+            if target.pk and (target.every_hours, target.low, target.high) == (
+                    row["every_hours"], row["low"], row["high"]):
+                continue
+            before = _limits(target) if target.pk else None
+            target.every_hours, target.low, target.high = row["every_hours"], row["low"], row["high"]
+            target.save()
+            changes[row["sign"]] = {"before": before, "after": _limits(target)}
+        if not changes:
+            raise ValidationError({"targets": _("Measurements: nothing was changed.")})
+        MonitoringPlan.objects.filter(pk=plan.pk).update(updated_at=timezone.now())
+        do_record_audit(actor=actor, action="devices.change_plan", target=plan.patient, site=plan.site,
+                        detail={"plan": str(plan.pk), "changes": changes})
     return plan
 
 

@@ -15,6 +15,7 @@ urlpatterns = [
     path("readings/<uuid:pk>/dismiss/", views.dismiss_reading, name="dismiss"),
     path("readings/<uuid:pk>/assign/", views.assign_reading, name="assign"),
     path("monitoring/", views.monitoring_page, name="monitoring"),
+    path("monitoring/<uuid:pk>/change/", views.change_plan, name="change_plan"),
     path("monitoring/<uuid:pk>/end/", views.end_plan, name="end_plan"),
     path("monitoring/alerts/", views.alerts_panel, name="alerts_panel"),
     path("monitoring/alerts/<uuid:pk>/acknowledge/", views.acknowledge_alert, name="acknowledge"),

@@ -28,6 +28,10 @@ PLANS = ("devices.monitoringplan", "")
 ALERTS = ("devices.monitoringalert", "")
 
 
+def _field_errors(error: ValidationError) -> dict:
+    return error.message_dict if hasattr(error, "error_dict") else {"__all__": error.messages}
+
+
 def _errors(request, error: ValidationError) -> None:
     for message in error.messages:
         messages.error(request, message)
@@ -80,8 +84,7 @@ def device_register(request):
     try:
         device = actions.do_register_device(actor=request.user, site=site, **_posted_fields(request))
     except ValidationError as error:
-        return _form_page(request, None, request.POST, error.message_dict if hasattr(error, "error_dict") else
-                          {"__all__": error.messages}, status=400)
+        return _form_page(request, None, request.POST, _field_errors(error), status=400)
     messages.success(request, _("Device registered."))
     return redirect("devices:detail", pk=device.pk)
 
@@ -102,8 +105,7 @@ def device_edit(request, pk):
     try:
         actions.do_change_device(actor=request.user, device=device, site=site, **_posted_fields(request))
     except ValidationError as error:
-        return _form_page(request, device, request.POST, error.message_dict if hasattr(error, "error_dict") else
-                          {"__all__": error.messages}, status=400)
+        return _form_page(request, device, request.POST, _field_errors(error), status=400)
     messages.success(request, _("Device updated."))
     return redirect("devices:detail", pk=device.pk)
 
@@ -268,32 +270,49 @@ def _plan_page(request, data=None, errors=None, status=200):
     }, status=status)
 
 
+def _target_rows(post) -> list[dict]:
+    return [{name: post.get(f"targets-{i}-{name}", "") for name in ("sign", "every_hours", "low", "high")}
+            for i in range(monitoring.MAX_TARGETS)]
+
+
+def _patient_by_record(request):
+    """The patient the form names by record number, asked of the gate (403 and a denied row beyond the GP's
+    reach); None when the number names nobody, which the action answers."""
+    record = (request.POST.get("patient") or "").strip()[:20]
+    pk = Patient.objects.filter(record_number=record).values_list("pk", flat=True).first() if record else None
+    if pk is None:
+        return None
+    return gate.get(request.user, Patient.objects.all(), pk, Perm.MANAGE_MONITORING,
+                    audit_action="devices.start_plan", message=_("This patient is not in your scope."))
+
+
 def monitoring_page(request):
     """Plans of the user's sites, and (for the GP) the form that starts one."""
     if request.method != "POST":
         return _plan_page(request)
     site = gate.get(request.user, Site.objects.all(), request.POST.get("site") or "", Perm.MANAGE_MONITORING,
                     audit_action="devices.start_plan", message=_("You may not start remote monitoring at this site."))
-    patient = Patient.objects.filter(record_number=(request.POST.get("patient") or "").strip()[:20]).first()
-    errors = {}
-    if patient is None or not gate.may(request.user, Perm.VIEW_PATIENT, patient):
-        errors["patient"] = [_("Patient: no patient with this record number in your scope.")]
-    responsible = StaffMember.objects.filter(pk=request.POST.get("responsible")).first() \
-        if _is_uuid(request.POST.get("responsible")) else None
-    if responsible is None:
-        errors["responsible"] = [_("Responsible GP: a GP of this site.")]
-    device = Device.objects.filter(pk=request.POST.get("device")).first() if _is_uuid(request.POST.get("device")) else None
-    if errors:
-        return _plan_page(request, request.POST, errors, status=400)
-    targets = [{name: request.POST.get(f"targets-{i}-{name}", "") for name in ("sign", "every_hours", "low", "high")}
-               for i in range(monitoring.MAX_TARGETS)]
+    patient = _patient_by_record(request)
     try:
-        monitoring.do_start_plan(actor=request.user, patient=patient, site=site, responsible=responsible,
-                                 device=device, targets=targets)
+        monitoring.do_start_plan(actor=request.user, patient=patient, site=site,
+                                 responsible=request.POST.get("responsible"), device=request.POST.get("device"),
+                                 targets=_target_rows(request.POST))
     except ValidationError as error:
-        return _plan_page(request, request.POST, error.message_dict if hasattr(error, "error_dict") else
-                          {"__all__": error.messages}, status=400)
+        return _plan_page(request, request.POST, _field_errors(error), status=400)
     messages.success(request, _("Remote monitoring started for %(patient)s.") % {"patient": patient})
+    return redirect("devices:monitoring")
+
+
+@require_POST
+def change_plan(request, pk):
+    """Change an active plan's measurements: their frequency and limits, or one more."""
+    plan = gate.get(request.user, MonitoringPlan.objects.select_related("patient", "site"), pk,
+                    Perm.MANAGE_MONITORING, audit_action="devices.change_plan", site_of=lambda p: p.site)
+    try:
+        monitoring.do_change_plan(actor=request.user, plan=plan, targets=_target_rows(request.POST))
+    except ValidationError as error:
+        return _plan_page(request, None, _field_errors(error), status=400)
+    messages.success(request, _("Remote monitoring of %(patient)s changed.") % {"patient": plan.patient})
     return redirect("devices:monitoring")
 
 

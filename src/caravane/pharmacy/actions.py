@@ -30,8 +30,9 @@ from caravane.patients.selectors import coverage_status
 from caravane.pharmacy import catalogue, dosing
 from caravane.pharmacy.models import (
     Category, Delivery, LotBalance, Lot, MedicationDispense, Medicine, Product, Requisition, RequisitionLine,
-    StockedProduct, StockMovement, Transfer, TransferLine, stock_scope,
+    StockedProduct, StockMovement, StockSite, Transfer, TransferLine, stock_scope,
 )
+from caravane.pharmacy.reports import STOCK_KINDS
 from caravane.pharmacy.selectors import stock_group
 
 Kind = StockMovement.Kind
@@ -47,7 +48,10 @@ def in_stock_scope(user, site: Site) -> bool:
 
 
 def _authorize(actor, site: Site, perm: Perm, action: str) -> None:
-    gate.require(actor, perm, site, in_scope=in_stock_scope(actor, site), audit_action=action, site=site,
+    # A site read as StockSite (the API's rows) is in reach as its rows say: the decision its request took before
+    # reading the input answers again at no cost. A plain site is asked with its stock scope.
+    in_scope = None if isinstance(site, StockSite) else in_stock_scope(actor, site)
+    gate.require(actor, perm, site, in_scope=in_scope, audit_action=action, site=site,
                  message=_("You may not do this for this site's stock."))
 
 
@@ -247,6 +251,12 @@ def _transfer_lines(lines, site: Site, day: datetime.date) -> list[tuple[Lot, in
     return parsed
 
 
+def transfer_destinations(site: Site):
+    """The sites ``site`` may ship to: the other open sites holding stock in its province (its depot among them)."""
+    return Site.objects.filter(kind__in=STOCK_KINDS, active=True,
+                               commune__province_id=site.commune.province_id).exclude(pk=site.pk)
+
+
 def do_ship_transfer(*, actor, from_site: Site, to_site: Site, lines: list[dict],
                      requisition: Requisition | None = None) -> Transfer:
     """Send lots from one site to another: out of the sender's stock now, in transit until received."""
@@ -257,6 +267,9 @@ def do_ship_transfer(*, actor, from_site: Site, to_site: Site, lines: list[dict]
         raise ValidationError({"to_site": _("Destination: another site than the sender.")})
     if not to_site.active:
         raise ValidationError({"to_site": _("Destination: this site is closed.")})
+    if not transfer_destinations(from_site).filter(pk=to_site.pk).exists():
+        raise ValidationError({"to_site": _(
+            "Destination: a centre, a mobile unit or the depot of the sender's province.")})
     parsed = _transfer_lines(lines, from_site, timezone.localdate(now))
     with action_transaction():
         if requisition is not None:
@@ -322,6 +335,10 @@ def do_record_movement(*, actor, site: Site, lot: Lot, kind: str, quantity, reas
             "lot": lot.batch_number}})
     if kind in (Kind.LOSS, Kind.RETURN) and not reason:
         raise ValidationError({"reason": _("Reason: say what happened.")})
+    if kind == Kind.RETURN and not StockMovement.objects.filter(
+            site=site, lot=lot, kind__in=(Kind.RECEIPT, Kind.TRANSFER_IN)).exists():
+        raise ValidationError({"lot": _("Lot %(lot)s never entered this site's stock: only a lot it received "
+                                        "is returned to it.") % {"lot": lot.batch_number}})
     with action_transaction():
         movement = _move(site=site, lot=lot, delta=SINGLE_MOVEMENTS[kind] * quantity, kind=kind, staff=staff,
                          when=now, reason=reason)

@@ -27,10 +27,6 @@ SITES = StockSite.objects.select_related("commune")
 TRANSFERS = Transfer.objects.select_related("to_site__commune")
 
 
-def _site(request, pk, perm: Perm, action: str) -> StockSite:
-    return gate.get(request.user, SITES, pk, perm, audit_action=action)
-
-
 def _product(pk) -> Product:
     found = Product.objects.filter(pk=pk, active=True).select_related("medicine").first()
     if found is None:
@@ -87,7 +83,7 @@ def _stock_out(stock: selectors.ProductStock) -> dict:
 @router.get("/sites/{site}/stock", response={200: list[ProductStockOut], **ERRORS})
 def site_stock(request, site: uuid.UUID):
     """A site's stock per product: lots first expiry first, consumption, months of stock and alerts."""
-    found = _site(request, site, Perm.VIEW_STOCK, "pharmacy.view_stock")
+    found = gate.input_row(request)
     return [_stock_out(stock) for stock in selectors.site_stock(found)]
 
 
@@ -103,7 +99,7 @@ class BalanceOut(Schema):
 @router.get("/sites/{site}/lots/{lot}", response={200: BalanceOut, **ERRORS})
 def lot_balance(request, site: uuid.UUID, lot: uuid.UUID):
     """The quantity of one lot on hand at a site."""
-    found = _site(request, site, Perm.VIEW_STOCK, "pharmacy.view_balance")
+    found = gate.input_row(request)
     batch = get_object_or_404(Lot, pk=lot)
     return {"site": found.pk, "lot": batch.pk, "batch_number": batch.batch_number, "expiry_date": batch.expiry_date,
             "quantity": selectors.lot_balance(found, batch)}
@@ -129,7 +125,7 @@ class MovementOut(Schema):
 @paginate(PageNumber)
 def list_movements(request, site: uuid.UUID, product: Optional[uuid.UUID] = None):
     """The site's ledger, newest first (one product's when asked)."""
-    found = _site(request, site, Perm.VIEW_STOCK, "pharmacy.view_ledger")
+    found = gate.input_row(request)
     rows = StockMovement.objects.filter(site=found).order_by("-occurred_at", "-created_at")
     return rows.filter(product_id=product) if product else rows
 
@@ -159,7 +155,7 @@ class DeliveryOut(Schema):
 @idempotent
 def receive_delivery(request, site: uuid.UUID, data: DeliveryIn):
     """Receive a delivery by its note's number (the same note twice at a site is refused: 400)."""
-    found = _site(request, site, Perm.MANAGE_STOCK, "pharmacy.receive_delivery")
+    found = gate.input_row(request)
     lines = [{"product": _product(line.product), "batch_number": line.batch_number,
               "expiry_date": line.expiry_date, "quantity": line.quantity} for line in data.lines]
     return 201, run_action(actions.do_receive_delivery, actor=request.user, site=found, note_number=data.note_number,
@@ -188,7 +184,7 @@ class TransferOut(Schema):
 @idempotent
 def ship_transfer(request, site: uuid.UUID, data: TransferIn):
     """Send lots to another site (out of this site's stock now, in transit until received)."""
-    found = _site(request, site, Perm.MANAGE_STOCK, "pharmacy.ship_transfer")
+    found = gate.input_row(request)
     to_site = StockSite.objects.filter(pk=data.to_site).first()
     if to_site is None:
         raise BadInput({"to_site": "No site with this identifier."})
@@ -201,8 +197,7 @@ def ship_transfer(request, site: uuid.UUID, data: TransferIn):
 @router.post("/transfers/{pk}/receive", response={200: TransferOut, **ERRORS, **INPUT_ERRORS})
 def receive_transfer(request, pk: uuid.UUID):
     """Take a transfer in transit into the receiving site's stock."""
-    found = gate.get(request.user, TRANSFERS, pk, Perm.MANAGE_STOCK, audit_action="pharmacy.receive_transfer")
-    return run_action(actions.do_receive_transfer, actor=request.user, transfer=found)
+    return run_action(actions.do_receive_transfer, actor=request.user, transfer=gate.input_row(request))
 
 
 class CountIn(Schema):
@@ -214,7 +209,7 @@ class CountIn(Schema):
 @router.post("/sites/{site}/counts", response={201: list[MovementOut], **ERRORS, **INPUT_ERRORS})
 def count_stock(request, site: uuid.UUID, data: CountIn):
     """A physical count: each variance becomes an adjustment line with its reason."""
-    found = _site(request, site, Perm.MANAGE_STOCK, "pharmacy.count_stock")
+    found = gate.input_row(request)
     counts = {}
     for index, entry in enumerate(data.counts):
         try:
@@ -235,7 +230,7 @@ class MovementIn(Schema):
 @router.post("/sites/{site}/movements", response={201: MovementOut, **ERRORS, **INPUT_ERRORS})
 def record_movement(request, site: uuid.UUID, data: MovementIn):
     """A loss, an expiry write-off (of an expired lot) or a patient's return."""
-    found = _site(request, site, Perm.MANAGE_STOCK, "pharmacy.record_movement")
+    found = gate.input_row(request)
     return 201, run_action(actions.do_record_movement, actor=request.user, site=found, lot=_lot(data.lot),
                            kind=data.kind, quantity=data.quantity, reason=data.reason)
 
@@ -278,7 +273,7 @@ class DispenseOut(Schema):
 def dispense(request, site: uuid.UUID, data: DispenseIn):
     """Dispense a prescription line from the site's stock: more than the usable stock, an expired lot or another
     site's prescription is refused (400) and changes nothing."""
-    found = _site(request, site, Perm.DISPENSE, "pharmacy.dispense")
+    found = gate.input_row(request)
     prescription = gate.get(request.user, MedicationRequest.objects.select_related("encounter__patient"),
                             data.prescription, Perm.DISPENSE, audit_action="pharmacy.dispense")
     lot = _lot(data.lot) if data.lot else None
@@ -292,7 +287,7 @@ def dispense(request, site: uuid.UUID, data: DispenseIn):
 @paginate(PageNumber)
 def list_dispenses(request, site: uuid.UUID, patient: Optional[uuid.UUID] = None):
     """What the site dispensed, newest first (one patient's when asked)."""
-    found = _site(request, site, Perm.VIEW_STOCK, "pharmacy.list_dispenses")
+    found = gate.input_row(request)
     rows = MedicationDispense.objects.filter(site=found).prefetch_related("movements__lot").order_by("-handed_over_at")
     return rows.filter(patient_id=patient) if patient else rows
 
@@ -393,7 +388,7 @@ class RequisitionOut(Schema):
 @idempotent
 def request_stock(request, site: uuid.UUID, data: RequisitionIn):
     """Order products from the site's provincial depot."""
-    found = _site(request, site, Perm.MANAGE_STOCK, "pharmacy.request_stock")
+    found = gate.input_row(request)
     lines = {_product(line.product): line.quantity for line in data.lines}
     return 201, run_action(actions.do_request_stock, actor=request.user, site=found, lines=lines, note=data.note)
 
@@ -402,7 +397,7 @@ def request_stock(request, site: uuid.UUID, data: RequisitionIn):
 @router.get("/sites/{site}/requisitions", response={200: list[RequisitionOut], **ERRORS})
 def list_requisitions(request, site: uuid.UUID):
     """The site's requisitions, and for a depot those it supplies, newest first."""
-    found = _site(request, site, Perm.VIEW_STOCK, "pharmacy.list_requisitions")
+    found = gate.input_row(request)
     return Requisition.objects.filter(Q(site=found) | Q(depot=found)).prefetch_related("lines")[:200]
 
 
@@ -415,14 +410,11 @@ REQUISITIONS = Requisition.objects.select_related("depot__commune")
 
 
 # Asked before the body is read: a requisition beyond the caller's province is refused whatever was sent; the
-# depot's own check follows (the requesting site's staff reach the requisition, not its depot).
+# action asks for the depot (the requesting site's staff reach the requisition, not its depot).
 @gate.before_input(Perm.APPROVE_REQUISITION, REQUISITIONS, param="pk", audit_action="pharmacy.review_requisition")
 @router.post("/requisitions/{pk}/review", response={200: RequisitionOut, **ERRORS, **INPUT_ERRORS})
 def review_requisition(request, pk: uuid.UUID, data: ReviewIn):
     """Approve (with the quantities the depot will send) or reject a requisition."""
-    found = gate.get(request.user, REQUISITIONS, pk, Perm.APPROVE_REQUISITION,
-                     audit_action="pharmacy.review_requisition")
-    _site(request, found.depot_id, Perm.APPROVE_REQUISITION, "pharmacy.review_requisition")
-    done = run_action(actions.do_review_requisition, actor=request.user, requisition=found, approve=data.approve,
-                      quantities=data.quantities)
+    done = run_action(actions.do_review_requisition, actor=request.user, requisition=gate.input_row(request),
+                      approve=data.approve, quantities=data.quantities)
     return Requisition.objects.prefetch_related("lines").get(pk=done.pk)

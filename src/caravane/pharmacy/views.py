@@ -26,7 +26,7 @@ from caravane.pharmacy.models import (
     LotBalance, Lot, Product, Requisition, StockedProduct, StockMovement, Transfer, stock_scope,
 )
 
-STOCK_KINDS = (Site.Kind.RURAL_HEALTH_CENTRE, Site.Kind.MOBILE_UNIT, Site.Kind.PROVINCIAL_DEPOT)
+STOCK_KINDS = reports.STOCK_KINDS
 DELIVERY_ROWS = 6
 LEDGER_ROWS = 200
 
@@ -167,8 +167,7 @@ def transfer(request, site):
     """Send lots to another site (a unit, a centre, back to the base or the depot): in transit until received."""
     site = _site(request, site, Perm.MANAGE_STOCK, "pharmacy.ship_transfer")
     balances = list(_lots_on_hand(site))
-    destinations = Site.objects.filter(kind__in=STOCK_KINDS, active=True,
-                                       commune__province_id=site.commune.province_id).exclude(pk=site.pk)
+    destinations = actions.transfer_destinations(site)
     context = {"site": site, "balances": balances, "destinations": destinations, "data": request.POST,
                "today": timezone.localdate(),
                "requisition": _by_pk(Requisition.objects.filter(depot=site).select_related("site")
