@@ -75,7 +75,7 @@ class Appender:
         try:
             with transaction.atomic(using=self.using, durable=True):
                 chain.seal(events, self.using)
-                type(events[0])._base_manager.using(self.using).bulk_create(events)
+                _insert(events, connections[self.using])
         except BaseException as error:  # noqa: BLE001 - every waiting request learns its row was not stored
             connections[self.using].close()
             for _event, done in batch:
@@ -87,6 +87,20 @@ class Appender:
                 connections[self.using].close()
         for _event, done in batch:
             done.set_result(None)
+
+
+def _insert(events: list, connection) -> None:
+    """Insert sealed rows in one statement (the ORM's bulk insert compiles it anew every time)."""
+    model = type(events[0])
+    fields = model._meta.concrete_fields
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    row = f"({', '.join(['%s'] * len(fields))})"
+    params = [field.get_db_prep_save(getattr(event, field.attname), connection) for event in events for field in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({columns}) "
+                       f"VALUES {', '.join([row] * len(events))}", params)
+    for event in events:
+        event._state.adding, event._state.db = False, connection.alias
 
 
 APPENDER = Appender()
