@@ -6,7 +6,9 @@ from __future__ import annotations
 import uuid
 
 from caravane.fhir.server.resource import REGISTRY
+from caravane.fhir.server.search import sorts
 from tests.fhir.conftest import Fhir, token_for
+from tests.fhir.test_read_search import _page_ids
 
 SAMPLE = {"token": "x", "string": "a", "date": "2020", "reference": str(uuid.uuid4())}
 
@@ -61,3 +63,35 @@ def test_everything_gathers_the_patient_compartment(gp_fhir, full_record):
     kinds = {e["resource"]["resourceType"] for e in response.body["entry"]}
     assert kinds == {"Patient", "Encounter", "Observation", "Condition", "MedicationRequest", "MedicationDispense",
                      "Consent"}
+
+
+def test_every_sort_key_orders_and_pages(client, full_record, people):
+    """Each type's sort keys are advertised, sort both ways, and a search paged two by two lists what one page
+    lists; ``_lastUpdated`` orders as each resource's meta.lastUpdated says."""
+    admin = Fhir(client, token_for(people["admin"]))
+    statement = admin.get("metadata").body
+    for resource in statement["rest"][0]["resource"]:
+        kind = resource["type"]
+        keys = list(sorts(REGISTRY[kind]))
+        assert resource["documentation"].endswith("_sort keys (- before one: descending): " + ", ".join(keys) + "."), kind
+        for key in keys:
+            for order in (key, "-" + key):
+                page = admin.get(kind, _sort=order, _count="100").body["entry"]
+                whole = [entry["resource"]["id"] for entry in page]
+                # The audit trail grows with each request (each page adds rows): it is not paged through here.
+                if kind != "AuditEvent":
+                    assert _page_ids(admin, kind, _sort=order, _count="2") == whole, (kind, order)
+                if key == "_lastUpdated":
+                    updated = [entry["resource"]["meta"]["lastUpdated"] for entry in page]
+                    assert updated == sorted(updated, reverse=order.startswith("-")), (kind, order)
+
+
+def test_patient_history_is_not_advertised(client, patients, people):
+    """Patient rows keep no earlier versions (their updates are audited by field name only): no history."""
+    statement = Fhir(client, None).get("metadata").body
+    patient = next(r for r in statement["rest"][0]["resource"] if r["type"] == "Patient")
+    assert patient["versioning"] == "no-version" and not patient.get("readHistory")
+    assert not {"vread", "history-instance", "history-type"} & {i["code"] for i in patient["interaction"]}
+    assert {i["code"] for i in statement["rest"][0]["interaction"]} == {"transaction", "batch"}
+    gp = Fhir(client, token_for(people["gp"]))
+    assert gp.get(f"Patient/{patients['fatima'].pk}/_history").status_code == 404

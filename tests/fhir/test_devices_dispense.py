@@ -178,3 +178,33 @@ def test_a_photograph_is_a_media(nurse_fhir, talsint_fhir, equipped, patients, p
     assert body["encounter"]["reference"] == f"Encounter/{photo.encounter_id}"
     assert body["content"]["contentType"] == "image/jpeg"
     _refused(talsint_fhir, f"Media/{photo.pk}", photo.pk, people["talsint_nurse"])
+
+
+def test_a_pharmacist_reads_dispenses_and_prescriptions_of_their_site_only(client, equipped, network, patients,
+                                                                           staff_factory):
+    """A pharmacist reads what the pharmacy pages show them (dispenses of their site's stock, the prescriptions
+    of the visits they dispense for), and no more of the chart; the other roles' reach is unchanged."""
+    dispense = equipped["dispense"]
+    pharmacist = staff_factory(role="pharmacist", site=network["imilchil"]).user
+    fhir = Fhir(client, token_for(pharmacist))
+    assert fhir.get(f"MedicationDispense/{dispense.pk}").status_code == 200
+    found = fhir.get("MedicationDispense", patient=str(patients["fatima"].pk),
+                     _include="MedicationDispense:prescription")
+    assert {e["resource"]["id"] for e in found.body["entry"]} == {str(dispense.pk), str(dispense.prescription_id)}
+    assert fhir.get(f"MedicationRequest/{dispense.prescription_id}").status_code == 200
+    assert _ids(fhir.get("MedicationRequest", patient=str(patients["fatima"].pk))) == [str(dispense.prescription_id)]
+    row = AuditEvent.objects.order_by("-sequence").first()
+    assert (row.actor_id, row.outcome, row.detail["permission"]) == (pharmacist.pk, "allowed", "pharmacy.dispense")
+    everything = fhir.get(f"Patient/{patients['fatima'].pk}/$everything").body
+    assert {e["resource"]["resourceType"] for e in everything["entry"]} == {"Patient", "MedicationRequest",
+                                                                            "MedicationDispense"}
+    # The rest of the chart stays the clinicians'.
+    for path in (f"Encounter/{dispense.encounter_id}", f"Observation/{equipped['ecg'].pk}", "Condition"):
+        assert fhir.get(path).status_code == 403, path
+    # Another site's pharmacist, and a coordinator (who reads stock but not the chart), are refused.
+    foreign = staff_factory(role="pharmacist", site=network["talsint"]).user
+    _refused(Fhir(client, token_for(foreign)), f"MedicationDispense/{dispense.pk}", dispense.pk, foreign)
+    assert _ids(Fhir(client, token_for(foreign)).get("MedicationDispense")) == []
+    coordinator = staff_factory(role="coordinator", site=network["imilchil"]).user
+    for path in (f"MedicationDispense/{dispense.pk}", f"MedicationRequest/{dispense.prescription_id}"):
+        assert Fhir(client, token_for(coordinator)).get(path).status_code == 403, path

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime
+from urllib.parse import parse_qsl
+
 from caravane.audit.models import AuditEvent
 from caravane.fhir import systems
 from tests.fhir.conftest import Fhir, token_for
@@ -161,3 +164,68 @@ def test_history_of_a_withdrawn_diagnosis(gp_fhir, full_record):
     assert gp_fhir.get(f"Condition/{condition.pk}/_history/1").status_code == 404
     current = gp_fhir.get(f"Condition/{condition.pk}")
     assert current["ETag"] == f'W/"{now["meta"]["versionId"]}"'
+
+
+def _page_ids(fhir, kind, **params) -> list[str]:
+    """The matches of a search, following its next links to the end."""
+    ids, response = [], fhir.get(kind, **params)
+    while True:
+        assert response.status_code == 200, response.body
+        ids += [e["resource"]["id"] for e in response.body.get("entry", []) if e["search"]["mode"] == "match"]
+        assert len(ids) == len(set(ids)), f"{kind} {params}: a page repeats {ids}"
+        following = [link["url"] for link in response.body["link"] if link["relation"] == "next"]
+        if not following:
+            return ids
+        assert "_sort=" in following[0] or "_sort" not in params  # the next page keeps the order
+        path, query = following[0].split("/fhir/R4/")[1].split("?")
+        response = fhir.get(path, **dict(parse_qsl(query)))
+
+
+def test_sort_by_birth_date_and_family_name_pages_in_order(nurse_fhir, patients, network):
+    from urllib.parse import unquote
+
+    from caravane.patients.models import Patient
+
+    Patient.objects.filter(pk=patients["itto"].pk).update(birth_date=datetime.date(1975, 1, 1))
+    third = Patient.objects.create(record_number="R-SORT-1", given_name="Aicha", family_name="Amrani",
+                                   gender="female", registration_site=network["imilchil"])  # no birth date
+    fatima, itto = str(patients["fatima"].pk), str(patients["itto"].pk)
+    assert _page_ids(nurse_fhir, "Patient", _sort="birthdate", _count="1") == [itto, fatima, str(third.pk)]
+    assert _page_ids(nurse_fhir, "Patient", _sort="-birthdate", _count="1") == [fatima, itto, str(third.pk)]
+    by_family = sorted([(str(third.pk), "Amrani"), (fatima, "Amrani"), (itto, "Oubaha")], key=lambda p: (p[1], p[0]))
+    assert _page_ids(nurse_fhir, "Patient", _sort="family", _count="1") == [pk for pk, _ in by_family]
+    assert _page_ids(nurse_fhir, "Patient", _sort="-family,birthdate", _count="2") == [itto, fatima, str(third.pk)]
+    next_url = [link["url"] for link in nurse_fhir.get("Patient", _sort="-birthdate", _count="1").body["link"]
+                if link["relation"] == "next"][0]
+    assert "_sort=-birthdate" in unquote(next_url)
+
+
+def test_sort_by_last_updated_and_date(nurse_fhir, visit):
+    ids = _page_ids(nurse_fhir, "Observation", patient=str(visit.patient_id), _sort="-_lastUpdated", _count="1")
+    bodies = [nurse_fhir.get(f"Observation/{pk}").body for pk in ids]
+    assert [b["meta"]["lastUpdated"] for b in bodies] == sorted((b["meta"]["lastUpdated"] for b in bodies), reverse=True)
+    assert sorted(ids) == sorted(_page_ids(nurse_fhir, "Observation", patient=str(visit.patient_id)))
+    assert _page_ids(nurse_fhir, "Encounter", _sort="-date") == [str(visit.pk)]
+
+
+def test_unknown_sort_key_is_refused_or_reported_when_lenient(nurse_fhir, patients):
+    refused = nurse_fhir.get("Patient", _sort="gender")
+    assert refused.status_code == 400
+    issue = refused.body["issue"][0]
+    assert issue["code"] == "not-supported" and issue["expression"] == ["_sort"] and "birthdate" in issue["diagnostics"]
+    lenient = nurse_fhir.get("Patient", headers={"Prefer": "handling=lenient"}, _sort="gender,-birthdate")
+    assert lenient.status_code == 200
+    outcome = [e for e in lenient.body["entry"] if e["search"]["mode"] == "outcome"]
+    assert outcome[0]["resource"]["issue"][0]["severity"] == "warning"
+    assert nurse_fhir.get("Observation", _sort="birthdate").status_code == 400
+
+
+def test_total(nurse_fhir, patients):
+    assert "total" not in nurse_fhir.get("Patient").body
+    assert "total" not in nurse_fhir.get("Patient", _total="none").body
+    for kind in ("accurate", "estimate"):
+        answer = nurse_fhir.get("Patient", _total=kind, _count="1")
+        assert answer.body["total"] == 2 and len(answer.body["entry"]) == 1  # the matches, not the page
+        assert "_total=" + kind in [link for link in answer.body["link"] if link["relation"] == "next"][0]["url"]
+    assert nurse_fhir.get("Patient", _total="many").status_code == 400
+    assert nurse_fhir.get("Patient", family="zz", _total="accurate").body["total"] == 0

@@ -25,7 +25,7 @@ def everything(ctx, method: str, segments: list[str], query) -> Answer:
     entries = [patient_type.render_many([patient], ctx)[0]]
     for name, field in COMPARTMENT:
         resource = REGISTRY[name]
-        if not ctx.may(resource.perm):
+        if not ctx.may(resource.reading_perm(ctx)):
             continue
         rows = list(resource.searchable(ctx.rows(resource)).filter(**{field: patient.pk}).order_by("pk"))
         ctx.returned(resource, [row.pk for row in rows])

@@ -2,6 +2,9 @@
 
 Kick-off ``GET $export`` with ``Prefer: respond-async`` answers 202 with the status URL in Content-Location;
 the status answers 202 while the task queue works, then the manifest; each file is read with the same token.
+Every type holding patients' or the network's records is exported (``actions.exportable_types``), or those
+``_type`` names: a type not exported is refused, or with ``Prefer: handling=lenient`` left out and reported in
+the manifest's ``error`` file (an OperationOutcome), as the Bulk Data specification says.
 """
 
 from __future__ import annotations
@@ -36,11 +39,14 @@ def kick_off(ctx, method: str, segments: list[str], query) -> Answer:
     if query.get("_outputFormat", NDJSON) not in (NDJSON, "ndjson", "application/ndjson"):
         raise FhirError(400, "not-supported", _("The only output format is application/fhir+ndjson."))
     served = actions.exportable_types()
-    types = [t for t in query.get("_type", ",".join(served)).split(",") if t]
-    if not types or set(types) - set(served):
-        raise FhirError(400, "not-supported", _("_type: exported types are %(types)s.") % {"types": ", ".join(served)})
+    asked = [t for value in query.getlist("_type") for t in value.split(",") if t] if "_type" in query else served
+    types = [t for t in served if t in asked]
+    left_out = sorted(set(asked) - set(served))
+    if not types or (left_out and not ctx.lenient):
+        raise FhirError(400, "not-supported", _("_type: exported types are %(types)s.") % {"types": ", ".join(served)},
+                        expression=["_type"])
     task_id = actions.do_request_export(actor=ctx.user, types=types, province=query.get("province") or None,
-                                        base=ctx.base)
+                                        base=ctx.base, left_out=left_out)
     return Answer(202, None, {"Content-Location": ctx.url("$export-poll", task_id)})
 
 
@@ -76,10 +82,9 @@ def poll(ctx, method: str, segments: list[str], query) -> Answer:
     manifest = {
         "transactionTime": finished.astimezone(datetime.timezone.utc).isoformat(),
         "request": ctx.url("$export"), "requiresAccessToken": True,
-        "output": [{"type": item["type"], "count": item["count"],
-                    "url": ctx.url("$export-file", segments[1], f"{item['type']}.ndjson")}
-                   for item in row.return_value["output"]],
-        "error": [],
+        **{kind: [{"type": item["type"], "count": item["count"],
+                   "url": ctx.url("$export-file", segments[1], f"{item['type']}.ndjson")}
+                  for item in row.return_value.get(kind, [])] for kind in ("output", "error")},
     }
     return Answer(200, manifest, {"Content-Type": "application/json"})
 
@@ -89,14 +94,17 @@ def download(ctx, method: str, segments: list[str], query) -> Answer:
     if len(segments) != 3:
         raise FhirError(404, "not-found", _("A file URL is [base]/$export-file/{id}/{Type}.ndjson."))
     row = _own_task(ctx, segments[1])
-    names = {f"{item['type']}.ndjson" for item in (row.return_value or {}).get("output", [])}
+    names = {f"{item['type']}.ndjson" for kind in ("output", "error") for item in (row.return_value or {}).get(kind, [])}
     if segments[2] not in names:
         raise FhirError(404, "not-found", _("This export has no such file."))
     content = (actions.export_dir(segments[1]) / segments[2]).read_bytes()
     return Answer(200, content, {"Content-Type": NDJSON})
 
 
-register_operation("export", "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export")
+register_operation("export", "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export",
+                   documentation=lambda: "Asynchronous (Prefer: respond-async), NDJSON. Types exported (_type chooses "
+                                         "among them): " + ", ".join(actions.exportable_types()) + ". province: a "
+                                         "province code narrows it to that province's sites.")
 register_handler("$export", None, kick_off)
 register_handler("$export-poll", None, poll)
 register_handler("$export-file", None, download)

@@ -17,6 +17,7 @@ class AppointmentResource(Resource):
     type = "Appointment"
     model = Appointment
     perm = Perm.VIEW_ACT
+    site_paths = ("act__requesting_site",)
     read_action, search_action = "telemed.view_act", "telemed.list_acts"
     params = {
         "_id": search.key("pk"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Q
+from django.db.models import F, Q
 
 from caravane.audit.models import AuditEvent
 from caravane.core.access import Perm
@@ -32,6 +32,7 @@ def _action(row: AuditEvent) -> str:
 
 @register
 class AuditEventResource(Resource):
+    # Not in bulk exports (no site_paths): the trail records who read what, not care or the network.
     type = "AuditEvent"
     model = AuditEvent
     perm = Perm.VIEW_AUDIT
@@ -54,6 +55,10 @@ class AuditEventResource(Resource):
     @classmethod
     def last_changed(cls, row):
         return row.at
+
+    @classmethod
+    def last_updated(cls):
+        return F("at")
 
     @classmethod
     def render(cls, row: AuditEvent, ctx) -> dict:

@@ -15,11 +15,12 @@ class CommunicationResource(Resource):
     type = "Communication"
     model = Communication
     perm = Perm.VIEW_ACT
+    site_paths = ("act__requesting_site",)
     read_action, search_action = "telemed.view_act", "telemed.view_act"
     params = {
         "_id": search.key("pk"),
         "based-on": search.reference("act", "ServiceRequest", "The act"),
-        "patient": search.reference("act__patient", "Patient", "The patient"),
+        **search.patient("act__patient", "The patient"),
         "sent": search.date("sent_at", "When it was sent"),
     }
     includes = {"Communication:based-on": Include("ServiceRequest", "act_id")}

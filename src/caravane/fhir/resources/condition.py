@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.db.models.functions import Coalesce
+
 from caravane.care.models import Condition
 from caravane.core.access import Perm
 from caravane.fhir import systems
@@ -16,15 +18,13 @@ VERIFICATION = {Condition.Verification.CONFIRMED: "confirmed",
 @register
 class ConditionResource(Resource):
     type = "Condition"
-    # The site a row belongs to, for exports narrowed to a province.
-    site_path = "encounter__site"
+    site_paths = ("encounter__site",)
     model = Condition
     perm = Perm.VIEW_CHART
     read_action, search_action = "care.view_chart", "care.view_chart"
     params = {
         "_id": search.key("pk"),
-        "patient": search.reference("patient", "Patient", "The patient"),
-        "subject": search.reference("patient", "Patient", "The patient"),
+        **search.patient("patient", "The patient"),
         "encounter": search.reference("encounter", "Encounter", "The visit it was made in"),
         "code": search.token("icd10_code", "ICD-10 code", system=systems.ICD10),
         "verification-status": search.token("verification_status", "confirmed or entered-in-error"),
@@ -37,6 +37,10 @@ class ConditionResource(Resource):
     @classmethod
     def last_changed(cls, condition):
         return condition.retracted_at or condition.created_at
+
+    @classmethod
+    def last_updated(cls):
+        return Coalesce("retracted_at", "created_at")
 
     @classmethod
     def history(cls, condition, ctx) -> list[dict]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from caravane.core.access import Perm
@@ -17,8 +18,7 @@ DECREE = "https://www.sgg.gov.ma/BO/FR/2672/2018/BO_6718_Fr.pdf"
 @register
 class ConsentResource(Resource):
     type = "Consent"
-    # The site a row belongs to, for exports narrowed to a province.
-    site_path = "patient__registration_site"
+    site_paths = ("patient__registration_site",)
     model = Consent
     perm = Perm.VIEW_PATIENT
     read_action, search_action = "view_consents", "view_consents"
@@ -33,6 +33,10 @@ class ConsentResource(Resource):
     def last_changed(cls, consent):
         revocation = getattr(consent, "revocation", None)
         return revocation.created_at if revocation else consent.updated_at
+
+    @classmethod
+    def last_updated(cls):
+        return Coalesce("revocation__created_at", "updated_at")
 
     @classmethod
     def render(cls, consent: Consent, ctx) -> dict:

@@ -18,6 +18,7 @@ class DeviceResource(Resource):
     type = "Device"
     model = Device
     perm = Perm.VIEW_DEVICE
+    site_paths = ("site",)
     read_action, search_action = "devices.view_device", "devices.view_device"
     params = {
         "_id": search.key("pk"),

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from django.db.models import OuterRef, Subquery
+from django.db.models.functions import Coalesce, Greatest
+
 from caravane.core.access import Perm
 from caravane.fhir import systems
 from caravane.fhir.server import search
 from caravane.fhir.server.resource import Include, Resource, clean, reference, register
-from caravane.telemed.models import DiagnosticReport
+from caravane.telemed.models import DiagnosticReport, ReportAmendment
 
 
 @register
@@ -14,10 +17,11 @@ class DiagnosticReportResource(Resource):
     type = "DiagnosticReport"
     model = DiagnosticReport
     perm = Perm.VIEW_ACT
+    site_paths = ("act__requesting_site",)
     read_action, search_action = "telemed.view_report", "telemed.view_report"
     params = {
         "_id": search.key("pk"),
-        "patient": search.reference("patient", "Patient", "The patient"),
+        **search.patient("patient", "The patient"),
         "based-on": search.reference("act", "ServiceRequest", "The act"),
         "issued": search.date("signed_at", "When it was signed"),
         "conclusion": search.token("icd10_code", "ICD-10 diagnosis", system=systems.ICD10),
@@ -33,6 +37,11 @@ class DiagnosticReportResource(Resource):
     def last_changed(cls, report):
         amendments = list(report.amendments.all())
         return max([report.updated_at, *(a.created_at for a in amendments)])
+
+    @classmethod
+    def last_updated(cls):
+        latest = ReportAmendment.objects.filter(report=OuterRef("pk")).order_by("-created_at").values("created_at")[:1]
+        return Greatest("updated_at", Coalesce(Subquery(latest), "updated_at"))
 
     @classmethod
     def render(cls, report: DiagnosticReport, ctx) -> dict:

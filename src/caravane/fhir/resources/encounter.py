@@ -46,15 +46,13 @@ def _codes(mapping: dict) -> dict:
 @register
 class EncounterResource(Resource):
     type = "Encounter"
-    # The site a row belongs to, for exports narrowed to a province.
-    site_path = "site"
+    site_paths = ("site",)
     model = Encounter
     perm = Perm.VIEW_CHART
     read_action, search_action = "care.view_visit", "care.list_visits"
     params = {
         "_id": search.key("pk"),
-        "patient": search.reference("patient", "Patient", "The patient seen"),
-        "subject": search.reference("patient", "Patient", "The patient seen"),
+        **search.patient("patient", "The patient seen"),
         "status": search.token("status", "arrived, in-progress or finished", codes=_codes(STATUS)),
         "date": search.date("service_date", "The day of the visit", is_date=True),
         "service-provider": search.reference("site", "Organization", "The site of the visit"),

@@ -15,6 +15,7 @@ class LocationResource(Resource):
     type = "Location"
     model = Site
     perm = Perm.VIEW_SITE
+    site_paths = ("",)
     read_action, search_action = "network.view_site", "network.view_site"
     params = {
         "_id": search.key("pk"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.db.models import F
+
 from caravane.core.access import Perm
 from caravane.diagnostics import api as diagnostics_api
 from caravane.diagnostics.models import ExaminationImage
@@ -18,8 +20,7 @@ class MediaResource(Resource):
     read_action, search_action = "diagnostics.view_image", "diagnostics.view_image"
     params = {
         "_id": search.key("pk"),
-        "patient": search.reference("patient", "Patient", "The patient photographed"),
-        "subject": search.reference("patient", "Patient", "The patient photographed"),
+        **search.patient("patient", "The patient photographed"),
         "encounter": search.reference("encounter", "Encounter", "The visit it was taken in"),
         "based-on": search.reference("act", "ServiceRequest", "The telemedicine act it was filed for"),
         "created": search.date("effective_at", "When it was taken"),
@@ -29,10 +30,15 @@ class MediaResource(Resource):
     includes = {"Media:patient": Include("Patient", "patient_id")}
 
     versioned = True
+    site_paths = ("encounter__site", "act__requesting_site")
 
     @classmethod
     def last_changed(cls, image):
         return image.created_at  # append-only
+
+    @classmethod
+    def last_updated(cls):
+        return F("created_at")
 
     @classmethod
     def render(cls, image: ExaminationImage, ctx) -> dict:

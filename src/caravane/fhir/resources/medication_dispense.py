@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch
+from django.db.models import F, Prefetch
 
 from caravane.core.access import Perm
 from caravane.fhir import systems
@@ -24,11 +24,13 @@ class MedicationDispenseResource(Resource):
     type = "MedicationDispense"
     model = MedicationDispense
     perm = Perm.VIEW_CHART
+    # The pharmacist reads what was dispensed at the sites whose stock they hold (the pharmacy pages' reach).
+    also_read_with = (Perm.DISPENSE,)
+    site_paths = ("site",)
     read_action, search_action = "care.view_chart", "care.view_chart"
     params = {
         "_id": search.key("pk"),
-        "patient": search.reference("patient", "Patient", "The patient"),
-        "subject": search.reference("patient", "Patient", "The patient"),
+        **search.patient("patient", "The patient"),
         "context": search.reference("encounter", "Encounter", "The visit it was dispensed in"),
         "prescription": search.reference("prescription", "MedicationRequest", "The prescription line"),
         "whenhandedover": search.date("handed_over_at", "When it was handed over"),
@@ -42,6 +44,10 @@ class MedicationDispenseResource(Resource):
     @classmethod
     def last_changed(cls, dispense):
         return dispense.created_at  # never changed
+
+    @classmethod
+    def last_updated(cls):
+        return F("created_at")
 
     @classmethod
     def queryset(cls):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.db.models.functions import Coalesce
+
 from caravane.care import dosage
 from caravane.care.models import MedicationRequest
 from caravane.core.access import Perm
@@ -17,15 +19,15 @@ STATUS = {MedicationRequest.Status.ACTIVE: "active", MedicationRequest.Status.CA
 @register
 class MedicationRequestResource(Resource):
     type = "MedicationRequest"
-    # The site a row belongs to, for exports narrowed to a province.
-    site_path = "encounter__site"
+    site_paths = ("encounter__site",)
     model = MedicationRequest
     perm = Perm.VIEW_CHART
+    # The pharmacist reads the prescriptions of the sites they dispense at (the dispensing page's reach).
+    also_read_with = (Perm.DISPENSE,)
     read_action, search_action = "care.view_chart", "care.view_chart"
     params = {
         "_id": search.key("pk"),
-        "patient": search.reference("patient", "Patient", "The patient"),
-        "subject": search.reference("patient", "Patient", "The patient"),
+        **search.patient("patient", "The patient"),
         "encounter": search.reference("encounter", "Encounter", "The visit it was prescribed in"),
         "status": search.token("status", "active, cancelled or entered-in-error"),
     }
@@ -36,6 +38,10 @@ class MedicationRequestResource(Resource):
     @classmethod
     def last_changed(cls, line):
         return line.retracted_at or line.created_at
+
+    @classmethod
+    def last_updated(cls):
+        return Coalesce("retracted_at", "created_at")
 
     @classmethod
     def history(cls, line, ctx) -> list[dict]:

@@ -15,7 +15,7 @@ import datetime
 import uuid
 from decimal import Decimal
 
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -100,8 +100,7 @@ class EcgObservation(Resource):
     read_action, search_action = "diagnostics.view_ecg", "diagnostics.view_ecg"
     params = {
         "_id": search.key("pk"),
-        "patient": search.reference("patient", "Patient", "The patient recorded"),
-        "subject": search.reference("patient", "Patient", "The patient recorded"),
+        **search.patient("patient", "The patient recorded"),
         "encounter": search.reference("encounter", "Encounter", "The visit it was recorded in"),
         "code": search.custom("token", "LOINC 11524-6 (EKG study)", _ecg_code_q),
         "category": search.custom("token", "procedure", _ecg_category_q),
@@ -109,10 +108,15 @@ class EcgObservation(Resource):
         "device": search.reference("device", "Device", "The electrocardiograph"),
     }
     versioned = True
+    site_paths = ("encounter__site", "act__requesting_site")
 
     @classmethod
     def last_changed(cls, ecg):
         return ecg.created_at  # append-only
+
+    @classmethod
+    def last_updated(cls):
+        return F("created_at")
 
     @classmethod
     def render(cls, ecg: EcgRecording, ctx) -> dict:
@@ -127,16 +131,14 @@ class EcgObservation(Resource):
 @register
 class ObservationResource(Resource):
     type = "Observation"
-    # The site a row belongs to, for exports narrowed to a province.
-    site_path = "encounter__site"
+    site_paths = ("encounter__site",)
     model = Observation
     perm = Perm.VIEW_CHART
     read_action, search_action = "care.view_chart", "care.view_chart"
     profile = systems.VITAL_SIGNS_PROFILE
     params = {
         "_id": search.key("pk"),
-        "patient": search.reference("patient", "Patient", "The patient measured"),
-        "subject": search.reference("patient", "Patient", "The patient measured"),
+        **search.patient("patient", "The patient measured"),
         "encounter": search.reference("encounter", "Encounter", "The visit it was measured in"),
         "code": search.custom("token", "LOINC code (85354-9 for the blood pressure panel)", _code_q),
         "category": search.custom("token", "vital-signs (every observation served is one)", _category_q),
@@ -155,6 +157,14 @@ class ObservationResource(Resource):
     @classmethod
     def last_changed(cls, row):
         return row.created_at  # never changed
+
+    @classmethod
+    def last_updated(cls):
+        return F("created_at")
+
+    @classmethod
+    def exported(cls):
+        return (cls, EcgObservation)
 
     @classmethod
     def queryset(cls):

@@ -18,6 +18,7 @@ class OrganizationResource(Resource):
     type = "Organization"
     model = Site
     perm = Perm.VIEW_SITE
+    site_paths = ("",)
     read_action, search_action = "network.view_site", "network.view_site"
     params = {
         "_id": search.key("pk"),

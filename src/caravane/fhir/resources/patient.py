@@ -59,8 +59,7 @@ def _names(patient: Patient) -> list[dict]:
 @register
 class PatientResource(Resource):
     type = "Patient"
-    # The site a row belongs to, for exports narrowed to a province.
-    site_path = "registration_site"
+    site_paths = ("registration_site",)
     model = Patient
     perm = Perm.VIEW_PATIENT
     read_action, search_action = "view", "search"

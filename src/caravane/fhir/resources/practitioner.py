@@ -14,6 +14,7 @@ class PractitionerResource(Resource):
     type = "Practitioner"
     model = StaffMember
     perm = Perm.VIEW_STAFF
+    site_paths = ("assignments__site",)
     read_action, search_action = "network.view_staff", "network.view_staff"
     params = {
         "_id": search.key("pk"),

@@ -16,6 +16,7 @@ class PractitionerRoleResource(Resource):
     type = "PractitionerRole"
     model = Assignment
     perm = Perm.VIEW_STAFF
+    site_paths = ("site",)
     read_action, search_action = "network.view_staff", "network.view_staff"
     params = {
         "_id": search.key("pk"),

@@ -17,6 +17,7 @@ class ScheduleResource(Resource):
     type = "Schedule"
     model = StaffMember
     perm = Perm.VIEW_ACT
+    site_paths = ("telemed_slots__hub",)
     read_action, search_action = "telemed.view_slots", "telemed.view_slots"
     params = {"_id": search.key("pk"), "actor": search.reference("pk", "Practitioner", "The specialist")}
 

@@ -31,11 +31,11 @@ class ServiceRequestResource(Resource):
     type = "ServiceRequest"
     model = ServiceRequest
     perm = Perm.VIEW_ACT
+    site_paths = ("requesting_site",)
     read_action, search_action = "telemed.view_act", "telemed.list_acts"
     params = {
         "_id": search.key("pk"),
-        "patient": search.reference("patient", "Patient", "The patient"),
-        "subject": search.reference("patient", "Patient", "The patient"),
+        **search.patient("patient", "The patient"),
         "encounter": search.reference("encounter", "Encounter", "The visit it comes from"),
         "status": search.token("status", "active, completed or revoked", codes=codes_of(STATUS)),
         "priority": search.token("priority", "routine, urgent or asap", codes=codes_of(PRIORITY)),

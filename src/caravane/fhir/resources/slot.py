@@ -21,6 +21,7 @@ class SlotResource(Resource):
     type = "Slot"
     model = Slot
     perm = Perm.VIEW_ACT
+    site_paths = ("hub",)
     read_action, search_action = "telemed.view_slots", "telemed.view_slots"
     params = {
         "_id": search.key("pk"),

@@ -21,10 +21,11 @@ class TaskResource(Resource):
     type = "Task"
     model = ServiceRequest
     perm = Perm.VIEW_ACT
+    site_paths = ("requesting_site",)
     read_action, search_action = "telemed.view_act", "telemed.list_acts"
     params = {
         "_id": search.key("pk"),
-        "patient": search.reference("patient", "Patient", "The patient"),
+        **search.patient("patient", "The patient"),
         "focus": search.reference("pk", "ServiceRequest", "The act"),
         "status": search.token("status", "requested, accepted, in-progress, completed, rejected, cancelled or failed",
                                codes=codes_of(STATUS)),

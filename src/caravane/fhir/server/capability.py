@@ -3,19 +3,28 @@ one the server serves (tests exercise each of them)."""
 
 from __future__ import annotations
 
+from typing import Callable
+
 from caravane.fhir.server.resource import REGISTRY
-from caravane.fhir.server.search import CONTROLS
+from caravane.fhir.server.search import CONTROLS, sorts
 
 FHIR_VERSION = "4.0.1"
 # When this statement's shape last changed (the statement itself is generated at each request).
 STATEMENT_DATE = "2026-12-01"
-# Operations registered by the modules of ``caravane.fhir.operations``: name -> (definition URL, resource or None).
-OPERATIONS: dict[str, tuple[str, str | None]] = {}
+# Operations registered by the modules of ``caravane.fhir.operations``: name -> (definition URL, resource or None,
+# what to document, read at each request since it depends on the registry).
+OPERATIONS: dict[str, tuple[str, str | None, Callable[[], str] | None]] = {}
 
 
-def register_operation(name: str, definition: str, resource: str | None = None) -> None:
+def register_operation(name: str, definition: str, resource: str | None = None, *,
+                       documentation: Callable[[], str] | None = None) -> None:
     """Advertise an operation (``$name``) on ``resource``, or on the whole system when None."""
-    OPERATIONS[name] = (definition, resource)
+    OPERATIONS[name] = (definition, resource, documentation)
+
+
+def _operations(on: str | None) -> list[dict]:
+    return [{"name": name, "definition": definition, **({"documentation": documentation()} if documentation else {})}
+            for name, (definition, resource, documentation) in sorted(OPERATIONS.items()) if resource == on]
 
 
 def capability_statement(ctx) -> dict:
@@ -34,18 +43,18 @@ def capability_statement(ctx) -> dict:
             "searchInclude": sorted(resource.includes),
             "searchRevInclude": sorted(key for other in REGISTRY.values() for key, include in other.includes.items()
                                        if include.target == name),
-            "operation": [{"name": op, "definition": definition}
-                          for op, (definition, on) in sorted(OPERATIONS.items()) if on == name],
+            "operation": _operations(name),
+            "documentation": " ".join(filter(None, [resource.documentation, "_sort keys (- before one: descending): "
+                                                    + ", ".join(sorts(resource)) + "."])),
         }
         if resource.profile:
             entry["profile"] = resource.profile
-        if resource.documentation:
-            entry["documentation"] = resource.documentation
         resources.append({key: value for key, value in entry.items() if value not in ([], "")})
     rest = {
         "mode": "server",
-        "documentation": "Search controls on every type: " + ", ".join(CONTROLS) + ". Unknown parameters are "
-                         "refused (400) unless the request sends Prefer: handling=lenient.",
+        "documentation": "Search controls on every type: " + ", ".join(CONTROLS) + " (_total: none, estimate or "
+                         "accurate; an estimate is exact). Unknown parameters and sort keys are refused (400) unless "
+                         "the request sends Prefer: handling=lenient.",
         "security": {"cors": False, "service": [{"coding": [{
             "system": "http://terminology.hl7.org/CodeSystem/restful-security-service", "code": "OAuth",
             "display": "OAuth"}], "text": "Bearer tokens of the application (Authorization: Bearer crv_...) or a "
@@ -54,8 +63,7 @@ def capability_statement(ctx) -> dict:
         "resource": resources,
         "interaction": [{"code": "transaction"}, {"code": "batch"}],
     }
-    system_operations = [{"name": op, "definition": definition}
-                         for op, (definition, on) in sorted(OPERATIONS.items()) if on is None]
+    system_operations = _operations(None)
     if system_operations:
         rest["operation"] = system_operations
     return {

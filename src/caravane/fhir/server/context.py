@@ -34,14 +34,14 @@ class FhirContext:
 
     def rows(self, resource, *, perm: Perm | None = None) -> models.QuerySet:
         """The resource's rows within the author's reach (403 and a denied row without the permission)."""
-        perm = perm or resource.perm
+        perm = perm or resource.reading_perm(self)
         gate.require(self.user, perm, (resource.model._meta.label_lower, ""), in_scope=True,
                      audit_action=resource.search_action)
         return resource.scoped(resource.queryset(), self.user, perm)
 
     def fetch(self, resource, pk, *, perm: Perm | None = None, audit_action: str | None = None):
         """One row of the resource: 404 when unknown, 403 (audited) when beyond the author's reach."""
-        return gate.get(self.user, resource.queryset(), pk, perm or resource.perm,
+        return gate.get(self.user, resource.queryset(), pk, perm or resource.reading_perm(self),
                         audit_action=audit_action or resource.read_action)
 
     def require(self, perm: Perm, target=None, *, audit_action: str | None = None) -> None:
@@ -54,4 +54,4 @@ class FhirContext:
 
     def returned(self, resource, ids) -> None:
         """Note on the read's audit row which records were shown."""
-        gate.returned(self.user, resource.perm, (resource.model._meta.label_lower, ""), ids)
+        gate.returned(self.user, resource.reading_perm(self), (resource.model._meta.label_lower, ""), ids)

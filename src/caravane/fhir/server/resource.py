@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from django.db import models
+from django.db.models import F
 
 from caravane.core.access import Perm
 
@@ -31,6 +32,9 @@ class Resource:
     type: ClassVar[str]
     model: ClassVar[type[models.Model]]
     perm: ClassVar[Perm]
+    # Permissions that read this type too, each with its own reach (a pharmacist's dispensing rights): asked, in
+    # order, of an author whose role lacks ``perm``.
+    also_read_with: ClassVar[tuple[Perm, ...]] = ()
     read_action: ClassVar[str] = "fhir.read"
     search_action: ClassVar[str] = "fhir.search"
     profile: ClassVar[str | None] = None
@@ -39,8 +43,21 @@ class Resource:
     # Whether each row's history is kept (records that are never changed have exactly one version).
     versioned: ClassVar[bool] = False
     documentation: ClassVar[str] = ""
-    # The path from a row to its site, for types a bulk export carries ("" for none).
-    site_path: ClassVar[str] = ""
+    # The paths from a row to the sites it belongs to, which narrow a bulk export to a province: "" for a site
+    # itself; none for a type the export does not carry.
+    site_paths: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def reading_perm(cls, ctx) -> Perm:
+        """The permission the author reads this type with: ``perm``, else the first of ``also_read_with`` they hold."""
+        if cls.also_read_with and not ctx.may(cls.perm):
+            return next((perm for perm in cls.also_read_with if ctx.may(perm)), cls.perm)
+        return cls.perm
+
+    @classmethod
+    def exported(cls) -> tuple[type["Resource"], ...]:
+        """The resources whose rows a bulk export writes to this type's file (a type served from two models: both)."""
+        return (cls,)
 
     @classmethod
     def queryset(cls) -> models.QuerySet:
@@ -81,6 +98,11 @@ class Resource:
     def last_changed(cls, obj) -> datetime.datetime:
         """When the row last changed: its version."""
         return obj.updated_at
+
+    @classmethod
+    def last_updated(cls):
+        """``last_changed`` as a database expression (what ``_sort=_lastUpdated`` orders by)."""
+        return F("updated_at")
 
     @classmethod
     def version_id(cls, obj) -> str:

@@ -1,7 +1,9 @@
-"""Typed search parameters, and the search interaction: filters, paging with ``_count``, ``_include``/``_revinclude``.
+"""Typed search parameters, and the search interaction: filters, ``_sort``, ``_total``, paging with ``_count``,
+``_include``/``_revinclude``.
 
-A parameter the resource does not declare, or a modifier no parameter takes, is refused (400) or, with
-``Prefer: handling=lenient``, reported in an OperationOutcome entry: never silently ignored.
+A parameter the resource does not declare, a modifier no parameter takes, or a sort key the resource does not
+offer, is refused (400) or, with ``Prefer: handling=lenient``, reported in an OperationOutcome entry: never
+silently ignored.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from dataclasses import dataclass
 from typing import Callable
 from urllib.parse import urlencode
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -23,7 +25,8 @@ from caravane.fhir.server.resource import REGISTRY
 DEFAULT_COUNT, MAX_COUNT = 20, 100
 REVINCLUDE_MAX = 1000
 # Search controls the server takes on every type (the parameters are per resource, see each module).
-CONTROLS = ("_count", "_after", "_include", "_revinclude", "_format")
+CONTROLS = ("_count", "_after", "_sort", "_total", "_include", "_revinclude", "_format")
+TOTALS = ("none", "estimate", "accurate")
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,8 @@ class Param:
     type: str
     documentation: str
     to_q: Callable[[str], Q]
+    # The field ``_sort`` orders by for this parameter (None: not a sort key).
+    sort: str | None = None
 
     def narrow(self, rows: QuerySet, value: str, name: str) -> QuerySet:
         # A comma separates values any of which may match; repeating the parameter requires each.
@@ -71,6 +76,12 @@ def reference(field: str, target: str, documentation: str) -> Param:
     return Param("reference", documentation, to_q)
 
 
+def patient(field: str, documentation: str) -> dict[str, Param]:
+    """The ``patient`` and ``subject`` parameters of a patient's records: both name the Patient ``field`` holds."""
+    param = reference(field, "Patient", documentation)
+    return {"patient": param, "subject": param}
+
+
 def token(field: str, documentation: str, *, system: str | None = None, codes: dict | None = None) -> Param:
     """A coded value (``system|code`` or ``code``); ``codes`` maps the FHIR code to stored values."""
 
@@ -93,7 +104,7 @@ def string(fields: tuple[str, ...], documentation: str) -> Param:
             condition |= Q(**{f"{field}__istartswith": value})
         return condition
 
-    return Param("string", documentation, to_q)
+    return Param("string", documentation, to_q, sort=fields[0])
 
 
 def custom(kind: str, documentation: str, to_q: Callable[[str], Q]) -> Param:
@@ -142,7 +153,7 @@ def date(field: str, documentation: str, *, is_date: bool = False) -> Param:
         lookup = {"ge": "gte", "gt": "gte", "le": "lt", "lt": "lt"}[prefix]
         return Q(**{f"{field}__{lookup}": bound})
 
-    return Param("date", documentation, to_q)
+    return Param("date", documentation, to_q, sort=field)
 
 
 def _count(values: list[str]) -> int:
@@ -183,11 +194,56 @@ def _follow(ctx, resource, value: str, *, reverse: bool) -> tuple[type, object] 
     return declaring, include
 
 
+def sorts(resource) -> dict:
+    """The keys ``_sort`` takes on ``resource``: ``_lastUpdated``, and each date or string parameter's field."""
+    return {"_lastUpdated": resource.last_updated(),
+            **{name: F(param.sort) for name, param in resource.params.items() if param.sort}}
+
+
+def _sort(ctx, resource, values: list[str]) -> list[tuple[object, bool]]:
+    """The (expression, descending) pairs a ``_sort`` asks for, in order; keys not offered are refused or reported."""
+    offered, keys = sorts(resource), []
+    for value in values:
+        for name in value.split(","):
+            descending = name.startswith("-")
+            expression = offered.get(name.removeprefix("-"))
+            if expression is None:
+                _unknown(ctx, _("%(type)s cannot be sorted by “%(name)s”; it sorts by %(keys)s.") % {
+                    "type": resource.type, "name": name, "keys": ", ".join(offered)}, "_sort")
+            else:
+                keys.append((expression, descending))
+    return keys
+
+
+def _sorted(rows: QuerySet, keys: list[tuple[object, bool]], after) -> QuerySet:
+    """``rows`` in the order of ``keys`` then id (empty values last), from the row after ``after`` when given.
+
+    A page starts after its anchor row's sort values (keyset paging), so the order holds while rows arrive.
+    """
+    names = [f"_sort_{index}" for index in range(len(keys))]
+    rows = rows.annotate(**{name: expression for name, (expression, _desc) in zip(names, keys)})
+    order = [F(name).desc(nulls_last=True) if desc else F(name).asc(nulls_last=True)
+             for name, (_expression, desc) in zip(names, keys)]
+    if after is not None:
+        anchor = rows.filter(pk=after).values(*names).first()
+        if anchor is None:
+            raise FhirError(400, "invalid", _("_after must be an id (follow the next link)."), expression=["_after"])
+        later, same = Q(pk__gt=after), Q()
+        for name, (_expression, desc) in reversed(list(zip(names, keys))):
+            value = anchor[name]
+            same = Q(**{f"{name}__isnull": True}) if value is None else Q(**{name: value})
+            beyond = Q(pk__in=[]) if value is None else (
+                Q(**{f"{name}__{'lt' if desc else 'gt'}": value}) | Q(**{f"{name}__isnull": True}))
+            later = beyond | (same & later)
+        rows = rows.filter(later)
+    return rows.order_by(*order, "pk")
+
+
 def search(resource, ctx, query) -> dict:
     """The searchset Bundle for ``query`` (a QueryDict) on ``resource``: the gate first, then the input."""
     resource = resource.searched(query)
     rows = resource.searchable(ctx.rows(resource))
-    count, after, includes, revincludes = DEFAULT_COUNT, None, [], []
+    count, after, includes, revincludes, keys, total = DEFAULT_COUNT, None, [], [], [], "none"
     for name, values in query.lists():
         base, _colon, modifier = name.partition(":")
         if name == "_count":
@@ -196,6 +252,12 @@ def search(resource, ctx, query) -> dict:
             after = _after(values)
         elif name == "_format":
             continue
+        elif name == "_sort":
+            keys = _sort(ctx, resource, values)
+        elif name == "_total" and values[-1] in TOTALS:
+            total = values[-1]
+        elif name == "_total":
+            _unknown(ctx, _("_total is none, estimate or accurate."), name)
         elif name in ("_include", "_revinclude"):
             reverse = name == "_revinclude"
             for value in values:
@@ -209,9 +271,14 @@ def search(resource, ctx, query) -> dict:
             _unknown(ctx, _("The modifier :%(modifier)s of %(name)s is not supported.") % {"modifier": modifier, "name": base}, name)
         else:
             _unknown(ctx, _("%(type)s has no search parameter “%(name)s”.") % {"type": resource.type, "name": name}, name)
-    rows = rows.order_by("pk")
-    if after is not None:
-        rows = rows.filter(pk__gt=after)
+    # An estimate is the exact count: counting the matches is as cheap as guessing them here.
+    matches = rows.count() if total != "none" else None
+    if keys:
+        rows = _sorted(rows, keys, after)
+    else:
+        rows = rows.order_by("pk")
+        if after is not None:
+            rows = rows.filter(pk__gt=after)
     page = list(rows[:count + 1]) if count else []
     has_next = len(page) > count
     page = page[:count]
@@ -223,7 +290,10 @@ def search(resource, ctx, query) -> dict:
     links = [{"relation": "self", "url": _page_url(ctx, resource, query, after, count)}]
     if has_next:
         links.append({"relation": "next", "url": _page_url(ctx, resource, query, page[-1].pk, count)})
-    bundle = {"resourceType": "Bundle", "type": "searchset", "link": links}
+    bundle = {"resourceType": "Bundle", "type": "searchset"}
+    if matches is not None:
+        bundle["total"] = matches
+    bundle["link"] = links
     if entries:
         bundle["entry"] = entries
     return bundle
