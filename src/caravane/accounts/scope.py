@@ -5,6 +5,8 @@ the layers below read a user's scope without importing this one.
 
 from __future__ import annotations
 
+import time
+
 from django.utils import timezone
 
 from caravane.core.access import ANONYMOUS, Role, Scope, permissions_of
@@ -18,10 +20,37 @@ def _current_assignments(staff):
             .only("site_id", "site__name", "start_date", "created_at").order_by("-start_date", "-created_at"))
 
 
-def compute_scope(user) -> Scope:
-    """Build a user's scope from their staff record and current assignments."""
+# A staff member's current sites, asked on every request, are kept this long in each process. An assignment saved
+# in this process is seen at once; one saved by another process within this many seconds (the role and the
+# token, read on every request, are never kept).
+ASSIGNMENTS_KEPT_SECONDS = 5
+_kept_assignments: dict = {}
+
+
+def _assignments_of(staff_pk) -> list[tuple]:
+    """(site id, site name) of the staff member's current assignments, latest first."""
     from caravane.network.models import Assignment
 
+    day, now = timezone.localdate(), time.monotonic()
+    kept = _kept_assignments.get(staff_pk)
+    if kept is not None and kept[0] == day and kept[1] > now:
+        return kept[2]
+    # Compiled once a day (the day is in the query), then only run.
+    assignments = [(assignment.site_id, assignment.site.name) for assignment in prepared_rows(
+        ("scope", day), _current_assignments, {"staff": Assignment._meta.get_field("staff")}, {"staff": staff_pk})]
+    if len(_kept_assignments) > 10_000:
+        _kept_assignments.clear()
+    _kept_assignments[staff_pk] = (day, now + ASSIGNMENTS_KEPT_SECONDS, assignments)
+    return assignments
+
+
+def forget_assignments(**_signal) -> None:
+    """Drop the kept assignments (an assignment was saved or deleted in this process)."""
+    _kept_assignments.clear()
+
+
+def compute_scope(user) -> Scope:
+    """Build a user's scope from their staff record and current assignments."""
     if user is None or not user.is_authenticated or not user.is_active:
         return ANONYMOUS
     staff = getattr(user, "staff", None)
@@ -29,10 +58,7 @@ def compute_scope(user) -> Scope:
         role = Role.ADMINISTRATOR if user.is_superuser else None
         return Scope(authenticated=True, national=user.is_superuser, user_id=user.pk, role=role,
                      permissions=permissions_of(role))
-    # Asked on every request: compiled once a day (the day is in the query), then only run.
-    assignments = [(assignment.site_id, assignment.site.name) for assignment in prepared_rows(
-        ("scope", timezone.localdate()), _current_assignments,
-        {"staff": Assignment._meta.get_field("staff")}, {"staff": staff.pk})]
+    assignments = _assignments_of(staff.pk)
     coordinator = staff.role == Role.COORDINATOR
     national = staff.role == Role.ADMINISTRATOR or (
         coordinator and not staff.coverage_region_id and not staff.coverage_province_id
