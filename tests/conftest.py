@@ -51,6 +51,16 @@ def pytest_collection_modifyitems(items):
     items[:] = [item for _, item in sorted(enumerate(items), key=key)]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _cheap_passwords():
+    """Passwords are hashed with a cheap Argon2 (tests/hashers.py) for the whole session; the deployment's
+    hashers are checked by tests/accounts/test_login.py, which asks for them back."""
+    from django.test import override_settings
+
+    with override_settings(PASSWORD_HASHERS=["tests.hashers.CheapArgon2PasswordHasher"]):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _static_from_the_sources(settings, tmp_path_factory):
     """Pages link the static files of this checkout, never those a demo collected into var/static or, during

@@ -33,11 +33,6 @@ from tests.browser.conftest import (  # noqa: F401 (fixtures)
     CHROMIUM, CHROMIUM_ARGS, asgi_server, live_asgi, login, playwright_instance)
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords():
-    """The server process checks passwords with the deployment's hashers: keep them."""
-
-
 @pytest.fixture
 def chromium(playwright_instance, asgi_server):
     """Debian's Chromium with a fake camera and microphone, the test origin treated as secure."""

@@ -55,8 +55,7 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
 
     storage = {**settings.STORAGES, "default": {"BACKEND": "django.core.files.storage.FileSystemStorage",
                                                 "OPTIONS": {"location": tmp_path_factory.mktemp("media")}}}
-    with django_db_blocker.unblock(), override_settings(
-            STORAGES=storage, PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+    with django_db_blocker.unblock(), override_settings(STORAGES=storage):
         atomic = transaction.atomic()
         atomic._from_testcase = True  # the actions' durable blocks nest in it as they do in a TestCase's
         atomic.__enter__()
