@@ -135,16 +135,27 @@ def _running_server(log_path: Path, host: str = "127.0.0.1", port: int | None = 
 
 
 @pytest.fixture(scope="session")
-def asgi_server(django_db_setup, tmp_path_factory):
+def asgi_server(request, django_db_setup, tmp_path_factory):
     """Start uvicorn in a subprocess, against this session's test database, on a free port.
 
     The subprocess has its own connections, so it sees only committed data: use it through
     ``live_asgi`` (which brings ``transactional_db``), not with plain ``db`` tests. Its channel
     layer is in memory unless REDIS_URL is set: events published by the server reach the
     browsers it serves; events published by the test process itself need REDIS_URL.
+
+    One server for the session, however many test modules import this fixture: to pytest each import
+    is a fixture of its own, which would start a server of its own (seconds each, kept to the end).
     """
+    shared = request.config.__dict__.setdefault("_caravane_asgi_server", {})
+    if "server" in shared:
+        yield shared["server"]
+        return
     with _running_server(tmp_path_factory.mktemp("asgi") / "server.log") as server:
-        yield server
+        shared["server"] = server
+        try:
+            yield server
+        finally:
+            del shared["server"]
 
 
 @pytest.fixture(scope="session")
@@ -173,27 +184,47 @@ def live_served(served_asgi_server, transactional_db):
     return served_asgi_server
 
 
-@pytest.fixture
-def playwright_instance(monkeypatch):
-    """Playwright's sync API, for one test.
+@pytest.fixture(scope="module")
+def playwright_instance():
+    """Playwright's sync API, for one test module (starting it and a browser costs seconds a test).
 
     It runs an event loop in this thread, which trips Django's guard against database calls from
-    async code although the test's own calls are plain synchronous ones: lift the guard for this
-    test only (the server subprocess keeps it).
+    async code although the test's own calls are plain synchronous ones: lift the guard while it runs
+    (the server subprocess keeps it). pytest ends it before a test of another module, so that the loop
+    never meets a test that runs its own (async_to_sync); a browser module holds browser tests only.
     """
     from playwright.sync_api import sync_playwright
 
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        yield playwright
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        with sync_playwright() as playwright:
+            yield playwright
 
 
-@pytest.fixture
-def browser(playwright_instance):
-    """Debian's Chromium, headless, for one test."""
+@contextmanager
+def closing_contexts(chromium):
+    """Yield ``chromium``, then close every context (cookies, pages, sockets) opened meanwhile: a browser shared
+    by a module's tests leaves nothing of one test to the next."""
+    try:
+        yield chromium
+    finally:
+        for context in list(chromium.contexts):
+            context.close()
+
+
+@pytest.fixture(scope="module")
+def module_chromium(playwright_instance):
+    """Debian's Chromium, headless, for one test module."""
     chromium = playwright_instance.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
     yield chromium
     chromium.close()
+
+
+@pytest.fixture
+def browser(module_chromium):
+    """Debian's Chromium, headless, as a fresh one to the test: the contexts it opens are closed after it."""
+    with closing_contexts(module_chromium) as chromium:
+        yield chromium
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser.conftest import (  # noqa: F401 (fixtures)
-    CHROMIUM, CHROMIUM_ARGS, asgi_server, browser, live_asgi, login, playwright_instance)
+    CHROMIUM, CHROMIUM_ARGS, asgi_server, browser, live_asgi, login, module_chromium, playwright_instance)
 
 from .conftest import SHARED, needs_shared
 
