@@ -201,6 +201,23 @@ def playwright_instance():
             yield playwright
 
 
+def _until_the_servers_are_done(timeout_s: float = 5.0) -> None:
+    """On PostgreSQL, wait (a while at most) until no other session works in the test database: a closed page or
+    socket may still be writing through the server (a room's attendance), and the flush that ends the test would
+    deadlock with it."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return  # SQLite's writers wait for one another
+    deadline, quiet = time.monotonic() + timeout_s, 0
+    while quiet < 3 and time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                           "AND pid <> pg_backend_pid() AND state <> 'idle'")
+            quiet = 0 if cursor.fetchone()[0] else quiet + 1
+        time.sleep(0.05)
+
+
 @contextmanager
 def closing_contexts(chromium):
     """Yield ``chromium``, then close every context (cookies, pages, sockets) opened meanwhile: a browser shared
@@ -210,6 +227,7 @@ def closing_contexts(chromium):
     finally:
         for context in list(chromium.contexts):
             context.close()
+        _until_the_servers_are_done()
 
 
 @pytest.fixture(scope="module")
@@ -221,8 +239,9 @@ def module_chromium(playwright_instance):
 
 
 @pytest.fixture
-def browser(module_chromium):
-    """Debian's Chromium, headless, as a fresh one to the test: the contexts it opens are closed after it."""
+def browser(module_chromium, transactional_db):
+    """Debian's Chromium, headless, as a fresh one to the test: the contexts it opens are closed after it, before
+    the database is flushed."""
     with closing_contexts(module_chromium) as chromium:
         yield chromium
 

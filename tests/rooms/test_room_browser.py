@@ -46,8 +46,9 @@ def media_chromium(playwright_instance, asgi_server):
 
 
 @pytest.fixture
-def chromium(media_chromium):
-    """That Chromium as a fresh one to the test: the contexts it opens are closed after it."""
+def chromium(media_chromium, transactional_db):
+    """That Chromium as a fresh one to the test: the contexts it opens are closed after it, before the database
+    is flushed."""
     with closing_contexts(media_chromium) as browser:
         yield browser
 
