@@ -51,6 +51,16 @@ def pytest_collection_modifyitems(items):
     items[:] = [item for _, item in sorted(enumerate(items), key=key)]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _cheap_passwords():
+    """Passwords are hashed with a cheap Argon2 (tests/hashers.py) for the whole session; the deployment's
+    hashers are checked by tests/accounts/test_login.py, which asks for them back."""
+    from django.test import override_settings
+
+    with override_settings(PASSWORD_HASHERS=["tests.hashers.CheapArgon2PasswordHasher"]):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _static_from_the_sources(settings, tmp_path_factory):
     """Pages link the static files of this checkout, never those a demo collected into var/static or, during
@@ -85,6 +95,35 @@ def _morocco_session(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         _load_geography()
     _geography["committed"] = True
+
+
+@pytest.fixture(scope="module")
+def module_db(django_db_setup, django_db_blocker):
+    """A transaction around a test module, rolled back at its end, for data that a module-scoped fixture builds
+    once and the module's plain ``db`` tests share (each adds its own savepoint, as in a TestCase). Yields the
+    blocker: build under ``module_db.unblock()``. Every test of such a module sees that data."""
+    from django.db import transaction
+
+    with django_db_blocker.unblock():
+        atomic = transaction.atomic()
+        atomic._from_testcase = True  # the actions' durable blocks nest in it as they do in a TestCase's
+        atomic.__enter__()
+    try:
+        yield django_db_blocker
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="module")
+def module_morocco(_morocco_session, module_db):
+    """The real geography for a module-scoped fixture (``morocco`` comes per test, after those are built)."""
+    from caravane.geo.models import Commune
+
+    with module_db.unblock():
+        if not Commune.objects.filter(geometry_source="arrondissements").exists():
+            _load_geography()  # rolled back with the module's transaction
 
 
 @pytest.fixture

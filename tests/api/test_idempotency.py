@@ -42,12 +42,6 @@ def post(client, headers, path, payload, key=None):
     return client.post(path, json.dumps(payload), content_type="application/json", headers=headers)
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    """The network's logins are made with a fast hasher (argon2 costs most of a test's setup)."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def nurse(network, bearer):
     """Headers of nurse_a's bearer token."""

@@ -118,7 +118,6 @@ def caller(request, site_factory, commune_factory, staff_factory, settings, tmp_
     """A populated network, and the bearer token of one of its users."""
     from caravane.accounts.actions import do_create_api_token
 
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.STORAGES = {**settings.STORAGES, "default": {
         "BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": tmp_path / "media"}}}
     # A scenario's run is the worker's business, not the API's: with no worker here, it stays queued.

@@ -135,16 +135,27 @@ def _running_server(log_path: Path, host: str = "127.0.0.1", port: int | None = 
 
 
 @pytest.fixture(scope="session")
-def asgi_server(django_db_setup, tmp_path_factory):
+def asgi_server(request, django_db_setup, tmp_path_factory):
     """Start uvicorn in a subprocess, against this session's test database, on a free port.
 
     The subprocess has its own connections, so it sees only committed data: use it through
     ``live_asgi`` (which brings ``transactional_db``), not with plain ``db`` tests. Its channel
     layer is in memory unless REDIS_URL is set: events published by the server reach the
     browsers it serves; events published by the test process itself need REDIS_URL.
+
+    One server for the session, however many test modules import this fixture: to pytest each import
+    is a fixture of its own, which would start a server of its own (seconds each, kept to the end).
     """
+    shared = request.config.__dict__.setdefault("_caravane_asgi_server", {})
+    if "server" in shared:
+        yield shared["server"]
+        return
     with _running_server(tmp_path_factory.mktemp("asgi") / "server.log") as server:
-        yield server
+        shared["server"] = server
+        try:
+            yield server
+        finally:
+            del shared["server"]
 
 
 @pytest.fixture(scope="session")
@@ -173,27 +184,66 @@ def live_served(served_asgi_server, transactional_db):
     return served_asgi_server
 
 
-@pytest.fixture
-def playwright_instance(monkeypatch):
-    """Playwright's sync API, for one test.
+@pytest.fixture(scope="module")
+def playwright_instance():
+    """Playwright's sync API, for one test module (starting it and a browser costs seconds a test).
 
     It runs an event loop in this thread, which trips Django's guard against database calls from
-    async code although the test's own calls are plain synchronous ones: lift the guard for this
-    test only (the server subprocess keeps it).
+    async code although the test's own calls are plain synchronous ones: lift the guard while it runs
+    (the server subprocess keeps it). pytest ends it before a test of another module, so that the loop
+    never meets a test that runs its own (async_to_sync); a browser module holds browser tests only.
     """
     from playwright.sync_api import sync_playwright
 
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        yield playwright
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        with sync_playwright() as playwright:
+            yield playwright
 
 
-@pytest.fixture
-def browser(playwright_instance):
-    """Debian's Chromium, headless, for one test."""
+def _until_the_servers_are_done(timeout_s: float = 5.0) -> None:
+    """On PostgreSQL, wait (a while at most) until no other session works in the test database: a closed page or
+    socket may still be writing through the server (a room's attendance), and the flush that ends the test would
+    deadlock with it."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return  # SQLite's writers wait for one another
+    deadline, quiet = time.monotonic() + timeout_s, 0
+    while quiet < 3 and time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                           "AND pid <> pg_backend_pid() AND state <> 'idle'")
+            quiet = 0 if cursor.fetchone()[0] else quiet + 1
+        time.sleep(0.05)
+
+
+@contextmanager
+def closing_contexts(chromium):
+    """Yield ``chromium``, then close every context (cookies, pages, sockets) opened meanwhile: a browser shared
+    by a module's tests leaves nothing of one test to the next."""
+    try:
+        yield chromium
+    finally:
+        for context in list(chromium.contexts):
+            context.close()
+        _until_the_servers_are_done()
+
+
+@pytest.fixture(scope="module")
+def module_chromium(playwright_instance):
+    """Debian's Chromium, headless, for one test module."""
     chromium = playwright_instance.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
     yield chromium
     chromium.close()
+
+
+@pytest.fixture
+def browser(module_chromium, transactional_db):
+    """Debian's Chromium, headless, as a fresh one to the test: the contexts it opens are closed after it, before
+    the database is flushed."""
+    with closing_contexts(module_chromium) as chromium:
+        yield chromium
 
 
 @pytest.fixture

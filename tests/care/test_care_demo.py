@@ -20,10 +20,12 @@ from caravane.patients.search import search_patients
 pytestmark = pytest.mark.usefixtures("morocco")
 
 
-@pytest.fixture
-def demo():
-    build_demo_network()
-    return build_demo_care()
+@pytest.fixture(scope="module")
+def demo(module_morocco, module_db):
+    """The demo, built once for the module's tests (about ten seconds a build)."""
+    with module_db.unblock():
+        build_demo_network()
+        return build_demo_care()
 
 
 def test_patients_are_registered_at_the_pilot_centres_and_units(demo):

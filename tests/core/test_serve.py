@@ -80,7 +80,6 @@ def nurse(site_factory, staff_factory, settings):
     """A nurse at a site, committed where a server process sees her, with a bearer token's headers."""
     from caravane.accounts.actions import do_create_api_token
 
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     site = site_factory(name="Centre Alpha")
     staff = staff_factory(role="nurse", site=site, username="nurse_serve")
     _token, raw = do_create_api_token(user=staff.user, name="serve test")
@@ -291,7 +290,6 @@ def test_task_workers_are_started_only_where_a_worker_command_exists(monkeypatch
 def test_the_access_log_writes_one_json_line_per_request_without_raw_ids(settings, caplog, site_factory,
                                                                         staff_factory):
     settings.MIDDLEWARE = ["caravane.core.requestlog.AccessLogMiddleware", *settings.MIDDLEWARE]
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     staff = staff_factory(role="nurse", site=site_factory(), username="nurse_log")
     client = Client()
     client.force_login(staff.user)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.telemed.conftest import (  # noqa: F401 (fixtures)
-    consent, english, fast_passwords, media, network, patient, people, request_act, specialties, visit)
+    consent, english, media, network, patient, people, request_act, specialties, visit)
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 needs_shared = pytest.mark.skipif(not (SHARED / "ecg" / "wfdb").is_dir(),

@@ -10,17 +10,12 @@ from pathlib import Path
 import pytest
 
 from tests.browser.conftest import (  # noqa: F401 (fixtures)
-    CHROMIUM, CHROMIUM_ARGS, asgi_server, browser, live_asgi, login, playwright_instance)
+    CHROMIUM, CHROMIUM_ARGS, asgi_server, browser, live_asgi, login, module_chromium, playwright_instance)
 
 from .conftest import SHARED, needs_shared
 
 pytestmark = [pytest.mark.browser, needs_shared]
 SCREENSHOTS = Path("/tmp/diagnostics-shots")
-@pytest.fixture(autouse=True)
-def fast_passwords():
-    """The server process checks passwords with the deployment's hashers: keep them."""
-
-
 def _page(browser, login, user, locale):
     context = browser.new_context(viewport={"width": 1024, "height": 768}, locale=locale)
     page = context.new_page()

@@ -10,7 +10,7 @@ from django.db.models import Sum
 from django.urls import reverse
 
 from tests.browser.conftest import (  # noqa: F401 (fixtures)
-    asgi_server, browser, live_asgi, login, person, playwright_instance, screenshot)
+    asgi_server, browser, live_asgi, login, module_chromium, person, playwright_instance, screenshot)
 from tests.pharmacy.conftest import in_days
 
 pytestmark = pytest.mark.browser

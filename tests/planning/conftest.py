@@ -63,6 +63,7 @@ def _load(relative: str, name: str):
 _browser = _load("browser/conftest.py", "caravane_browser_fixtures")
 asgi_server, live_asgi, playwright_instance = _browser.asgi_server, _browser.live_asgi, _browser.playwright_instance
 browser, tablet, login = _browser.browser, _browser.tablet, _browser.login
+module_chromium = _browser.module_chromium
 worker_processes = _load("tasks/workers.py", "caravane_test_workers").worker_processes
 CHROMIUM = _browser.CHROMIUM
 

@@ -15,7 +15,7 @@ import pytest
 
 # The telemedicine network of tests/telemed.
 from tests.telemed.conftest import (  # noqa: F401 (fixtures)
-    consent, english, fast_passwords, media, network, patient, people, request_act, specialties, visit)
+    consent, english, media, network, patient, people, request_act, specialties, visit)
 
 
 @pytest.fixture

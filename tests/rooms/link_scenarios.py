@@ -23,11 +23,6 @@ MODE = "window.caravaneRoom.mode()"
 SETTLE_S = float(os.environ.get("ROOM_LINK_SETTLE_S", "60"))
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords():
-    """The server process checks passwords with the deployment's hashers: keep them."""
-
-
 def _record(name, **values):
     with open(os.environ["ROOM_LINK_FIGURES"], "a") as out:
         out.write(json.dumps({"scenario": name, **values}) + "\n")

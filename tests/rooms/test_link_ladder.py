@@ -20,11 +20,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.link]
 MODE = "window.caravaneRoom.mode()"
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords():
-    """The server process checks passwords with the deployment's hashers: keep them."""
-
-
 def _recorded(act, text, timeout_s=20.0):
     """The act's incidents once one starts with ``text`` (its report crosses the weak link, so it may be late)."""
     started = time.monotonic()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.conftest import asgi_server, live_asgi, login, playwright_instance  # noqa: F401 (fixtures)
-from tests.rooms.test_room_browser import booked, chromium, fast_passwords  # noqa: F401 (fixtures)
+from tests.rooms.test_room_browser import booked, chromium, media_chromium  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.browser
 

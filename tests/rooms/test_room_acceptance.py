@@ -11,7 +11,7 @@ import time
 import pytest
 
 from .test_room_browser import (  # noqa: F401 (fixtures)
-    WAIT_MS, WEAK_LINK, _open, _shot, _until, _wait_for_media, chromium, fast_passwords)
+    WAIT_MS, WEAK_LINK, _open, _shot, _until, _wait_for_media, chromium, media_chromium)
 from tests.browser.conftest import asgi_server, live_asgi, login, playwright_instance  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.browser

@@ -30,17 +30,12 @@ RECEIVED = """async () => {
 
 # The live ASGI server, Playwright and the login helper of tests/browser.
 from tests.browser.conftest import (  # noqa: F401 (fixtures)
-    CHROMIUM, CHROMIUM_ARGS, asgi_server, live_asgi, login, playwright_instance)
+    CHROMIUM, CHROMIUM_ARGS, asgi_server, closing_contexts, live_asgi, login, playwright_instance)
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords():
-    """The server process checks passwords with the deployment's hashers: keep them."""
-
-
-@pytest.fixture
-def chromium(playwright_instance, asgi_server):
-    """Debian's Chromium with a fake camera and microphone, the test origin treated as secure."""
+@pytest.fixture(scope="module")
+def media_chromium(playwright_instance, asgi_server):
+    """Debian's Chromium with a fake camera and microphone, the test origin treated as secure, for one module."""
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is not installed")
     browser = playwright_instance.chromium.launch(
@@ -48,6 +43,14 @@ def chromium(playwright_instance, asgi_server):
         args=[*CHROMIUM_ARGS, *MEDIA_ARGS, f"--unsafely-treat-insecure-origin-as-secure={asgi_server.base_url}"])
     yield browser
     browser.close()
+
+
+@pytest.fixture
+def chromium(media_chromium, transactional_db):
+    """That Chromium as a fresh one to the test: the contexts it opens are closed after it, before the database
+    is flushed."""
+    with closing_contexts(media_chromium) as browser:
+        yield browser
 
 
 @pytest.fixture

@@ -216,9 +216,14 @@ def test_an_idle_socket_outlives_the_channel_layers_blocking_read(accepted, peop
     blocking read lasts 5 s, and redis-py's default socket timeout was as long)."""
     import asyncio
 
+    from channels.layers import get_channel_layer
+
+    # Quiet for longer than the layer's blocking read (the in-memory layer has none).
+    quiet_seconds = getattr(get_channel_layer(), "brpop_timeout", 0) + 2
+
     async def scenario():
         socket, _peer = await _join(people.gp, accepted)
-        await asyncio.sleep(7)
+        await asyncio.sleep(quiet_seconds)
         await socket.send_to(text_data="{")
         assert await socket.receive_json_from(timeout=3) == {"type": "error", "code": "not_json"}
         await socket.disconnect()

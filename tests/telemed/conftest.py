@@ -170,12 +170,6 @@ def api_client(client):
     return make
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    """The network's dozen logins are made with a fast hasher (argon2 costs most of a test's setup)."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def _worker_fixture():
     """The ``worker_processes`` fixture of tests/tasks, loaded by path (test directories are not packages)."""
     import importlib.util

@@ -43,13 +43,8 @@ def _another_patient_in_the_queue(network, people, number: int):
     return patient, encounter, act
 
 
-@pytest.fixture
-def fast_hasher(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def test_hot_reads_cost_the_same_number_of_queries_with_five_times_the_data(client, network, people, visit,
-                                                                              request_act, fast_hasher):
+                                                                              request_act):
     act = request_act()
     do_send_message(actor=people.gp, act=act, text="The patient is waiting.")
     patient = visit.patient

@@ -4,7 +4,6 @@ import datetime
 
 import pytest
 from django.conf import settings
-from django.db import transaction
 from django.test import override_settings
 
 PASSWORD = "caravane-test-pass"
@@ -48,23 +47,14 @@ def nurse_client(client, nurse):
 
 
 @pytest.fixture(scope="module")
-def world(django_db_setup, django_db_blocker, tmp_path_factory):
-    """The two sides of ``access_world``, built once for the module in a transaction rolled back at its end (each
-    test adds its own savepoint, as in a TestCase)."""
+def world(module_db, tmp_path_factory):
+    """The two sides of ``access_world``, built once for the module (``module_db``)."""
     from .access_world import build_world
 
     storage = {**settings.STORAGES, "default": {"BACKEND": "django.core.files.storage.FileSystemStorage",
                                                 "OPTIONS": {"location": tmp_path_factory.mktemp("media")}}}
-    with django_db_blocker.unblock(), override_settings(
-            STORAGES=storage, PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
-        atomic = transaction.atomic()
-        atomic._from_testcase = True  # the actions' durable blocks nest in it as they do in a TestCase's
-        atomic.__enter__()
-        try:
-            built = build_world()
-            built.their_commune = built.theirs.commune
-            built.their_record_number = built.their_patient.record_number
-            yield built
-        finally:
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
+    with module_db.unblock(), override_settings(STORAGES=storage):
+        built = build_world()
+        built.their_commune = built.theirs.commune
+        built.their_record_number = built.their_patient.record_number
+        yield built
