@@ -122,3 +122,22 @@ def test_a_revoked_token_is_refused_at_once(people, patients, lane_calls):
     do_revoke_api_token(actor=people["nurse"], token=api_token)
     assert served(f"/api/patients/{patients['fatima'].pk}", raw)[0] == 401
     assert lane_calls[-1] is None
+
+
+def test_the_lane_writes_the_access_log_line_and_request_id(people, patients, lane_calls, settings, caplog):
+    import dataclasses
+    import logging
+
+    settings.CARAVANE = dataclasses.replace(settings.CARAVANE, access_log=True)
+    access = logging.getLogger("caravane.access")  # it does not propagate: its own handler writes stdout
+    access.addHandler(caplog.handler)
+    try:
+        status, headers, _body = served(f"/api/patients/{patients['fatima'].pk}", token_for(people["nurse"]),
+                                        **{"x-request-id": "nginx-req-12345678"})
+    finally:
+        access.removeHandler(caplog.handler)
+    assert status == 200 and lane_calls[-1] is not None
+    assert headers["x-request-id"] == "nginx-req-12345678"
+    line = json.loads(caplog.records[-1].getMessage())
+    assert line["route"] == "api/patients/<uuid:pk>" and line["status"] == 200
+    assert line["user"] == str(people["nurse"].pk) and str(patients["fatima"].pk) not in caplog.text

@@ -31,6 +31,7 @@ from django.utils.translation.trans_real import get_supported_language_variant, 
 
 from caravane.core import metrics
 from caravane.core.middleware import response_security_headers
+from caravane.core.requestlog import log_access, request_id_of
 
 # Django's GZipMiddleware leaves shorter bodies alone (compressing them gains nothing).
 GZIP_MIN_BYTES = 200
@@ -189,9 +190,15 @@ class ReadLane:
         answer = await asyncio.get_running_loop().run_in_executor(self._executor, _serve, handler, request)
         if answer is None:
             return False
+        request_id = request_id_of(headers.get("x-request-id", "")) if settings.CARAVANE.access_log else None
+        if request_id:
+            answer.headers["X-Request-Id"] = request_id
         body, response_headers = _response_headers(request, answer, secure)
         await send({"type": "http.response.start", "status": answer.status, "headers": response_headers})
         await send({"type": "http.response.body", "body": body})
         metrics.observe_request(request, answer.status, time.perf_counter() - started)
         metrics.sample_pool(connections[DEFAULT_DB_ALIAS])
+        if request_id:
+            log_access(method="GET", route=request.route, status=answer.status, started=started, user=request.user,
+                       request_id=request_id)
         return True

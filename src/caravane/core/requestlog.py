@@ -26,6 +26,24 @@ def route_of(request) -> str:
     return match.route or match.view_name or "-"
 
 
+def request_id_of(offered: str) -> str:
+    """The proxy's request id when it is a plausible one, else a new one."""
+    return offered if REQUEST_ID.match(offered) else uuid.uuid4().hex
+
+
+def log_access(*, method: str, route: str, status: int, started: float, user, request_id: str) -> None:
+    """Write one request's line (the read lane writes its requests' lines too)."""
+    logger.info(json.dumps({
+        "time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+        "method": method,
+        "route": route,
+        "status": status,
+        "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+        "user": user.pk if user is not None and user.is_authenticated else None,
+        "request_id": request_id,
+    }, default=str))
+
+
 class AccessLogMiddleware:
     """Writes one JSON line per request to the ``caravane.access`` logger (stdout)."""
 
@@ -34,18 +52,9 @@ class AccessLogMiddleware:
 
     def __call__(self, request):
         started = time.perf_counter()
-        offered = request.headers.get("X-Request-Id", "")
-        request_id = offered if REQUEST_ID.match(offered) else uuid.uuid4().hex
+        request_id = request_id_of(request.headers.get("X-Request-Id", ""))
         response = self.get_response(request)
         response.headers.setdefault("X-Request-Id", request_id)
-        user = getattr(request, "user", None)
-        logger.info(json.dumps({
-            "time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
-            "method": request.method,
-            "route": route_of(request),
-            "status": response.status_code,
-            "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-            "user": user.pk if user is not None and user.is_authenticated else None,
-            "request_id": request_id,
-        }, default=str))
+        log_access(method=request.method, route=route_of(request), status=response.status_code, started=started,
+                   user=getattr(request, "user", None), request_id=request_id)
         return response
