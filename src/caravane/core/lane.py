@@ -14,7 +14,6 @@ Every route the lane serves is also served by Django, and tests compare the two 
 from __future__ import annotations
 
 import asyncio
-import gzip
 import re
 import time
 from collections.abc import Callable
@@ -26,7 +25,9 @@ from urllib.parse import parse_qsl
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, close_old_connections, connections
 from django.http.request import split_domain_port, validate_host
+from django.middleware.gzip import GZipMiddleware
 from django.utils import translation
+from django.utils.text import compress_string
 from django.utils.translation.trans_real import get_supported_language_variant, parse_accept_lang_header
 
 from caravane.core import metrics
@@ -136,7 +137,8 @@ def _response_headers(request: LaneRequest, answer: LaneAnswer, secure: bool) ->
     headers.update(response_security_headers(request.headers.get("host"), request.path))
     headers.update(answer.headers)  # the handler's own win, as the middleware only sets what is missing
     if len(body) >= GZIP_MIN_BYTES and "gzip" in request.headers.get("accept-encoding", ""):
-        body = gzip.compress(body, compresslevel=6, mtime=0)
+        # Django's own compression, with the BREACH padding its middleware adds.
+        body = compress_string(body, max_random_bytes=GZipMiddleware.max_random_bytes)
         headers["Content-Encoding"] = "gzip"
     if settings.SECURE_CONTENT_TYPE_NOSNIFF:
         headers["X-Content-Type-Options"] = "nosniff"
